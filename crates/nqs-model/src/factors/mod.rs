@@ -1,0 +1,94 @@
+//! Wave-function factors. One file per factor; [`Factor`] and [`FactorConfig`] list them.
+
+mod ffnn;
+mod pade;
+mod rbm;
+mod slater;
+
+pub use ffnn::{Ffnn, FfnnConfig};
+pub use pade::{PadeJastrow, PadeJastrowConfig};
+pub use rbm::{Rbm, RbmConfig};
+pub use slater::{SlaterConfig, SlaterDeterminant};
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::derivatives::LogPsi;
+use crate::{Geometry, ModelError, Order, ParamRng};
+
+/// One factor of the product wave function, as written in the config
+/// (`[[model.factors]]` with `kind = "slater" | "pade_jastrow" | "rbm" | "ffnn"`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FactorConfig {
+    /// Slater determinant of Hermite-function orbitals.
+    Slater(SlaterConfig),
+    /// Padé–Jastrow with the Coulomb cusp.
+    PadeJastrow(PadeJastrowConfig),
+    /// Gaussian-binary restricted Boltzmann machine.
+    Rbm(RbmConfig),
+    /// Feed-forward network.
+    Ffnn(FfnnConfig),
+}
+
+impl FactorConfig {
+    /// The `kind` name as written in configs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FactorConfig::Slater(_) => "slater",
+            FactorConfig::PadeJastrow(_) => "pade_jastrow",
+            FactorConfig::Rbm(_) => "rbm",
+            FactorConfig::Ffnn(_) => "ffnn",
+        }
+    }
+
+    /// Build the factor; `index` is its position in the list (for error messages).
+    pub fn init(
+        &self,
+        geometry: Geometry,
+        omega: f64,
+        index: usize,
+        rng: &mut ParamRng,
+        device: &Device,
+    ) -> Result<Factor, ModelError> {
+        Ok(match self {
+            FactorConfig::Slater(c) => Factor::Slater(c.init(geometry, omega, device)?),
+            FactorConfig::PadeJastrow(c) => Factor::Pade(c.init(geometry, index, device)?),
+            FactorConfig::Rbm(c) => Factor::Rbm(c.init(geometry, omega, index, rng, device)?),
+            FactorConfig::Ffnn(c) => Factor::Ffnn(c.init(geometry, omega, index, rng, device)?),
+        })
+    }
+}
+
+/// A built factor.
+#[derive(Module, Debug)]
+pub enum Factor {
+    /// Slater determinant.
+    Slater(SlaterDeterminant),
+    /// Padé–Jastrow.
+    Pade(PadeJastrow),
+    /// Gaussian-binary RBM.
+    Rbm(Rbm),
+    /// Feed-forward network.
+    Ffnn(Ffnn),
+}
+
+impl Factor {
+    /// log|ψ_f| with its position derivatives up to `order`, and the factor's sign when it
+    /// can be negative.
+    ///
+    /// # Shapes
+    /// - x: `[walkers, N·d]`
+    pub fn forward(&self, x: &Tensor<2>, order: Order) -> (LogPsi, Option<Tensor<1>>) {
+        match self {
+            Factor::Slater(f) => {
+                let (log_psi, sign) = f.forward(x, order);
+                (log_psi, Some(sign))
+            }
+            Factor::Pade(f) => (f.forward(x, order), None),
+            Factor::Rbm(f) => (f.forward(x, order), None),
+            Factor::Ffnn(f) => (f.forward(x, order), None),
+        }
+    }
+}

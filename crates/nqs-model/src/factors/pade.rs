@@ -1,0 +1,131 @@
+//! Padé–Jastrow factor exp(Σ_{i<j} a_ij r_ij / (1 + β_ij r_ij)) (PHYSICS.md §4).
+//!
+//! a_ij is fixed by the electron–electron cusp: 1/(d−1) for antiparallel spins and
+//! 1/(d+1) for parallel spins (2D: 1 and 1/3; 3D: 1/2 and 1/4). β is variational, one per
+//! spin-pair type, kept positive as β = softplus(b) so that 1 + βr never vanishes.
+//! u' = a/(1+βr)², u'' = −2aβ/(1+βr)³.
+
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Tensor, activation};
+use serde::{Deserialize, Serialize};
+
+use crate::derivatives::LogPsi;
+use crate::init::param1;
+use crate::pairs::{Pairs, parallel_spins};
+use crate::{Geometry, ModelError, Order};
+
+/// Configuration of the Padé–Jastrow factor.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PadeJastrowConfig {
+    /// Initial β for parallel-spin pairs (> 0).
+    #[serde(default = "default_beta")]
+    pub beta_parallel: f64,
+    /// Initial β for antiparallel-spin pairs (> 0).
+    #[serde(default = "default_beta")]
+    pub beta_antiparallel: f64,
+}
+
+fn default_beta() -> f64 {
+    0.5
+}
+
+impl Default for PadeJastrowConfig {
+    fn default() -> Self {
+        Self {
+            beta_parallel: default_beta(),
+            beta_antiparallel: default_beta(),
+        }
+    }
+}
+
+/// Padé–Jastrow factor.
+#[derive(Module, Debug)]
+pub struct PadeJastrow {
+    /// b with β = softplus(b): `[2]` = (parallel, antiparallel).
+    pub beta_raw: Param<Tensor<1>>,
+    #[module(skip)]
+    geometry: Geometry,
+}
+
+impl PadeJastrowConfig {
+    /// Build the factor (`index`: position in the factor list, for error messages).
+    pub fn init(
+        &self,
+        geometry: Geometry,
+        index: usize,
+        device: &Device,
+    ) -> Result<PadeJastrow, ModelError> {
+        let mut raw = [0.0; 2];
+        for (slot, (field, beta)) in [
+            ("beta_parallel", self.beta_parallel),
+            ("beta_antiparallel", self.beta_antiparallel),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if !(beta > 0.0 && beta.is_finite()) {
+                return Err(ModelError::InvalidFactor {
+                    index,
+                    field,
+                    value: beta.to_string(),
+                    reason: "must be a positive number".into(),
+                });
+            }
+            raw[slot] = inverse_softplus(beta);
+        }
+        if geometry.dimensions < 2 {
+            return Err(ModelError::InvalidFactor {
+                index,
+                field: "kind",
+                value: "pade_jastrow".into(),
+                reason: "the Coulomb cusp a = 1/(d−1) needs d ≥ 2".into(),
+            });
+        }
+        Ok(PadeJastrow {
+            beta_raw: param1(&raw, device),
+            geometry,
+        })
+    }
+}
+
+fn inverse_softplus(y: f64) -> f64 {
+    if y > 30.0 { y } else { y.exp_m1().ln() }
+}
+
+impl PadeJastrow {
+    /// Current (β_parallel, β_antiparallel).
+    pub fn betas(&self) -> Tensor<1> {
+        activation::softplus(self.beta_raw.val(), 1.0)
+    }
+
+    /// # Shapes
+    /// - x: `[walkers, N·d]`
+    pub fn forward(&self, x: &Tensor<2>, order: Order) -> LogPsi {
+        let device = x.device();
+        let d = self.geometry.dimensions as f64;
+        let pairs = Pairs::new(x, &self.geometry);
+        let parallel = parallel_spins(&self.geometry, &device); // [1, n, n]
+        let antiparallel = parallel.clone().neg().add_scalar(1.0);
+        let a = parallel.clone() * (1.0 / (d + 1.0)) + antiparallel.clone() * (1.0 / (d - 1.0));
+        let betas = self.betas();
+        let b_par = betas.clone().narrow(0, 0, 1).reshape([1, 1, 1]);
+        let b_anti = betas.narrow(0, 1, 1).reshape([1, 1, 1]);
+        let beta = parallel * b_par + antiparallel * b_anti; // [1, n, n]
+        let r = pairs.r();
+        let denom = (r.clone() * beta.clone()).add_scalar(1.0); // 1 + βr
+        let u = a.clone() * r.clone() / denom.clone();
+        let (c, lap) = if order.gradient() {
+            let du = a.clone() / denom.clone().square();
+            let c = du.clone() / r.clone();
+            let lap = order.laplacian().then(|| {
+                let d2u = a * beta * (-2.0) / denom.powi_scalar(3);
+                d2u + c.clone() * (d - 1.0)
+            });
+            (Some(c), lap)
+        } else {
+            (None, None)
+        };
+        pairs.aggregate(u, c, lap, order)
+    }
+}

@@ -1,0 +1,182 @@
+//! Forward-Laplacian jets: a value carried with its gradient and Laplacian with respect to
+//! `n_in` input coordinates of its row (PHYSICS.md §3).
+//!
+//! - affine y = vW + b: (vW + b, GW, LW)
+//! - elementwise y = σ(v): (σ(v), σ'(v)⊙G, σ'(v)⊙L + σ''(v)⊙Σ_k G_k²)
+//!
+//! Rows are independent: a row is a walker (a function of all N·d coordinates), a particle of
+//! a walker (one-body functions of d coordinates) or a pair (functions of one pair invariant).
+//! The factors lift row derivatives to walker derivatives by the chain rule.
+
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Tensor, activation};
+
+use crate::{Order, ParamRng};
+
+/// Value `[rows, m]` with optional gradient `[rows, n_in, m]` and Laplacian `[rows, m]`.
+#[derive(Debug, Clone)]
+pub struct Jet {
+    /// Function values, `[rows, m]`.
+    pub value: Tensor<2>,
+    /// ∂value/∂input, `[rows, n_in, m]` (absent for [`Order::Value`]).
+    pub grad: Option<Tensor<3>>,
+    /// Σ_k ∂²value/∂input_k², `[rows, m]` (absent below [`Order::Laplacian`]).
+    pub lap: Option<Tensor<2>>,
+}
+
+impl Jet {
+    /// The jet of the inputs themselves. The first `n_diff` columns of `input` are the
+    /// coordinates that derivatives are taken with respect to; the remaining columns are
+    /// constants (e.g. spin labels).
+    ///
+    /// # Shapes
+    /// - input: `[rows, k]`, with `n_diff <= k`
+    pub fn input(input: Tensor<2>, n_diff: usize, order: Order) -> Jet {
+        let [rows, k] = input.dims();
+        let device = input.device();
+        let grad = order.gradient().then(|| {
+            let eye: Tensor<2> = Tensor::eye(k, &device).narrow(0, 0, n_diff); // [n_diff, k]
+            eye.unsqueeze::<3>().expand([rows, n_diff, k])
+        });
+        let lap = order.laplacian().then(|| Tensor::zeros([rows, k], &device));
+        Jet {
+            value: input,
+            grad,
+            lap,
+        }
+    }
+
+    /// y = v·W + b.
+    ///
+    /// # Shapes
+    /// - weight: `[m, k]`, bias: `[k]` → jet of width k
+    pub fn affine(self, weight: Tensor<2>, bias: Tensor<1>) -> Jet {
+        let [rows, m] = self.value.dims();
+        let k = weight.dims()[1];
+        let value = self.value.matmul(weight.clone()) + bias.unsqueeze::<2>();
+        let grad = self.grad.map(|g| {
+            let n_in = g.dims()[1];
+            g.reshape([rows * n_in, m])
+                .matmul(weight.clone())
+                .reshape([rows, n_in, k])
+        });
+        let lap = self.lap.map(|l| l.matmul(weight));
+        Jet { value, grad, lap }
+    }
+
+    /// y = σ(v) elementwise, given σ, σ' and σ'' evaluated at v.
+    pub fn map(self, f: Tensor<2>, df: Tensor<2>, d2f: Tensor<2>) -> Jet {
+        let grad_sq = match (&self.grad, &self.lap) {
+            (Some(g), Some(_)) => Some(g.clone().square().sum_dim(1).squeeze_dim::<2>(1)),
+            _ => None,
+        };
+        let lap = match (self.lap, grad_sq) {
+            (Some(l), Some(gsq)) => Some(df.clone() * l + d2f * gsq),
+            _ => None,
+        };
+        let grad = self.grad.map(|g| g * df.unsqueeze_dim::<3>(1));
+        Jet {
+            value: f,
+            grad,
+            lap,
+        }
+    }
+
+    /// tanh: σ' = 1 − t², σ'' = −2t(1 − t²).
+    pub fn tanh(self) -> Jet {
+        let t = self.value.clone().tanh();
+        let dt = t.clone().square().neg().add_scalar(1.0);
+        let d2t = t.clone() * dt.clone() * (-2.0);
+        self.map(t, dt, d2t)
+    }
+
+    /// softplus(v) = ln(1 + eᵛ): σ' = sigmoid(v), σ'' = s(1 − s).
+    pub fn softplus(self) -> Jet {
+        let f = activation::softplus(self.value.clone(), 1.0);
+        let s = activation::sigmoid(self.value.clone());
+        let ds = s.clone() * s.clone().neg().add_scalar(1.0);
+        self.map(f, s, ds)
+    }
+
+    /// Multiply every component by a scalar.
+    pub fn scale(self, c: f64) -> Jet {
+        Jet {
+            value: self.value * c,
+            grad: self.grad.map(|g| g * c),
+            lap: self.lap.map(|l| l * c),
+        }
+    }
+
+    /// Sum over the feature axis: a jet of width 1.
+    pub fn sum_features(self) -> Jet {
+        Jet {
+            value: self.value.sum_dim(1),
+            grad: self.grad.map(|g| g.sum_dim(2)),
+            lap: self.lap.map(|l| l.sum_dim(1)),
+        }
+    }
+}
+
+/// A dense layer y = xW + b with parameters initialised from a seeded host generator.
+#[derive(Module, Debug)]
+pub struct Dense {
+    /// `[d_in, d_out]`
+    pub weight: Param<Tensor<2>>,
+    /// `[d_out]`
+    pub bias: Param<Tensor<1>>,
+}
+
+impl Dense {
+    /// Weights N(0, gain²/d_in), zero bias.
+    pub fn new(d_in: usize, d_out: usize, gain: f64, rng: &mut ParamRng, device: &Device) -> Self {
+        let std = gain / (d_in as f64).sqrt();
+        Self {
+            weight: rng.normal_param2(d_in, d_out, std, device),
+            bias: rng.normal_param1(d_out, 0.0, device),
+        }
+    }
+
+    /// Propagate a jet through the layer.
+    pub fn forward(&self, jet: Jet) -> Jet {
+        jet.affine(self.weight.val(), self.bias.val())
+    }
+}
+
+/// A tanh multilayer perceptron `d_in → hidden… → 1` propagating jets.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    /// Hidden layers followed by the linear output layer.
+    pub layers: Vec<Dense>,
+}
+
+impl Mlp {
+    /// `output_gain` scales the initial output layer (small: the factor starts near 1).
+    pub fn new(
+        d_in: usize,
+        hidden: &[usize],
+        output_gain: f64,
+        rng: &mut ParamRng,
+        device: &Device,
+    ) -> Self {
+        let mut layers = Vec::with_capacity(hidden.len() + 1);
+        let mut width = d_in;
+        for &h in hidden {
+            layers.push(Dense::new(width, h, 1.0, rng, device));
+            width = h;
+        }
+        layers.push(Dense::new(width, 1, output_gain, rng, device));
+        Self { layers }
+    }
+
+    /// Jet of width 1.
+    pub fn forward(&self, mut jet: Jet) -> Jet {
+        let last = self.layers.len() - 1;
+        for (i, layer) in self.layers.iter().enumerate() {
+            jet = layer.forward(jet);
+            if i < last {
+                jet = jet.tanh();
+            }
+        }
+        jet
+    }
+}

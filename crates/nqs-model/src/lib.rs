@@ -1,0 +1,31 @@
+//! Wave functions for neural-network quantum states.
+//!
+//! A wave function is a product of factors, ψ(x) = Π_f ψ_f(x), carried in log space:
+//! log|ψ| = Σ_f log|ψ_f|. Every factor evaluates a batch of walkers `x: [walkers, N·d]`
+//! (particle-major: `x[w, i·d + a]` is coordinate `a` of particle `i`) and returns
+//!
+//! - log|ψ_f| as a burn tensor, differentiable in the parameters through burn autodiff, and
+//! - ∇ log|ψ_f| and ∇² log|ψ_f| with respect to the positions, by forward-Laplacian
+//!   propagation ([`Jet`]): value, gradient and Laplacian carried through every operation, one
+//!   pass, no tape (PHYSICS.md §3; Li et al., Nat. Mach. Intell. 2024).
+//!
+//! A new factor is one new file in `factors/` plus one variant in [`Factor`].
+
+mod derivatives;
+mod error;
+pub mod factors;
+mod geometry;
+mod init;
+mod jet;
+mod linalg;
+pub mod pairs;
+mod wavefunction;
+
+pub use derivatives::{LogPsi, Order};
+pub use error::ModelError;
+pub use factors::{Factor, FactorConfig};
+pub use geometry::{Geometry, closed_shell_sizes, shell_quantum_numbers};
+pub use init::ParamRng;
+pub use jet::{Dense, Jet, Mlp};
+pub use linalg::{LogDet, gauss_jordan};
+pub use wavefunction::{WaveFunction, WaveFunctionConfig};

@@ -1,0 +1,156 @@
+//! The product wave function ψ = Π_f ψ_f, carried as log|ψ| = Σ_f log|ψ_f|.
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::derivatives::LogPsi;
+use crate::{Factor, FactorConfig, Geometry, ModelError, Order, ParamRng};
+
+/// `[model]` section: the list of factors, multiplied together.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WaveFunctionConfig {
+    /// Factors of the product, e.g. `[[model.factors]] kind = "slater"`.
+    pub factors: Vec<FactorConfig>,
+}
+
+/// A product of factors.
+#[derive(Module, Debug)]
+pub struct WaveFunction {
+    /// The factors.
+    pub factors: Vec<Factor>,
+    #[module(skip)]
+    geometry: Geometry,
+}
+
+impl WaveFunctionConfig {
+    /// Check that the product is a valid trial state for `geometry`.
+    ///
+    /// It must be normalisable (a Slater determinant, an RBM or a plain FFNN with its
+    /// envelope supplies the Gaussian decay), and, when a Slater determinant makes it
+    /// antisymmetric, every other factor must be symmetric under exchange of same-spin
+    /// particles (otherwise the product is no longer a fermion state and VMC can fall below
+    /// the fermionic ground state).
+    pub fn validate(&self, geometry: &Geometry) -> Result<(), ModelError> {
+        if self.factors.is_empty() {
+            return Err(ModelError::InvalidModel(
+                "model.factors is empty: give at least one factor (slater, pade_jastrow, rbm, ffnn)"
+                    .into(),
+            ));
+        }
+        let slaters = self
+            .factors
+            .iter()
+            .filter(|f| matches!(f, FactorConfig::Slater(_)))
+            .count();
+        if slaters > 1 {
+            return Err(ModelError::InvalidModel(
+                "more than one slater factor: a product of determinants is not supported".into(),
+            ));
+        }
+        let normalisable = self.factors.iter().any(|f| match f {
+            FactorConfig::Slater(_) | FactorConfig::Rbm(_) => true,
+            FactorConfig::Ffnn(c) => !c.symmetric,
+            FactorConfig::PadeJastrow(_) => false,
+        });
+        if !normalisable {
+            return Err(ModelError::InvalidModel(
+                "the product is not normalisable: add a slater, an rbm or an ffnn with symmetric = false (which has a Gaussian envelope)".into(),
+            ));
+        }
+        if slaters == 1 {
+            geometry.check_closed_shell()?;
+        }
+        let same_spin_pairs = geometry.n_up > 1 || geometry.n_down() > 1;
+        if slaters == 1 && same_spin_pairs {
+            for (index, f) in self.factors.iter().enumerate() {
+                let (field, bad) = match f {
+                    FactorConfig::Rbm(c) => ("per_particle", !c.per_particle),
+                    FactorConfig::Ffnn(c) => ("symmetric", !c.symmetric),
+                    _ => continue,
+                };
+                if bad {
+                    return Err(ModelError::InvalidFactor {
+                        index,
+                        field,
+                        value: "false".into(),
+                        reason: "a factor multiplying a Slater determinant must be symmetric under exchange of same-spin particles; set it to true".into(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Validate and build the wave function with parameters seeded by `seed`.
+    pub fn init(
+        &self,
+        geometry: Geometry,
+        omega: f64,
+        seed: u64,
+        device: &Device,
+    ) -> Result<WaveFunction, ModelError> {
+        self.validate(&geometry)?;
+        let mut rng = ParamRng::new(seed);
+        let factors = self
+            .factors
+            .iter()
+            .enumerate()
+            .map(|(i, f)| f.init(geometry, omega, i, &mut rng, device))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(WaveFunction { factors, geometry })
+    }
+}
+
+impl WaveFunction {
+    /// A product of built factors, without the product-level checks of
+    /// [`WaveFunctionConfig::validate`] (used to test single factors).
+    pub fn from_factors(factors: Vec<Factor>, geometry: Geometry) -> Self {
+        Self { factors, geometry }
+    }
+
+    /// Particle layout.
+    pub fn geometry(&self) -> Geometry {
+        self.geometry
+    }
+
+    /// log|ψ| with derivatives up to `order`.
+    ///
+    /// # Shapes
+    /// - x: `[walkers, N·d]`
+    pub fn forward(&self, x: &Tensor<2>, order: Order) -> LogPsi {
+        self.factors
+            .iter()
+            .map(|f| f.forward(x, order).0)
+            .reduce(LogPsi::add)
+            .expect("a validated wave function has at least one factor")
+    }
+
+    /// log|ψ| only, `[walkers]`: differentiable in the parameters when the module lives on
+    /// an autodiff device.
+    pub fn log_psi(&self, x: &Tensor<2>) -> Tensor<1> {
+        self.forward(x, Order::Value).value
+    }
+
+    /// sign(ψ), `[walkers]` (+1 for factors without a sign).
+    pub fn sign(&self, x: &Tensor<2>) -> Tensor<1> {
+        let [w, _] = x.dims();
+        let mut sign: Tensor<1> = Tensor::ones([w], &x.device());
+        for f in &self.factors {
+            if let (_, Some(s)) = f.forward(x, Order::Value) {
+                sign = sign * s;
+            }
+        }
+        sign
+    }
+
+    /// The RBM, when the wave function is a single full (not per-particle) RBM: the case in
+    /// which Gibbs sampling of |ψ|² is exact.
+    pub fn pure_rbm(&self) -> Option<&crate::factors::Rbm> {
+        match self.factors.as_slice() {
+            [Factor::Rbm(rbm)] if !rbm.per_particle => Some(rbm),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Batched Markov-chain Monte Carlo sampling of |ψ|² (PHYSICS.md §5).
+//!
+//! A sampler is an immutable [`SamplerConfig`] plus a [`SamplerState`] (walkers, step size,
+//! RNG, acceptance counters) that can be saved and restored exactly ([`SamplerSnapshot`]).
+//! All walkers move together as one batch of tensors; random numbers come from a seeded
+//! ChaCha generator on the host, so a seed gives the same chain on every backend.
+
+mod config;
+mod error;
+mod gibbs;
+mod metropolis;
+mod noise;
+mod state;
+
+pub use config::{SamplerConfig, SamplerKind};
+pub use error::SamplerError;
+pub use noise::Noise;
+pub use state::{SamplerSnapshot, SamplerState};
+
+use burn::tensor::Tensor;
+use nqs_model::WaveFunction;
+
+/// Advance every walker by `moves` Markov steps of the configured kind.
+///
+/// The wave function must live on a plain (non-autodiff) device.
+pub fn advance(
+    config: &SamplerConfig,
+    state: &mut SamplerState,
+    psi: &WaveFunction,
+    moves: usize,
+) -> Result<(), SamplerError> {
+    for _ in 0..moves {
+        match config.kind {
+            SamplerKind::Metropolis => metropolis::step(state, psi, false),
+            SamplerKind::Langevin => metropolis::step(state, psi, true),
+            SamplerKind::Gibbs => {
+                let rbm = psi.pure_rbm().ok_or(SamplerError::GibbsNeedsPureRbm)?;
+                gibbs::step(state, rbm);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Burn-in: `config.burn_in` moves, adapting the step size toward
+/// `config.target_acceptance` every `ADAPT_WINDOW` moves. The step size is frozen afterwards.
+pub fn burn_in(
+    config: &SamplerConfig,
+    state: &mut SamplerState,
+    psi: &WaveFunction,
+) -> Result<(), SamplerError> {
+    const ADAPT_WINDOW: usize = 10;
+    let mut done = 0;
+    while done < config.burn_in {
+        let moves = ADAPT_WINDOW.min(config.burn_in - done);
+        state.reset_counters();
+        advance(config, state, psi, moves)?;
+        if config.adapt_step && config.kind != SamplerKind::Gibbs {
+            let acc = state.acceptance();
+            // Multiplicative rule: larger steps when accepting too often.
+            let factor = ((acc - config.target_acceptance) * 2.0)
+                .exp()
+                .clamp(0.5, 2.0);
+            state.step_size *= factor;
+        }
+        done += moves;
+    }
+    state.reset_counters();
+    Ok(())
+}
+
+/// The walkers as a tensor, `[walkers, N·d]`.
+pub fn walkers(state: &SamplerState) -> Tensor<2> {
+    state.x.clone()
+}

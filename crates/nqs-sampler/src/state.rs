@@ -1,0 +1,143 @@
+//! Sampler state and its exact snapshot.
+
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::{Noise, SamplerError};
+
+/// Walkers and everything needed to continue the chain.
+#[derive(Debug, Clone)]
+pub struct SamplerState {
+    /// Walker positions, `[walkers, N·d]`.
+    pub x: Tensor<2>,
+    /// Step size (Metropolis width or Langevin time step).
+    pub step_size: f64,
+    /// Random-number generator.
+    pub rng: ChaCha8Rng,
+    /// Accepted moves since the last reset, summed on the device, `[1]`.
+    accepted: Tensor<1>,
+    /// Proposed moves (walkers × moves) since the last reset.
+    proposed: usize,
+    /// Cached log|ψ| (and drift) at `x`, valid until the parameters change.
+    pub(crate) cache: Option<Cache>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Cache {
+    pub log_psi: Tensor<1>,
+    pub drift: Option<Tensor<2>>,
+}
+
+/// Serialisable, exact copy of a [`SamplerState`] (positions as f64).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SamplerSnapshot {
+    /// Number of walkers.
+    pub walkers: usize,
+    /// Coordinates per walker.
+    pub coords: usize,
+    /// Positions, row-major `[walkers, coords]`.
+    pub x: Vec<f64>,
+    /// Step size.
+    pub step_size: f64,
+    /// RNG state.
+    pub rng: ChaCha8Rng,
+}
+
+impl SamplerState {
+    /// Walkers drawn from N(0, width²) in every coordinate, with a seeded RNG.
+    pub fn new(
+        walkers: usize,
+        coords: usize,
+        width: f64,
+        step_size: f64,
+        seed: u64,
+        device: &Device,
+    ) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let x = rng.normal(walkers, coords, device) * width;
+        Self {
+            x,
+            step_size,
+            rng,
+            accepted: Tensor::zeros([1], device),
+            proposed: 0,
+            cache: None,
+        }
+    }
+
+    /// Forget the cached log|ψ|: call after every parameter update.
+    pub fn invalidate(&mut self) {
+        self.cache = None;
+    }
+
+    /// Record the acceptance of one move of every walker (`acc`: 0/1, `[walkers]`).
+    pub(crate) fn count(&mut self, acc: Tensor<1>) {
+        self.proposed += acc.dims()[0];
+        self.accepted = self.accepted.clone() + acc.sum();
+    }
+
+    /// Fraction of accepted moves since the last reset (reads one number from the device).
+    pub fn acceptance(&self) -> f64 {
+        if self.proposed == 0 {
+            return 0.0;
+        }
+        let accepted: f64 = self.accepted.clone().into_scalar::<f64>();
+        accepted / self.proposed as f64
+    }
+
+    /// Reset the acceptance counters.
+    pub fn reset_counters(&mut self) {
+        self.accepted = Tensor::zeros([1], &self.x.device());
+        self.proposed = 0;
+    }
+
+    /// An exact copy for a checkpoint.
+    pub fn snapshot(&self) -> SamplerSnapshot {
+        let [walkers, coords] = self.x.dims();
+        let x = self
+            .x
+            .clone()
+            .into_data()
+            .convert::<f64>()
+            .try_to_vec::<f64>()
+            .expect("f64 conversion of walker positions");
+        SamplerSnapshot {
+            walkers,
+            coords,
+            x,
+            step_size: self.step_size,
+            rng: self.rng.clone(),
+        }
+    }
+
+    /// Rebuild a state from a snapshot on `device`, checking the shape.
+    pub fn restore(
+        snapshot: &SamplerSnapshot,
+        walkers: usize,
+        coords: usize,
+        device: &Device,
+    ) -> Result<Self, SamplerError> {
+        if snapshot.walkers != walkers || snapshot.coords != coords {
+            return Err(SamplerError::SnapshotShape {
+                walkers: snapshot.walkers,
+                coords: snapshot.coords,
+                expected_walkers: walkers,
+                expected_coords: coords,
+            });
+        }
+        let x = Tensor::from_data(
+            TensorData::new(snapshot.x.clone(), [walkers, coords]),
+            device,
+        );
+        Ok(Self {
+            x,
+            step_size: snapshot.step_size,
+            rng: snapshot.rng.clone(),
+            accepted: Tensor::zeros([1], device),
+            proposed: 0,
+            cache: None,
+        })
+    }
+}

@@ -1,0 +1,412 @@
+//! The run configuration (TOML), documented field by field in `docs/config.md`.
+//!
+//! Unknown keys are rejected; `--set KEY=VALUE` overrides any key before validation.
+
+use std::path::Path;
+
+use nqs_model::{Geometry, WaveFunctionConfig};
+use nqs_sampler::{SamplerConfig, SamplerKind};
+use serde::{Deserialize, Serialize};
+
+use crate::TrainError;
+
+/// A whole run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The physical system.
+    pub system: SystemConfig,
+    /// The trial wave function.
+    pub model: WaveFunctionConfig,
+    /// The Markov chain.
+    #[serde(default)]
+    pub sampler: SamplerConfig,
+    /// The optimiser.
+    #[serde(default)]
+    pub optimizer: OptimizerConfig,
+    /// Training length, seed, clipping.
+    #[serde(default)]
+    pub run: RunConfig,
+    /// The frozen final evaluation.
+    #[serde(default)]
+    pub eval: EvalConfig,
+}
+
+/// Interaction between the particles.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Interaction {
+    /// Σ_{i<j} 1/r_ij.
+    Coulomb,
+    /// Non-interacting.
+    None,
+}
+
+/// `[system]`: N particles in a d-dimensional isotropic trap of frequency ω.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SystemConfig {
+    /// Spatial dimension d: 1, 2 or 3.
+    pub dimensions: usize,
+    /// Number of particles N (half spin up, half spin down).
+    pub particles: usize,
+    /// Trap frequency ω > 0.
+    pub omega: f64,
+    /// `"coulomb"` or `"none"`.
+    #[serde(default = "default_interaction")]
+    pub interaction: Interaction,
+}
+
+fn default_interaction() -> Interaction {
+    Interaction::Coulomb
+}
+
+/// Optimiser kind.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerKind {
+    /// Adam (burn's).
+    Adam,
+    /// Plain stochastic gradient descent (burn's).
+    Sgd,
+}
+
+/// `[optimizer]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerConfig {
+    /// `"adam"` or `"sgd"`.
+    #[serde(default = "default_optimizer")]
+    pub kind: OptimizerKind,
+    /// Initial learning rate η₀.
+    #[serde(default = "default_lr")]
+    pub learning_rate: f64,
+    /// η_t = η₀ / (1 + t / decay_steps); 0 keeps η constant.
+    #[serde(default)]
+    pub decay_steps: f64,
+}
+
+fn default_optimizer() -> OptimizerKind {
+    OptimizerKind::Adam
+}
+fn default_lr() -> f64 {
+    0.01
+}
+
+impl Default for OptimizerConfig {
+    fn default() -> Self {
+        Self {
+            kind: default_optimizer(),
+            learning_rate: default_lr(),
+            decay_steps: 0.0,
+        }
+    }
+}
+
+impl OptimizerConfig {
+    /// Learning rate at optimisation step t (0-based).
+    pub fn learning_rate_at(&self, t: usize) -> f64 {
+        if self.decay_steps > 0.0 {
+            self.learning_rate / (1.0 + t as f64 / self.decay_steps)
+        } else {
+            self.learning_rate
+        }
+    }
+}
+
+/// `[run]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Optimisation steps.
+    #[serde(default = "default_steps")]
+    pub steps: usize,
+    /// Seed of parameters and chains.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Local-energy clipping width in mean absolute deviations (0: off) for the gradient.
+    #[serde(default = "default_clip")]
+    pub clip_width: f64,
+}
+
+fn default_steps() -> usize {
+    300
+}
+fn default_seed() -> u64 {
+    1
+}
+fn default_clip() -> f64 {
+    5.0
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            steps: default_steps(),
+            seed: default_seed(),
+            clip_width: default_clip(),
+        }
+    }
+}
+
+/// `[eval]`: the final evaluation at frozen parameters.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EvalConfig {
+    /// Measurements per walker (total samples = walkers × samples_per_walker).
+    #[serde(default = "default_eval_samples")]
+    pub samples_per_walker: usize,
+    /// Extra moves before measuring (step size frozen).
+    #[serde(default = "default_eval_burn_in")]
+    pub burn_in: usize,
+}
+
+fn default_eval_samples() -> usize {
+    200
+}
+fn default_eval_burn_in() -> usize {
+    50
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        Self {
+            samples_per_walker: default_eval_samples(),
+            burn_in: default_eval_burn_in(),
+        }
+    }
+}
+
+impl Config {
+    /// Read `path`, apply `--set` overrides, and validate.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Config, TrainError> {
+        let text = std::fs::read_to_string(path).map_err(|e| TrainError::ConfigRead {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Self::parse(&text, overrides, &path.display().to_string())
+    }
+
+    /// Parse TOML text (`origin` names it in errors), apply overrides, validate.
+    pub fn parse(text: &str, overrides: &[String], origin: &str) -> Result<Config, TrainError> {
+        let mut value: toml::Value = toml::from_str(text).map_err(|e| TrainError::ConfigParse {
+            path: origin.to_string(),
+            reason: one_line(&e.to_string()),
+        })?;
+        for o in overrides {
+            apply_override(&mut value, o)?;
+        }
+        let config: Config =
+            value
+                .try_into()
+                .map_err(|e: toml::de::Error| TrainError::ConfigParse {
+                    path: origin.to_string(),
+                    reason: one_line(&e.to_string()),
+                })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The particle layout.
+    pub fn geometry(&self) -> Geometry {
+        Geometry::balanced(self.system.particles, self.system.dimensions)
+    }
+
+    /// Checks that need more than one field, with errors naming the field.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let s = &self.system;
+        let invalid = |field: &str, value: String, allowed: &str| {
+            Err(TrainError::InvalidValue {
+                field: field.to_string(),
+                value,
+                allowed: allowed.to_string(),
+            })
+        };
+        if !(1..=3).contains(&s.dimensions) {
+            return invalid("system.dimensions", s.dimensions.to_string(), "1, 2 or 3");
+        }
+        if s.particles == 0 {
+            return invalid("system.particles", "0".into(), "at least 1");
+        }
+        if !(s.omega > 0.0 && s.omega.is_finite()) {
+            return invalid("system.omega", s.omega.to_string(), "a positive number");
+        }
+        let sm = &self.sampler;
+        if sm.walkers == 0 {
+            return invalid("sampler.walkers", "0".into(), "at least 1");
+        }
+        if !(sm.step_size > 0.0 && sm.step_size.is_finite()) {
+            return invalid(
+                "sampler.step_size",
+                sm.step_size.to_string(),
+                "a positive number",
+            );
+        }
+        if sm.moves_per_sample == 0 {
+            return invalid("sampler.moves_per_sample", "0".into(), "at least 1");
+        }
+        if !(0.0..1.0).contains(&sm.target_acceptance) || sm.target_acceptance == 0.0 {
+            return invalid(
+                "sampler.target_acceptance",
+                sm.target_acceptance.to_string(),
+                "a number in (0, 1)",
+            );
+        }
+        if !(self.optimizer.learning_rate > 0.0 && self.optimizer.learning_rate.is_finite()) {
+            return invalid(
+                "optimizer.learning_rate",
+                self.optimizer.learning_rate.to_string(),
+                "a positive number",
+            );
+        }
+        if self.optimizer.decay_steps < 0.0 {
+            return invalid(
+                "optimizer.decay_steps",
+                self.optimizer.decay_steps.to_string(),
+                "0 (no decay) or a positive number",
+            );
+        }
+        if self.eval.samples_per_walker < 2 {
+            return invalid(
+                "eval.samples_per_walker",
+                self.eval.samples_per_walker.to_string(),
+                "at least 2",
+            );
+        }
+        self.model.validate(&self.geometry())?;
+        if sm.kind == SamplerKind::Gibbs {
+            let pure_rbm = matches!(
+                self.model.factors.as_slice(),
+                [nqs_model::FactorConfig::Rbm(c)] if !c.per_particle
+            );
+            if !pure_rbm {
+                return Err(nqs_sampler::SamplerError::GibbsNeedsPureRbm.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The resolved config as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a Config always serialises")
+    }
+}
+
+/// `a.b.c=value`: sets a nested key (`model.factors.1.alpha` indexes the factor list); the
+/// value is parsed as a TOML value (number, bool, string, array), else taken as a string.
+fn apply_override(root: &mut toml::Value, assignment: &str) -> Result<(), TrainError> {
+    let bad = |reason: String| TrainError::BadOverride {
+        assignment: assignment.to_string(),
+        reason,
+    };
+    let (key, raw) = assignment
+        .split_once('=')
+        .ok_or_else(|| bad("expected KEY=VALUE, e.g. system.omega=0.5".into()))?;
+    let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()));
+    let parts: Vec<&str> = key.trim().split('.').collect();
+    set_path(root, &parts, value).map_err(bad)
+}
+
+fn set_path(node: &mut toml::Value, parts: &[&str], value: toml::Value) -> Result<(), String> {
+    let Some((first, rest)) = parts.split_first() else {
+        *node = value;
+        return Ok(());
+    };
+    match node {
+        toml::Value::Table(table) => {
+            let child = table
+                .entry(first.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            set_path(child, rest, value)
+        }
+        toml::Value::Array(array) => {
+            let len = array.len();
+            let child = first
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| array.get_mut(i))
+                .ok_or_else(|| format!("'{first}' is not an index of a list of length {len}"))?;
+            set_path(child, rest, value)
+        }
+        _ => Err(format!("cannot set '{first}' inside a plain value")),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+[system]
+dimensions = 2
+particles = 6
+omega = 1.0
+
+[[model.factors]]
+kind = "slater"
+
+[[model.factors]]
+kind = "pade_jastrow"
+"#;
+
+    #[test]
+    fn overrides_reach_nested_keys_and_factor_lists() {
+        let c = Config::parse(
+            BASE,
+            &[
+                "system.omega=0.28".into(),
+                "run.steps=7".into(),
+                "model.factors.0.alpha=0.9".into(),
+                "sampler.kind=langevin".into(),
+            ],
+            "test",
+        )
+        .unwrap();
+        assert_eq!(c.system.omega, 0.28);
+        assert_eq!(c.run.steps, 7);
+        assert_eq!(c.sampler.kind, SamplerKind::Langevin);
+        match &c.model.factors[0] {
+            nqs_model::FactorConfig::Slater(s) => assert_eq!(s.alpha, 0.9),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Config::parse(BASE, &["system.omgea=1".into()], "x.toml").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("omgea") && msg.contains("x.toml"), "{msg}");
+        let err = Config::parse(BASE, &["model.factors.1.bta=1".into()], "x.toml").unwrap_err();
+        assert!(err.to_string().contains("bta"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_field_and_allowed_values() {
+        for (o, field) in [
+            ("system.omega=-1", "system.omega"),
+            ("sampler.walkers=0", "sampler.walkers"),
+            ("system.particles=4", "system.particles"),
+            ("system.interaction=\"yukawa\"", "yukawa"),
+        ] {
+            let msg = Config::parse(BASE, &[o.into()], "x.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains(field), "{o}: {msg}");
+            assert!(!msg.contains('\n'), "one line: {msg}");
+        }
+    }
+
+    #[test]
+    fn resolved_config_round_trips() {
+        let c = Config::parse(BASE, &[], "test").unwrap();
+        let again = Config::parse(&c.to_toml(), &[], "resolved").unwrap();
+        assert_eq!(c, again);
+    }
+}

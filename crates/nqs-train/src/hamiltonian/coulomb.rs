@@ -1,0 +1,25 @@
+use burn::tensor::Tensor;
+use nqs_model::Geometry;
+use nqs_model::pairs::Pairs;
+
+use super::PotentialTerm;
+
+/// Coulomb repulsion Σ_{i<j} 1/r_ij.
+#[derive(Debug, Clone)]
+pub struct Coulomb {
+    /// Particle layout.
+    pub geometry: Geometry,
+}
+
+impl PotentialTerm for Coulomb {
+    fn potential(&self, x: &Tensor<2>) -> Tensor<1> {
+        let [w, _] = x.dims();
+        let pairs = Pairs::new(x, &self.geometry);
+        // Full matrix, diagonal masked: each pair counted twice.
+        (pairs.r().recip() * pairs.offdiag.clone())
+            .sum_dim(2)
+            .sum_dim(1)
+            .reshape([w])
+            * 0.5
+    }
+}

@@ -1,0 +1,17 @@
+use burn::tensor::Tensor;
+
+use super::PotentialTerm;
+
+/// Isotropic harmonic trap ½ ω² Σ_i r_i².
+#[derive(Debug, Clone)]
+pub struct HarmonicTrap {
+    /// Trap frequency ω.
+    pub omega: f64,
+}
+
+impl PotentialTerm for HarmonicTrap {
+    fn potential(&self, x: &Tensor<2>) -> Tensor<1> {
+        let [w, _] = x.dims();
+        x.clone().square().sum_dim(1).reshape([w]) * (0.5 * self.omega * self.omega)
+    }
+}

@@ -1,0 +1,29 @@
+//! Variational Monte Carlo training of neural-network quantum states: Hamiltonians, local
+//! energies, the covariance-gradient loss, statistics, the training loop and run files.
+
+pub mod backend;
+pub mod config;
+mod error;
+pub mod hamiltonian;
+pub mod local_energy;
+pub mod loss;
+pub mod reference;
+pub mod run_dir;
+pub mod stats;
+pub mod trainer;
+
+pub use backend::{Backend, Precision};
+pub use config::Config;
+pub use error::TrainError;
+pub use stats::Stats;
+pub use trainer::{Evaluation, StepMetrics, Trainer};
+
+use burn::tensor::Tensor;
+
+/// A 1-D tensor read back to the host as f64 values (one device synchronisation).
+pub fn to_host(t: Tensor<1>) -> Vec<f64> {
+    t.into_data()
+        .convert::<f64>()
+        .try_to_vec::<f64>()
+        .expect("converted tensor data is f64")
+}

@@ -1,0 +1,35 @@
+//! Local energy E_L = (Hψ)/ψ = −½ Σ_k [∂_k² log|ψ| + (∂_k log|ψ|)²] + V(x) (PHYSICS.md §2).
+
+use burn::tensor::Tensor;
+use nqs_model::{Order, WaveFunction};
+
+use crate::hamiltonian::Hamiltonian;
+
+/// Local energy of a batch, split into its kinetic and potential parts, all `[walkers]`.
+#[derive(Debug, Clone)]
+pub struct LocalEnergy {
+    /// Kinetic part −½(∇² log|ψ| + |∇ log|ψ||²).
+    pub kinetic: Tensor<1>,
+    /// Potential V(x).
+    pub potential: Tensor<1>,
+}
+
+impl LocalEnergy {
+    /// E_L = kinetic + potential.
+    pub fn total(&self) -> Tensor<1> {
+        self.kinetic.clone() + self.potential.clone()
+    }
+}
+
+/// E_L at the walkers `x: [walkers, N·d]`; `psi` must live on a plain (non-autodiff)
+/// device: the Laplacian comes from the forward-Laplacian pass, which records no tape.
+pub fn local_energy(psi: &WaveFunction, hamiltonian: &Hamiltonian, x: &Tensor<2>) -> LocalEnergy {
+    let [w, _] = x.dims();
+    let out = psi.forward(x, Order::Laplacian);
+    let grad_sq = out.expect_grad().square().sum_dim(1).reshape([w]);
+    let kinetic = (out.expect_lap() + grad_sq) * -0.5;
+    LocalEnergy {
+        kinetic,
+        potential: hamiltonian.potential(x),
+    }
+}

@@ -1,0 +1,224 @@
+//! `nqs-train`: train a neural-network quantum state by variational Monte Carlo.
+//!
+//! ```text
+//! nqs-train --config configs/qd2d_n6_sj.toml [--backend flex|ndarray|wgpu] [--out DIR] [--set KEY=VALUE]... [--seed N]
+//! nqs-train eval --from DIR [--samples N]
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use nqs_train::run_dir::{RunDir, Summary};
+use nqs_train::{Backend, Config, Precision, Trainer, backend};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "nqs-train",
+    version,
+    about = "Variational Monte Carlo with neural-network quantum states"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    train: TrainArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train a model (the default when no subcommand is given).
+    Train(TrainArgs),
+    /// Re-evaluate a trained run at frozen parameters.
+    Eval(EvalArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct DeviceArgs {
+    /// Compute backend.
+    #[arg(long, value_enum, default_value = "flex")]
+    backend: Backend,
+    /// Float precision (default: f64 on CPU backends, f32 on wgpu).
+    #[arg(long, value_enum)]
+    precision: Option<Precision>,
+}
+
+#[derive(Args, Debug, Clone)]
+struct TrainArgs {
+    /// Run configuration (TOML).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Run directory (default: runs/<config name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override a config key, e.g. --set system.omega=0.5 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Seed (same as --set run.seed=N).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Overwrite a non-empty run directory.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+struct EvalArgs {
+    /// Run directory of a finished training.
+    #[arg(long)]
+    from: PathBuf,
+    /// Measurements per walker (default: the run's eval.samples_per_walker).
+    #[arg(long)]
+    samples: Option<usize>,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Train(args)) => train(args),
+        Some(Command::Eval(args)) => eval(args),
+        None => train(cli.train),
+    };
+    if let Err(err) = result {
+        // One line: the error and its causes.
+        let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
+        eprintln!("error: {}", chain.join(": "));
+        std::process::exit(1);
+    }
+}
+
+fn device_for(args: &DeviceArgs) -> Result<(burn::tensor::Device, Backend, Precision)> {
+    let precision = args
+        .precision
+        .unwrap_or_else(|| args.backend.default_precision());
+    let device = backend::device(args.backend, precision)?;
+    Ok((device, args.backend, precision))
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+    let Some(config_path) = args.config.clone() else {
+        bail!("missing --config FILE (e.g. nqs-train --config configs/qd2d_n2_sj.toml)");
+    };
+    let mut overrides = args.set.clone();
+    if let Some(seed) = args.seed {
+        overrides.push(format!("run.seed={seed}"));
+    }
+    let config = Config::load(&config_path, &overrides)?;
+    let (device, backend, precision) = device_for(&args.device)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&config_path));
+    // Everything that can fail on bad input is checked before the directory is touched.
+    let mut trainer = Trainer::new(config, device)?;
+    let run = RunDir::create(&out, args.force)?;
+    run.write_atomic("config.toml", trainer.config.to_toml().as_bytes())?;
+    let mut metrics = run.metrics_writer()?;
+    let steps = trainer.config.run.steps;
+    tracing::info!(
+        run = %out.display(),
+        backend = backend.name(),
+        precision = precision.name(),
+        parameters = trainer.n_parameters(),
+        steps,
+        "training"
+    );
+    let start = Instant::now();
+    let report_every = (steps / 20).max(1);
+    for _ in 0..steps {
+        let m = trainer.train_step()?;
+        metrics.write(&m)?;
+        if m.step % report_every == 0 || m.step == steps {
+            tracing::info!(
+                "step {:>5}/{steps}  E = {:.5} ± {:.5}  var = {:.5}  acc = {:.2}  {:.1} ms/step",
+                m.step,
+                m.energy,
+                m.energy_error,
+                m.variance,
+                m.acceptance,
+                1e3 * start.elapsed().as_secs_f64() / m.step as f64
+            );
+        }
+    }
+    let train_seconds = start.elapsed().as_secs_f64();
+    let samples = trainer.config.eval.samples_per_walker;
+    tracing::info!(
+        samples_per_walker = samples,
+        "final evaluation at frozen parameters"
+    );
+    let evaluation = trainer.evaluate(samples)?;
+    run.save_state(&trainer)?;
+    let summary = Summary::new(
+        &trainer,
+        &evaluation,
+        train_seconds,
+        backend.name(),
+        precision.name(),
+    );
+    run.write_atomic("summary.json", &serde_json::to_vec_pretty(&summary)?)?;
+    print_summary(&summary, &out);
+    Ok(())
+}
+
+fn eval(args: EvalArgs) -> Result<()> {
+    let run = RunDir::open(&args.from)?;
+    let config = Config::load(&run.file("config.toml"), &[])?;
+    let (device, backend, precision) = device_for(&args.device)?;
+    let mut trainer = Trainer::new(config, device)?;
+    run.load_state(&mut trainer)
+        .with_context(|| format!("loading the trained state of {}", args.from.display()))?;
+    if let Ok(text) = std::fs::read_to_string(run.file("summary.json"))
+        && let Ok(previous) = serde_json::from_str::<Summary>(&text)
+    {
+        trainer.step = previous.steps;
+    }
+    let samples = args
+        .samples
+        .unwrap_or(trainer.config.eval.samples_per_walker);
+    if samples < 2 {
+        bail!("--samples {samples}: need at least 2 measurements per walker");
+    }
+    let evaluation = trainer.evaluate(samples)?;
+    let summary = Summary::new(&trainer, &evaluation, 0.0, backend.name(), precision.name());
+    run.write_atomic("eval.json", &serde_json::to_vec_pretty(&summary)?)?;
+    print_summary(&summary, &args.from);
+    Ok(())
+}
+
+fn default_out(config: &Path) -> PathBuf {
+    let stem = config
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    PathBuf::from("runs").join(stem)
+}
+
+fn print_summary(s: &Summary, dir: &Path) {
+    println!(
+        "E = {:.6} ± {:.6}  (variance {:.6}, kinetic {:.5}, potential {:.5}, acceptance {:.2}, {} samples)",
+        s.energy, s.energy_error, s.variance, s.kinetic, s.potential, s.acceptance, s.samples
+    );
+    println!(
+        "{} parameters, {} steps, {:.2} s/step, {:.1} s total, {} {} -> {}",
+        s.n_parameters,
+        s.steps,
+        s.seconds_per_step,
+        s.wall_seconds,
+        s.backend,
+        s.precision,
+        dir.display()
+    );
+}

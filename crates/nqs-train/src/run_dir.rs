@@ -1,0 +1,233 @@
+//! Files of a run directory: `config.toml` (resolved), `metrics.csv` (one row per step),
+//! `summary.json` (final evaluation), `model.bpk` (parameters) and `sampler.json` (walkers).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use nqs_sampler::SamplerSnapshot;
+use serde::{Deserialize, Serialize};
+
+use crate::{Evaluation, StepMetrics, TrainError, Trainer};
+
+/// Header of `metrics.csv`.
+pub const METRICS_HEADER: &str =
+    "step,energy,energy_error,variance,acceptance,learning_rate,seconds";
+
+/// `summary.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    /// Energy of the frozen final evaluation.
+    pub energy: f64,
+    /// Its blocking error.
+    pub energy_error: f64,
+    /// Variance of the local energy.
+    pub variance: f64,
+    /// Integrated autocorrelation time of the evaluation chain.
+    pub tau_corr: f64,
+    /// Kinetic energy ± error.
+    pub kinetic: f64,
+    /// Error of the kinetic energy.
+    pub kinetic_error: f64,
+    /// Potential energy.
+    pub potential: f64,
+    /// Error of the potential energy.
+    pub potential_error: f64,
+    /// Acceptance during the evaluation.
+    pub acceptance: f64,
+    /// Optimisation steps done.
+    pub steps: usize,
+    /// Local-energy samples of the evaluation.
+    pub samples: usize,
+    /// Wall time of training and evaluation.
+    pub wall_seconds: f64,
+    /// Wall time of training alone.
+    pub train_seconds: f64,
+    /// Mean wall time of one optimisation step.
+    pub seconds_per_step: f64,
+    /// Wall time of the evaluation.
+    pub eval_seconds: f64,
+    /// Backend name.
+    pub backend: String,
+    /// Float precision.
+    pub precision: String,
+    /// Number of variational parameters.
+    pub n_parameters: usize,
+    /// Factor kinds, e.g. "slater*pade_jastrow".
+    pub model: String,
+    /// N, d, ω.
+    pub particles: usize,
+    /// Spatial dimension.
+    pub dimensions: usize,
+    /// Trap frequency.
+    pub omega: f64,
+}
+
+impl Summary {
+    /// Build from a finished evaluation.
+    pub fn new(
+        trainer: &Trainer,
+        eval: &Evaluation,
+        train_seconds: f64,
+        backend: &str,
+        precision: &str,
+    ) -> Self {
+        let c = &trainer.config;
+        Self {
+            energy: eval.energy.mean,
+            energy_error: eval.energy.error,
+            variance: eval.energy.variance,
+            tau_corr: eval.energy.tau_corr,
+            kinetic: eval.kinetic.mean,
+            kinetic_error: eval.kinetic.error,
+            potential: eval.potential.mean,
+            potential_error: eval.potential.error,
+            acceptance: eval.acceptance,
+            steps: trainer.step,
+            samples: eval.energy.n,
+            wall_seconds: train_seconds + eval.seconds,
+            train_seconds,
+            seconds_per_step: if trainer.step > 0 {
+                train_seconds / trainer.step as f64
+            } else {
+                0.0
+            },
+            eval_seconds: eval.seconds,
+            backend: backend.to_string(),
+            precision: precision.to_string(),
+            n_parameters: trainer.n_parameters(),
+            model: c
+                .model
+                .factors
+                .iter()
+                .map(|f| f.kind())
+                .collect::<Vec<_>>()
+                .join("*"),
+            particles: c.system.particles,
+            dimensions: c.system.dimensions,
+            omega: c.system.omega,
+        }
+    }
+}
+
+/// A run directory.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    /// Its path.
+    pub path: PathBuf,
+}
+
+impl RunDir {
+    /// Create `path` for a new run. An existing non-empty directory is refused unless
+    /// `force`, so that no earlier results are overwritten by accident.
+    pub fn create(path: &Path, force: bool) -> Result<Self, TrainError> {
+        if path.exists() {
+            let non_empty = fs::read_dir(path)
+                .map_err(|e| TrainError::io(path, e))?
+                .next()
+                .is_some();
+            if non_empty && !force {
+                return Err(TrainError::Io {
+                    path: path.display().to_string(),
+                    reason: "run directory exists and is not empty (use --force to overwrite, or --out to choose another)".into(),
+                });
+            }
+        }
+        fs::create_dir_all(path).map_err(|e| TrainError::io(path, e))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// An existing run directory.
+    pub fn open(path: &Path) -> Result<Self, TrainError> {
+        if !path.join("config.toml").is_file() {
+            return Err(TrainError::Io {
+                path: path.display().to_string(),
+                reason: "not a run directory (no config.toml)".into(),
+            });
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Path of a file inside the directory.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Write `contents` to `name` atomically (temporary file, fsync, rename).
+    pub fn write_atomic(&self, name: &str, contents: &[u8]) -> Result<(), TrainError> {
+        let target = self.file(name);
+        let tmp = self.file(&format!(".{name}.tmp"));
+        let mut f = fs::File::create(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
+        f.write_all(contents).map_err(|e| TrainError::io(&tmp, e))?;
+        f.sync_all().map_err(|e| TrainError::io(&tmp, e))?;
+        fs::rename(&tmp, &target).map_err(|e| TrainError::io(&target, e))
+    }
+
+    /// Start `metrics.csv` with its header.
+    pub fn metrics_writer(&self) -> Result<MetricsWriter, TrainError> {
+        let path = self.file("metrics.csv");
+        let mut file = fs::File::create(&path).map_err(|e| TrainError::io(&path, e))?;
+        writeln!(file, "{METRICS_HEADER}").map_err(|e| TrainError::io(&path, e))?;
+        Ok(MetricsWriter { file, path })
+    }
+
+    /// Save the trained parameters and the walkers (for `nqs-train eval`).
+    pub fn save_state(&self, trainer: &Trainer) -> Result<(), TrainError> {
+        let model_path = self.file("model.bpk");
+        trainer
+            .frozen()
+            .save_file(&model_path)
+            .map_err(|e| TrainError::io(&model_path, e))?;
+        let snapshot = serde_json::to_vec(&trainer.sampler.snapshot())
+            .map_err(|e| TrainError::io(&self.file("sampler.json"), e))?;
+        self.write_atomic("sampler.json", &snapshot)
+    }
+
+    /// Load parameters and walkers saved by [`RunDir::save_state`] into `trainer`.
+    pub fn load_state(&self, trainer: &mut Trainer) -> Result<(), TrainError> {
+        let model_path = self.file("model.bpk");
+        let autodiff = trainer.device.clone().autodiff();
+        trainer.model = trainer
+            .model
+            .clone()
+            .try_load_file(&model_path)
+            .map_err(|e| TrainError::io(&model_path, e))?
+            .to_device(&autodiff);
+        let path = self.file("sampler.json");
+        let text = fs::read(&path).map_err(|e| TrainError::io(&path, e))?;
+        let snapshot: SamplerSnapshot =
+            serde_json::from_slice(&text).map_err(|e| TrainError::io(&path, e))?;
+        trainer.sampler = nqs_sampler::SamplerState::restore(
+            &snapshot,
+            trainer.config.sampler.walkers,
+            trainer.config.geometry().n_coords(),
+            &trainer.device,
+        )?;
+        trainer.burned_in = true;
+        Ok(())
+    }
+}
+
+/// Appends one CSV row per step, flushed at once so a crash loses nothing written.
+pub struct MetricsWriter {
+    file: fs::File,
+    path: PathBuf,
+}
+
+impl MetricsWriter {
+    /// Append one row.
+    pub fn write(&mut self, m: &StepMetrics) -> Result<(), TrainError> {
+        writeln!(
+            self.file,
+            "{},{},{},{},{},{},{}",
+            m.step, m.energy, m.energy_error, m.variance, m.acceptance, m.learning_rate, m.seconds
+        )
+        .and_then(|_| self.file.flush())
+        .map_err(|e| TrainError::io(&self.path, e))
+    }
+}

@@ -1,0 +1,176 @@
+//! One `Stats` type for every Monte Carlo estimate: mean, error of the mean, variance and
+//! integrated autocorrelation time (PHYSICS.md §6).
+//!
+//! The error of correlated chains comes from automatic blocking (Flyvbjerg & Petersen,
+//! J. Chem. Phys. 91, 461 (1989); Jonsson, Phys. Rev. E 98, 043304 (2018)): the walker
+//! average m_t is blocked in time until the lag-one correlations are consistent with zero
+//! by a χ² test at 99 %.
+
+use serde::{Deserialize, Serialize};
+
+/// A Monte Carlo estimate.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Stats {
+    /// Sample mean.
+    pub mean: f64,
+    /// Error of the mean (one standard deviation).
+    pub error: f64,
+    /// Sample variance of the individual values.
+    pub variance: f64,
+    /// Integrated autocorrelation time τ, with error² = variance·(1 + 2τ)/n.
+    pub tau_corr: f64,
+    /// Number of values.
+    pub n: usize,
+}
+
+impl Stats {
+    /// Independent values (one per walker at one time): error = √(variance/n).
+    pub fn independent(values: &[f64]) -> Stats {
+        let n = values.len();
+        let (mean, variance) = mean_variance(values);
+        Stats {
+            mean,
+            error: (variance / n as f64).sqrt(),
+            variance,
+            tau_corr: 0.0,
+            n,
+        }
+    }
+
+    /// Values of `walkers` independent chains recorded at successive times, row-major
+    /// `[times, walkers]`. The error is the blocking error of the per-time walker mean.
+    pub fn chains(values: &[f64], walkers: usize) -> Stats {
+        let n = values.len();
+        assert!(
+            walkers > 0 && n % walkers == 0,
+            "values must be [times, walkers]"
+        );
+        let (mean, variance) = mean_variance(values);
+        let series: Vec<f64> = values
+            .chunks(walkers)
+            .map(|row| row.iter().sum::<f64>() / walkers as f64)
+            .collect();
+        let error = blocking_error(&series);
+        let tau_corr = if variance > 0.0 {
+            ((error * error * n as f64 / variance) - 1.0).max(0.0) / 2.0
+        } else {
+            0.0
+        };
+        Stats {
+            mean,
+            error,
+            variance,
+            tau_corr,
+            n,
+        }
+    }
+}
+
+/// Mean and (unbiased) variance.
+pub fn mean_variance(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = if values.len() > 1 {
+        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (mean, var)
+}
+
+/// Error of the mean of a correlated series by Jonsson's automatic blocking. The series is
+/// truncated to its last 2^k values. Series shorter than 4 fall back to the naive error.
+pub fn blocking_error(series: &[f64]) -> f64 {
+    let levels = (series.len() as f64).log2().floor() as usize;
+    if levels < 2 {
+        let (_, var) = mean_variance(series);
+        return (var / series.len().max(1) as f64).sqrt();
+    }
+    let mut x: Vec<f64> = series[series.len() - (1 << levels)..].to_vec();
+    let mu = x.iter().sum::<f64>() / x.len() as f64;
+    let mut gamma = Vec::with_capacity(levels);
+    let mut s = Vec::with_capacity(levels);
+    let mut lengths = Vec::with_capacity(levels);
+    for _ in 0..levels {
+        let n = x.len() as f64;
+        let g = x.windows(2).map(|w| (w[0] - mu) * (w[1] - mu)).sum::<f64>() / n;
+        let var = x.iter().map(|v| (v - mu).powi(2)).sum::<f64>() / n;
+        gamma.push(g);
+        s.push(var);
+        lengths.push(n);
+        x = x.chunks(2).map(|c| 0.5 * (c[0] + c[1])).collect();
+    }
+    // M_j = Σ_{i ≥ j} n_i (γ_i / s_i)²
+    let mut m = vec![0.0; levels];
+    let mut acc = 0.0;
+    for i in (0..levels).rev() {
+        if s[i] > 0.0 {
+            acc += lengths[i] * (gamma[i] / s[i]).powi(2);
+        }
+        m[i] = acc;
+    }
+    let k = (0..levels)
+        .find(|&k| m[k] < chi2_quantile_99(k + 1))
+        .unwrap_or(levels - 1);
+    (s[k] / lengths[k]).sqrt()
+}
+
+/// 99 % quantile of χ² with `df` degrees of freedom (table, then Wilson–Hilferty).
+fn chi2_quantile_99(df: usize) -> f64 {
+    const TABLE: [f64; 10] = [
+        6.634897, 9.210340, 11.344867, 13.276704, 15.086272, 16.811894, 18.475307, 20.090235,
+        21.665994, 23.209251,
+    ];
+    if df <= TABLE.len() {
+        return TABLE[df - 1];
+    }
+    let k = df as f64;
+    let z = 2.326_347_874;
+    k * (1.0 - 2.0 / (9.0 * k) + z * (2.0 / (9.0 * k)).sqrt()).powi(3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// AR(1) chain x_t = φ x_{t−1} + ε: the exact error of the mean of n values is
+    /// √(σ²_x (1+φ)/(1−φ) / n) for large n, with σ²_x = 1/(1−φ²).
+    #[test]
+    fn blocking_recovers_the_ar1_error() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let phi: f64 = 0.9;
+        let n = 1 << 18;
+        let mut x = 0.0;
+        let series: Vec<f64> = (0..n)
+            .map(|_| {
+                let e: f64 = rng.sample(rand_distr::StandardNormal);
+                x = phi * x + e;
+                x
+            })
+            .collect();
+        let var_x = 1.0 / (1.0 - phi * phi);
+        let exact = (var_x * (1.0 + phi) / (1.0 - phi) / n as f64).sqrt();
+        let naive = (var_x / n as f64).sqrt();
+        let err = blocking_error(&series);
+        assert!(
+            (err / exact - 1.0).abs() < 0.15,
+            "blocking {err}, exact {exact}"
+        );
+        assert!(err > 3.0 * naive);
+    }
+
+    #[test]
+    fn independent_values_give_the_naive_error() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let v: Vec<f64> = (0..1 << 16).map(|_| rng.random::<f64>()).collect();
+        let s = Stats::chains(&v, 16);
+        let naive = (s.variance / s.n as f64).sqrt();
+        assert!(
+            (s.error / naive - 1.0).abs() < 0.2,
+            "{} vs {naive}",
+            s.error
+        );
+    }
+}

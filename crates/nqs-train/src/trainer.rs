@@ -1,0 +1,230 @@
+//! The VMC training loop: sample, local energies, covariance-gradient step.
+//!
+//! One optimisation step: `sampler.moves_per_sample` Markov moves of every walker; E_L at
+//! the new walkers by the forward Laplacian (no tape); the surrogate loss
+//! 2·mean(stop_grad(E_L − Ē)·log|ψ|) differentiated by burn autodiff; one optimiser update.
+
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::tensor::Device;
+use nqs_model::WaveFunction;
+use nqs_sampler::SamplerState;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Interaction, OptimizerKind};
+use crate::hamiltonian::Hamiltonian;
+use crate::local_energy::local_energy;
+use crate::loss::{centred_clipped, surrogate_loss};
+use crate::stats::Stats;
+use crate::{TrainError, to_host};
+
+/// One row of `metrics.csv`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepMetrics {
+    /// Optimisation step (1-based).
+    pub step: usize,
+    /// Mean local energy of this step's batch.
+    pub energy: f64,
+    /// √(variance / walkers).
+    pub energy_error: f64,
+    /// Variance of the local energy.
+    pub variance: f64,
+    /// Acceptance of this step's moves.
+    pub acceptance: f64,
+    /// Learning rate used for the update.
+    pub learning_rate: f64,
+    /// Wall time of the step.
+    pub seconds: f64,
+}
+
+/// Final evaluation at frozen parameters.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Evaluation {
+    /// Total energy with blocking error.
+    pub energy: Stats,
+    /// Kinetic energy.
+    pub kinetic: Stats,
+    /// Potential energy.
+    pub potential: Stats,
+    /// Acceptance during the evaluation.
+    pub acceptance: f64,
+    /// Wall time of the evaluation.
+    pub seconds: f64,
+}
+
+/// Everything a training run holds.
+pub struct Trainer {
+    /// Resolved configuration.
+    pub config: Config,
+    /// The plain device (sampling, local energies).
+    pub device: Device,
+    /// The wave function on the autodiff device.
+    pub model: WaveFunction,
+    /// Optimiser with its state.
+    pub optimizer: ModuleOptimizer,
+    /// Walkers and chain state.
+    pub sampler: SamplerState,
+    /// The Hamiltonian.
+    pub hamiltonian: Hamiltonian,
+    /// Completed optimisation steps.
+    pub step: usize,
+    /// Whether the burn-in has been done.
+    pub burned_in: bool,
+}
+
+impl Trainer {
+    /// Build model, optimiser and walkers for `config` on the plain `device`.
+    pub fn new(config: Config, device: Device) -> Result<Self, TrainError> {
+        let geometry = config.geometry();
+        let autodiff = device.clone().autodiff();
+        let model = config
+            .model
+            .init(geometry, config.system.omega, config.run.seed, &autodiff)?;
+        let optimizer = match config.optimizer.kind {
+            OptimizerKind::Adam => AdamConfig::new().init(),
+            OptimizerKind::Sgd => SgdConfig::new().init(),
+        };
+        let sampler = SamplerState::new(
+            config.sampler.walkers,
+            geometry.n_coords(),
+            config.sampler.init_width / config.system.omega.sqrt(),
+            config.sampler.step_size,
+            config.run.seed.wrapping_add(0x5A5A),
+            &device,
+        );
+        let hamiltonian = Hamiltonian::quantum_dot(
+            geometry,
+            config.system.omega,
+            config.system.interaction == Interaction::Coulomb,
+        );
+        Ok(Self {
+            config,
+            device,
+            model,
+            optimizer,
+            sampler,
+            hamiltonian,
+            step: 0,
+            burned_in: false,
+        })
+    }
+
+    /// Number of variational parameters.
+    pub fn n_parameters(&self) -> usize {
+        self.model.num_params()
+    }
+
+    /// The wave function without autodiff (for sampling and local energies).
+    pub fn frozen(&self) -> WaveFunction {
+        self.model.valid()
+    }
+
+    fn ensure_burned_in(&mut self, psi: &WaveFunction) -> Result<(), TrainError> {
+        if !self.burned_in {
+            nqs_sampler::burn_in(&self.config.sampler, &mut self.sampler, psi)?;
+            tracing::info!(
+                step_size = self.sampler.step_size,
+                "burn-in done ({} moves)",
+                self.config.sampler.burn_in
+            );
+            self.burned_in = true;
+        }
+        Ok(())
+    }
+
+    /// One optimisation step.
+    pub fn train_step(&mut self) -> Result<StepMetrics, TrainError> {
+        let start = Instant::now();
+        let psi = self.frozen();
+        self.ensure_burned_in(&psi)?;
+        self.sampler.reset_counters();
+        nqs_sampler::advance(
+            &self.config.sampler,
+            &mut self.sampler,
+            &psi,
+            self.config.sampler.moves_per_sample,
+        )?;
+        let x = self.sampler.x.clone();
+        let e_local = to_host(local_energy(&psi, &self.hamiltonian, &x).total());
+        if e_local.iter().any(|e| !e.is_finite()) {
+            return Err(TrainError::NonFinite {
+                what: "local energy",
+                step: self.step + 1,
+            });
+        }
+        let stats = Stats::independent(&e_local);
+        let centred = centred_clipped(&e_local, self.config.run.clip_width);
+
+        let lr = self.config.optimizer.learning_rate_at(self.step);
+        let log_psi = self.model.log_psi(&x.autodiff());
+        let loss = surrogate_loss(&centred, log_psi);
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        self.model = self.optimizer.step(lr, self.model.clone(), grads);
+        self.sampler.invalidate();
+        self.step += 1;
+
+        let metrics = StepMetrics {
+            step: self.step,
+            energy: stats.mean,
+            energy_error: stats.error,
+            variance: stats.variance,
+            acceptance: self.sampler.acceptance(),
+            learning_rate: lr,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        tracing::debug!(
+            step = metrics.step,
+            energy = metrics.energy,
+            error = metrics.energy_error,
+            variance = metrics.variance,
+            acceptance = metrics.acceptance,
+            "step"
+        );
+        Ok(metrics)
+    }
+
+    /// Evaluate at frozen parameters with `samples_per_walker` measurements per walker.
+    pub fn evaluate(&mut self, samples_per_walker: usize) -> Result<Evaluation, TrainError> {
+        let start = Instant::now();
+        let psi = self.frozen();
+        self.ensure_burned_in(&psi)?;
+        let walkers = self.config.sampler.walkers;
+        let sampler_config = &self.config.sampler;
+        nqs_sampler::advance(
+            sampler_config,
+            &mut self.sampler,
+            &psi,
+            self.config.eval.burn_in,
+        )?;
+        self.sampler.reset_counters();
+        let mut kinetic = Vec::with_capacity(walkers * samples_per_walker);
+        let mut potential = Vec::with_capacity(walkers * samples_per_walker);
+        for _ in 0..samples_per_walker {
+            nqs_sampler::advance(
+                sampler_config,
+                &mut self.sampler,
+                &psi,
+                sampler_config.moves_per_sample,
+            )?;
+            let e = local_energy(&psi, &self.hamiltonian, &self.sampler.x);
+            kinetic.extend(to_host(e.kinetic));
+            potential.extend(to_host(e.potential));
+        }
+        let total: Vec<f64> = kinetic.iter().zip(&potential).map(|(k, v)| k + v).collect();
+        if total.iter().any(|e| !e.is_finite()) {
+            return Err(TrainError::NonFinite {
+                what: "local energy in the evaluation",
+                step: self.step,
+            });
+        }
+        Ok(Evaluation {
+            energy: Stats::chains(&total, walkers),
+            kinetic: Stats::chains(&kinetic, walkers),
+            potential: Stats::chains(&potential, walkers),
+            acceptance: self.sampler.acceptance(),
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+}

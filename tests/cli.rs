@@ -1,0 +1,167 @@
+//! The `nqs-train` binary: run files, `eval`, and one-line errors for bad input that write
+//! nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nqs-train"))
+}
+
+fn config(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../configs/{name}.toml"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nqs-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn a_short_run_writes_config_metrics_and_summary_then_eval_reuses_it() {
+    let out = scratch("run");
+    let status = bin()
+        .args(["--config"])
+        .arg(config("qd2d_n2_sj"))
+        .args(["--out"])
+        .arg(&out)
+        .args([
+            "--set",
+            "run.steps=5",
+            "--set",
+            "sampler.walkers=64",
+            "--set",
+            "eval.samples_per_walker=10",
+            "--seed",
+            "3",
+        ])
+        .output()
+        .expect("run nqs-train");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let mut lines = metrics.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("step,energy,energy_error,variance,acceptance")
+    );
+    assert_eq!(lines.count(), 5);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for key in [
+        "energy",
+        "energy_error",
+        "variance",
+        "acceptance",
+        "steps",
+        "wall_seconds",
+        "backend",
+        "precision",
+        "n_parameters",
+    ] {
+        assert!(summary.get(key).is_some(), "summary.json lacks {key}");
+    }
+    assert_eq!(summary["steps"], 5);
+    assert_eq!(summary["backend"], "flex");
+    assert_eq!(summary["precision"], "f64");
+    let resolved = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(
+        resolved.contains("seed = 3") && resolved.contains("steps = 5"),
+        "{resolved}"
+    );
+
+    // A second run into the same directory is refused without --force and changes nothing.
+    let before = std::fs::read(out.join("summary.json")).unwrap();
+    let again = bin()
+        .arg("--config")
+        .arg(config("qd2d_n2_sj"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    assert_eq!(before, std::fs::read(out.join("summary.json")).unwrap());
+
+    let eval = bin()
+        .args(["eval", "--from"])
+        .arg(&out)
+        .args(["--samples", "8"])
+        .output()
+        .unwrap();
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    let e: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("eval.json")).unwrap()).unwrap();
+    assert_eq!(e["samples"], 64 * 8);
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// Each bad input: non-zero exit, one error line naming the problem, no run directory.
+#[test]
+fn bad_input_gets_a_one_line_error_and_writes_nothing() {
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["--set".into(), "system.omgea=1".into()], "omgea"),
+        (
+            vec!["--set".into(), "system.omega=0".into()],
+            "system.omega",
+        ),
+        (
+            vec!["--set".into(), "system.particles=4".into()],
+            "closed shell",
+        ),
+        (
+            vec!["--set".into(), "sampler.walkers=0".into()],
+            "sampler.walkers",
+        ),
+        (
+            vec!["--set".into(), "system.dimensions=\"two\"".into()],
+            "dimensions",
+        ),
+        (
+            vec!["--set".into(), "model.factors.0.kind=\"slatr\"".into()],
+            "slatr",
+        ),
+        (
+            vec![
+                "--backend".into(),
+                "wgpu".into(),
+                "--precision".into(),
+                "f64".into(),
+            ],
+            "f64",
+        ),
+    ];
+    for (i, (args, needle)) in cases.into_iter().enumerate() {
+        let out = scratch(&format!("bad{i}"));
+        let o = bin()
+            .arg("--config")
+            .arg(config("qd2d_n6_sj"))
+            .arg("--out")
+            .arg(&out)
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        let error_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert_eq!(error_lines.len(), 1, "{args:?}: {stderr}");
+        assert!(error_lines[0].contains(needle), "{args:?}: {stderr}");
+        assert!(!out.exists(), "{args:?} created {}", out.display());
+    }
+    let missing = bin()
+        .args(["--config", "/nonexistent/x.toml"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/x.toml"));
+}

@@ -1,0 +1,87 @@
+//! Trained energies of the shipped configs (f64 CPU, default settings) against published
+//! values. A variational energy more than 3σ below an exact or DMC value is a bug.
+
+mod common;
+
+use std::path::Path;
+
+use common::device;
+use nqs_train::{Config, Trainer, reference};
+
+/// Train `configs/<name>.toml` with its defaults and return (energy, error).
+fn train(name: &str) -> (f64, f64) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../configs/{name}.toml"));
+    let config = Config::load(&path, &[]).expect("shipped config");
+    let (n, d, omega) = (
+        config.system.particles,
+        config.system.dimensions,
+        config.system.omega,
+    );
+    let samples = config.eval.samples_per_walker;
+    let mut trainer = Trainer::new(config, device()).expect("trainer");
+    for _ in 0..trainer.config.run.steps {
+        trainer.train_step().expect("training step");
+    }
+    let eval = trainer.evaluate(samples).expect("evaluation");
+    let (e, err) = (eval.energy.mean, eval.energy.error);
+    let exact = reference::best(n, d, omega).expect("reference value");
+    eprintln!(
+        "{name}: E = {e:.5} ± {err:.5} (reference {} {})",
+        exact.energy, exact.method
+    );
+    assert!(
+        e > exact.energy - 3.0 * (err.powi(2) + exact.uncertainty.powi(2)).sqrt(),
+        "{name}: E = {e} ± {err} lies below the reference {} ({})",
+        exact.energy,
+        exact.method
+    );
+    (e, err)
+}
+
+#[test]
+fn qd2d_n2_slater_jastrow_reaches_the_exact_energy() {
+    let (e, _) = train("qd2d_n2_sj");
+    assert!((e - 3.0).abs() < 0.002, "E = {e}");
+}
+
+#[test]
+fn qd2d_n2_rbm_pade_reaches_the_exact_energy() {
+    let (e, _) = train("qd2d_n2_rbm");
+    assert!((e - 3.0).abs() < 0.002, "E = {e}");
+}
+
+#[test]
+fn qd2d_n2_ffnn_pade_reaches_the_exact_energy() {
+    let (e, _) = train("qd2d_n2_ffnn");
+    assert!((e - 3.0).abs() < 0.002, "E = {e}");
+}
+
+#[test]
+fn qd2d_n6_slater_jastrow_matches_published_vmc() {
+    let (e, _) = train("qd2d_n6_sj");
+    assert!(e <= 20.200, "E = {e} (published SJ VMC 20.1902(4))");
+}
+
+#[test]
+fn qd2d_n6_neural_jastrow_beats_slater_jastrow() {
+    let (e, _) = train("qd2d_n6_slater_ffnn");
+    assert!(e <= 20.190, "E = {e} (Slater-Jastrow VMC 20.1902(4))");
+}
+
+#[test]
+fn qd2d_n6_slater_rbm_is_variational() {
+    let (e, _) = train("qd2d_n6_slater_rbm");
+    assert!(e <= 20.200, "E = {e}");
+}
+
+#[test]
+fn qd2d_n12_slater_jastrow_matches_published_vmc() {
+    let (e, _) = train("qd2d_n12_sj");
+    assert!(e <= 65.80, "E = {e} (DMC 65.7001)");
+}
+
+#[test]
+fn qd3d_n8_slater_jastrow_matches_published_vmc() {
+    let (e, _) = train("qd3d_n8_sj");
+    assert!(e <= 32.70, "E = {e} (DMC 32.668)");
+}

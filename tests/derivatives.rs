@@ -222,3 +222,14 @@ fn log_determinant_is_stable_for_thirty_electrons() {
     nqs_sampler::burn_in(&config, &mut state, &psi).expect("burn-in");
     check_points("slater 2D N=30", &psi, state.x);
 }
+
+#[test]
+fn gradient_order_matches_laplacian_order() {
+    let device = device();
+    let geometry = Geometry::balanced(6, 2);
+    let psi = factors_unchecked(&format!("{SLATER}{PADE}"), geometry, 1.0, 3, &device);
+    let x = positions(5, geometry.n_coords(), 1.2, 8, &device);
+    let g1 = host2(psi.forward(&x, Order::Gradient).expect_grad());
+    let g2 = host2(psi.forward(&x, Order::Laplacian).expect_grad());
+    assert_eq!(g1, g2);
+}

@@ -20,14 +20,14 @@ pub struct SamplerState {
     accepted: Tensor<1>,
     /// Proposed moves (walkers × moves) since the last reset.
     proposed: usize,
-    /// Cached log|ψ| (and drift) at `x`, valid until the parameters change.
+    /// Cached log|ψ| (and ∇log|ψ| for Langevin) at `x`, valid until the parameters change.
     pub(crate) cache: Option<Cache>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Cache {
     pub log_psi: Tensor<1>,
-    pub drift: Option<Tensor<2>>,
+    pub grad_log_psi: Option<Tensor<2>>,
 }
 
 /// Serialisable, exact copy of a [`SamplerState`] (positions as f64).

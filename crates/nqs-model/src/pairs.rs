@@ -5,7 +5,7 @@
 //! held as full, symmetric `[walkers, N, N]` matrices with the diagonal masked out, so that
 //! the aggregation is one batched matrix product.
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::{Geometry, LogPsi, Order};
 
@@ -75,6 +75,59 @@ impl Pairs {
             None
         };
         LogPsi { value, grad, lap }
+    }
+}
+
+/// Index maps between the full `[N, N]` pair matrix and the list of pairs i < j.
+#[derive(Debug, Clone)]
+pub struct PairIndex {
+    /// For pair p = (i, j), i < j: the flat index i·N + j, `[P]`.
+    pub upper: Tensor<1, Int>,
+    /// For flat index i·N + j: the pair index of {i, j}, or P (a zero column) when i = j,
+    /// `[N²]`.
+    pub full: Tensor<1, Int>,
+    /// Number of pairs P = N(N − 1)/2.
+    pub n_pairs: usize,
+}
+
+impl PairIndex {
+    /// Index maps for N particles.
+    pub fn new(n: usize, device: &Device) -> Self {
+        let mut upper = Vec::with_capacity(n * (n - 1) / 2);
+        let mut full = vec![0i64; n * n];
+        for i in 0..n {
+            for j in (i + 1)..n {
+                let p = upper.len() as i64;
+                full[i * n + j] = p;
+                full[j * n + i] = p;
+                upper.push((i * n + j) as i64);
+            }
+        }
+        let n_pairs = upper.len();
+        for i in 0..n {
+            full[i * n + i] = n_pairs as i64;
+        }
+        Self {
+            upper: Tensor::from_data(TensorData::new(upper, [n_pairs]), device),
+            full: Tensor::from_data(TensorData::new(full, [n * n]), device),
+            n_pairs,
+        }
+    }
+
+    /// The entries i < j of a `[walkers, N, N]` matrix, `[walkers, P]`.
+    pub fn gather(&self, m: Tensor<3>) -> Tensor<2> {
+        let [w, n, _] = m.dims();
+        m.reshape([w, n * n]).select(1, self.upper.clone())
+    }
+
+    /// The symmetric `[walkers, N, N]` matrix with pair values `v: [walkers, P]` off the
+    /// diagonal and 0 on it.
+    pub fn scatter(&self, v: Tensor<2>, n: usize) -> Tensor<3> {
+        let [w, _] = v.dims();
+        let zero = Tensor::zeros([w, 1], &v.device());
+        Tensor::cat(vec![v, zero], 1)
+            .select(1, self.full.clone())
+            .reshape([w, n, n])
     }
 }
 

@@ -24,7 +24,8 @@ pub struct RbmConfig {
     /// Number of hidden units.
     #[serde(default = "default_hidden")]
     pub n_hidden: usize,
-    /// Width σ of the visible Gaussians; default 1/√ω (the oscillator ground state).
+    /// Width σ of the visible Gaussians; default 1/√(2ω), for which the visible part
+    /// exp(−x²/(4σ²)) is the oscillator ground state exp(−ωx²/2).
     #[serde(default)]
     pub sigma: Option<f64>,
     /// One shared RBM per particle (exchange-symmetric) instead of one over all coordinates.
@@ -69,7 +70,7 @@ impl RbmConfig {
         rng: &mut ParamRng,
         device: &Device,
     ) -> Result<Rbm, ModelError> {
-        let sigma = self.sigma.unwrap_or(1.0 / omega.sqrt());
+        let sigma = self.sigma.unwrap_or(1.0 / (2.0 * omega).sqrt());
         if !(sigma > 0.0 && sigma.is_finite()) {
             return Err(ModelError::InvalidFactor {
                 index,

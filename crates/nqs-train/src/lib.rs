@@ -2,6 +2,7 @@
 //! energies, the covariance-gradient loss, statistics, the training loop and run files.
 
 pub mod backend;
+pub mod bench;
 pub mod config;
 mod error;
 pub mod hamiltonian;

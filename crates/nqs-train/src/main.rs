@@ -33,6 +33,35 @@ enum Command {
     Train(TrainArgs),
     /// Re-evaluate a trained run at frozen parameters.
     Eval(EvalArgs),
+    /// Time optimisation steps (sampling / local energy / gradient) and print a table.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct BenchArgs {
+    /// Configs to benchmark (repeatable).
+    #[arg(long, required = true)]
+    config: Vec<PathBuf>,
+    /// Walker counts (repeatable; default: each config's own).
+    #[arg(long)]
+    walkers: Vec<usize>,
+    /// Timed steps after warm-up.
+    #[arg(long, default_value_t = 20)]
+    steps: usize,
+    /// Untimed warm-up steps (after the burn-in).
+    #[arg(long, default_value_t = 3)]
+    warmup: usize,
+    /// Also run each config's whole training and evaluation and report its wall time.
+    #[arg(long)]
+    full: bool,
+    /// Override a config key for every config (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Where to write the rows as JSON.
+    #[arg(long, default_value = "bench.json")]
+    json: PathBuf,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -90,6 +119,7 @@ fn main() {
     let result = match cli.command {
         Some(Command::Train(args)) => train(args),
         Some(Command::Eval(args)) => eval(args),
+        Some(Command::Bench(args)) => bench(args),
         None => train(cli.train),
     };
     if let Err(err) = result {
@@ -195,6 +225,45 @@ fn eval(args: EvalArgs) -> Result<()> {
     let summary = Summary::new(&trainer, &evaluation, 0.0, backend.name(), precision.name());
     run.write_atomic("eval.json", &serde_json::to_vec_pretty(&summary)?)?;
     print_summary(&summary, &args.from);
+    Ok(())
+}
+
+fn bench(args: BenchArgs) -> Result<()> {
+    let (device, backend, precision) = device_for(&args.device)?;
+    let configs = args
+        .config
+        .iter()
+        .map(|p| Ok((p.clone(), Config::load(p, &args.set)?)))
+        .collect::<Result<Vec<_>>>()?;
+    println!("{}", nqs_train::bench::MARKDOWN_HEADER);
+    let mut rows = Vec::new();
+    for (path, config) in configs {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let walker_counts = if args.walkers.is_empty() {
+            vec![config.sampler.walkers]
+        } else {
+            args.walkers.clone()
+        };
+        for walkers in walker_counts {
+            let row = nqs_train::bench::bench(
+                &name,
+                config.clone(),
+                walkers,
+                args.steps.max(1),
+                args.warmup,
+                args.full,
+                &device,
+                (backend.name(), precision.name()),
+            )?;
+            println!("{}", nqs_train::bench::markdown_row(&row));
+            rows.push(row);
+        }
+    }
+    std::fs::write(&args.json, serde_json::to_vec_pretty(&rows)?)
+        .with_context(|| format!("writing {}", args.json.display()))?;
     Ok(())
 }
 

@@ -224,8 +224,17 @@ impl MetricsWriter {
     pub fn write(&mut self, m: &StepMetrics) -> Result<(), TrainError> {
         writeln!(
             self.file,
-            "{},{},{},{},{},{},{}",
-            m.step, m.energy, m.energy_error, m.variance, m.acceptance, m.learning_rate, m.seconds
+            "{},{},{},{},{},{},{},{},{},{}",
+            m.step,
+            m.energy,
+            m.energy_error,
+            m.variance,
+            m.acceptance,
+            m.learning_rate,
+            m.seconds,
+            m.sampling_seconds,
+            m.local_energy_seconds,
+            m.gradient_seconds
         )
         .and_then(|_| self.file.flush())
         .map_err(|e| TrainError::io(&self.path, e))

@@ -37,6 +37,12 @@ pub struct StepMetrics {
     pub learning_rate: f64,
     /// Wall time of the step.
     pub seconds: f64,
+    /// Wall time of the Markov moves.
+    pub sampling_seconds: f64,
+    /// Wall time of the local energies (forward Laplacian).
+    pub local_energy_seconds: f64,
+    /// Wall time of the loss, its backward pass and the optimiser update.
+    pub gradient_seconds: f64,
 }
 
 /// Final evaluation at frozen parameters.
@@ -72,6 +78,9 @@ pub struct Trainer {
     pub step: usize,
     /// Whether the burn-in has been done.
     pub burned_in: bool,
+    /// Wait for the device at the end of every step, so that step times are device times
+    /// (benchmarks; CPU backends are synchronous anyway).
+    pub profile: bool,
 }
 
 impl Trainer {
@@ -108,6 +117,7 @@ impl Trainer {
             hamiltonian,
             step: 0,
             burned_in: false,
+            profile: false,
         })
     }
 
@@ -146,8 +156,11 @@ impl Trainer {
             &psi,
             self.config.sampler.moves_per_sample,
         )?;
+        let acceptance = self.sampler.acceptance(); // reads the device: sampling is done
+        let sampled = Instant::now();
         let x = self.sampler.x.clone();
         let e_local = to_host(local_energy(&psi, &self.hamiltonian, &x).total());
+        let measured = Instant::now();
         if e_local.iter().any(|e| !e.is_finite()) {
             return Err(TrainError::NonFinite {
                 what: "local energy",
@@ -164,15 +177,24 @@ impl Trainer {
         self.model = self.optimizer.step(lr, self.model.clone(), grads);
         self.sampler.invalidate();
         self.step += 1;
+        if self.profile {
+            self.device
+                .sync()
+                .map_err(|e| TrainError::Unsupported(format!("device failed: {e}")))?;
+        }
+        let end = Instant::now();
 
         let metrics = StepMetrics {
             step: self.step,
             energy: stats.mean,
             energy_error: stats.error,
             variance: stats.variance,
-            acceptance: self.sampler.acceptance(),
+            acceptance,
             learning_rate: lr,
-            seconds: start.elapsed().as_secs_f64(),
+            seconds: (end - start).as_secs_f64(),
+            sampling_seconds: (sampled - start).as_secs_f64(),
+            local_energy_seconds: (measured - sampled).as_secs_f64(),
+            gradient_seconds: (end - measured).as_secs_f64(),
         };
         tracing::debug!(
             step = metrics.step,

@@ -127,6 +127,39 @@ pub struct RunConfig {
     /// Local-energy clipping width in mean absolute deviations (0: off) for the gradient.
     #[serde(default = "default_clip")]
     pub clip_width: f64,
+    /// Write a checkpoint every this many steps (and at the end); 0: only at the end.
+    #[serde(default = "default_checkpoint_every")]
+    pub checkpoint_every: usize,
+    /// Number of checkpoint files kept.
+    #[serde(default = "default_keep")]
+    pub keep_checkpoints: usize,
+    /// What a non-finite local energy or parameter does.
+    #[serde(default)]
+    pub on_nonfinite: OnNonFinite,
+    /// Rollbacks allowed before the run stops with an error.
+    #[serde(default = "default_max_rollbacks")]
+    pub max_rollbacks: usize,
+}
+
+/// Reaction to a non-finite step.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OnNonFinite {
+    /// Return to the last good state (the last checkpoint) and halve the learning rate.
+    #[default]
+    Rollback,
+    /// Stop with an error.
+    Stop,
+}
+
+fn default_checkpoint_every() -> usize {
+    100
+}
+fn default_keep() -> usize {
+    3
+}
+fn default_max_rollbacks() -> usize {
+    5
 }
 
 fn default_steps() -> usize {
@@ -145,6 +178,10 @@ impl Default for RunConfig {
             steps: default_steps(),
             seed: default_seed(),
             clip_width: default_clip(),
+            checkpoint_every: default_checkpoint_every(),
+            keep_checkpoints: default_keep(),
+            on_nonfinite: OnNonFinite::default(),
+            max_rollbacks: default_max_rollbacks(),
         }
     }
 }
@@ -265,6 +302,9 @@ impl Config {
                 self.optimizer.decay_steps.to_string(),
                 "0 (no decay) or a positive number",
             );
+        }
+        if self.run.keep_checkpoints == 0 {
+            return invalid("run.keep_checkpoints", "0".into(), "at least 1");
         }
         if self.eval.samples_per_walker < 2 {
             return invalid(

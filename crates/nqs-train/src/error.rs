@@ -31,6 +31,12 @@ pub enum TrainError {
     /// Local energies or parameters became NaN or infinite.
     #[error("non-finite {what} at step {step}")]
     NonFinite { what: &'static str, step: usize },
+    /// A checkpoint could not be written, read or applied.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+    /// The config given on resume does not describe the checkpointed model.
+    #[error("cannot resume: {0}")]
+    ResumeMismatch(String),
     /// Reading or writing run files.
     #[error("{path}: {reason}")]
     Io { path: String, reason: String },

@@ -3,7 +3,9 @@
 
 pub mod backend;
 pub mod bench;
+pub mod checkpoint;
 pub mod config;
+pub mod driver;
 mod error;
 pub mod hamiltonian;
 pub mod local_energy;

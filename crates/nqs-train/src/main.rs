@@ -6,12 +6,15 @@
 //! ```
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use nqs_train::driver::{self, Outcome};
 use nqs_train::run_dir::{RunDir, Summary};
-use nqs_train::{Backend, Config, Precision, Trainer, backend};
+use nqs_train::{Backend, Config, Precision, TrainError, Trainer, backend, checkpoint};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -88,6 +91,12 @@ struct TrainArgs {
     /// Seed (same as --set run.seed=N).
     #[arg(long)]
     seed: Option<u64>,
+    /// Continue the run in this directory from its newest good checkpoint.
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
+    /// Total number of optimisation steps (same as --set run.steps=N; extends a resumed run).
+    #[arg(long)]
+    steps: Option<usize>,
     /// Overwrite a non-empty run directory.
     #[arg(long)]
     force: bool,
@@ -108,6 +117,16 @@ struct EvalArgs {
 }
 
 fn main() {
+    // burn 0.22 materialises a loaded optimiser state on `Device::default()`, which is wgpu
+    // when wgpu is compiled in; pin the default to the CPU backend unless the user chose one.
+    if std::env::var_os("BURN_DEVICE").is_none() {
+        // SAFETY: first statement of `main`, before any other thread exists, so no thread can
+        // read the environment concurrently.
+        #[allow(unsafe_code)]
+        unsafe {
+            std::env::set_var("BURN_DEVICE", "flex");
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -139,67 +158,105 @@ fn device_for(args: &DeviceArgs) -> Result<(burn::tensor::Device, Backend, Preci
 }
 
 fn train(args: TrainArgs) -> Result<()> {
-    let Some(config_path) = args.config.clone() else {
-        bail!("missing --config FILE (e.g. nqs-train --config configs/qd2d_n2_sj.toml)");
-    };
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // Ctrl-C: finish the current step, write a checkpoint, exit with status 130.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
     let mut overrides = args.set.clone();
     if let Some(seed) = args.seed {
         overrides.push(format!("run.seed={seed}"));
     }
+    if let Some(steps) = args.steps {
+        overrides.push(format!("run.steps={steps}"));
+    }
+    if let Some(dir) = args.resume.clone() {
+        return resume(&args, &dir, &overrides, &stop);
+    }
+    let Some(config_path) = args.config.clone() else {
+        bail!("missing --config FILE (e.g. nqs-train --config configs/qd2d_n2_sj.toml) or --resume DIR");
+    };
     let config = Config::load(&config_path, &overrides)?;
     let (device, backend, precision) = device_for(&args.device)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out(&config_path));
+    let out = args.out.clone().unwrap_or_else(|| default_out(&config_path));
     // Everything that can fail on bad input is checked before the directory is touched.
-    let mut trainer = Trainer::new(config, device)?;
+    let trainer = Trainer::new(config, device)?;
     let run = RunDir::create(&out, args.force)?;
     run.write_atomic("config.toml", trainer.config.to_toml().as_bytes())?;
-    let mut metrics = run.metrics_writer()?;
-    let steps = trainer.config.run.steps;
+    let metrics = run.metrics_writer(&[])?;
     tracing::info!(
         run = %out.display(),
         backend = backend.name(),
         precision = precision.name(),
         parameters = trainer.n_parameters(),
-        steps,
+        steps = trainer.config.run.steps,
         "training"
     );
-    let start = Instant::now();
-    let report_every = (steps / 20).max(1);
-    for _ in 0..steps {
-        let m = trainer.train_step()?;
-        metrics.write(&m)?;
-        if m.step % report_every == 0 || m.step == steps {
-            tracing::info!(
-                "step {:>5}/{steps}  E = {:.5} ± {:.5}  var = {:.5}  acc = {:.2}  {:.1} ms/step",
-                m.step,
-                m.energy,
-                m.energy_error,
-                m.variance,
-                m.acceptance,
-                1e3 * start.elapsed().as_secs_f64() / m.step as f64
-            );
-        }
+    finish(trainer, run, metrics, &stop, backend, precision)
+}
+
+/// Continue a run from its newest good checkpoint.
+fn resume(args: &TrainArgs, dir: &Path, overrides: &[String], stop: &AtomicBool) -> Result<()> {
+    let run = RunDir::open(dir)?;
+    let (checkpoint, path) = checkpoint::latest_good(dir)?;
+    let stored = checkpoint.config()?;
+    let config = match &args.config {
+        Some(p) => Config::load(p, overrides)?,
+        None => Config::parse(&stored.to_toml(), overrides, &path.display().to_string())?,
+    };
+    if config.model != stored.model {
+        return Err(TrainError::ResumeMismatch(format!(
+            "[model] differs from the checkpoint's in {} (a resumed run keeps its model)",
+            path.display()
+        ))
+        .into());
     }
-    let train_seconds = start.elapsed().as_secs_f64();
-    let samples = trainer.config.eval.samples_per_walker;
+    if config.system.particles != stored.system.particles
+        || config.system.dimensions != stored.system.dimensions
+        || config.sampler.walkers != stored.sampler.walkers
+    {
+        return Err(TrainError::ResumeMismatch(format!(
+            "system.particles, system.dimensions and sampler.walkers must match the checkpoint in {}",
+            path.display()
+        ))
+        .into());
+    }
+    let (device, backend, precision) = device_for(&args.device)?;
+    let mut trainer = Trainer::new(config, device)?;
+    checkpoint.restore(&mut trainer)?;
     tracing::info!(
-        samples_per_walker = samples,
-        "final evaluation at frozen parameters"
+        run = %dir.display(),
+        checkpoint = %path.display(),
+        step = trainer.step,
+        steps = trainer.config.run.steps,
+        "resuming"
     );
+    run.write_atomic("config.toml", trainer.config.to_toml().as_bytes())?;
+    let metrics = run.metrics_writer(&trainer.history)?;
+    finish(trainer, run, metrics, stop, backend, precision)
+}
+
+/// Train to the end, evaluate, and write the results.
+fn finish(
+    mut trainer: Trainer,
+    run: RunDir,
+    mut metrics: nqs_train::run_dir::MetricsWriter,
+    stop: &AtomicBool,
+    backend: Backend,
+    precision: Precision,
+) -> Result<()> {
+    if driver::train(&mut trainer, &run, &mut metrics, stop)? == Outcome::Interrupted {
+        std::process::exit(130);
+    }
+    let train_seconds: f64 = trainer.history.iter().map(|m| m.seconds).sum();
+    let samples = trainer.config.eval.samples_per_walker;
+    tracing::info!(samples_per_walker = samples, "final evaluation at frozen parameters");
     let evaluation = trainer.evaluate(samples)?;
     run.save_state(&trainer)?;
-    let summary = Summary::new(
-        &trainer,
-        &evaluation,
-        train_seconds,
-        backend.name(),
-        precision.name(),
-    );
+    let summary = Summary::new(&trainer, &evaluation, train_seconds, backend.name(), precision.name());
     run.write_atomic("summary.json", &serde_json::to_vec_pretty(&summary)?)?;
-    print_summary(&summary, &out);
+    print_summary(&summary, &run.path);
     Ok(())
 }
 

@@ -135,6 +135,11 @@ impl RunDir {
             }
         }
         fs::create_dir_all(path).map_err(|e| TrainError::io(path, e))?;
+        // --force: checkpoints of the run being replaced must not be resumed by mistake.
+        let old_checkpoints = crate::checkpoint::folder(path);
+        if old_checkpoints.exists() {
+            fs::remove_dir_all(&old_checkpoints).map_err(|e| TrainError::io(&old_checkpoints, e))?;
+        }
         Ok(Self {
             path: path.to_path_buf(),
         })
@@ -168,11 +173,20 @@ impl RunDir {
         fs::rename(&tmp, &target).map_err(|e| TrainError::io(&target, e))
     }
 
-    /// Start `metrics.csv` with its header.
-    pub fn metrics_writer(&self) -> Result<MetricsWriter, TrainError> {
+    /// (Re)write `metrics.csv` atomically with its header and `rows`, and open it for
+    /// appending (a resumed run drops the rows written after its checkpoint).
+    pub fn metrics_writer(&self, rows: &[StepMetrics]) -> Result<MetricsWriter, TrainError> {
+        let mut text = format!("{METRICS_HEADER}\n");
+        for m in rows {
+            text.push_str(&metrics_row(m));
+            text.push('\n');
+        }
+        self.write_atomic("metrics.csv", text.as_bytes())?;
         let path = self.file("metrics.csv");
-        let mut file = fs::File::create(&path).map_err(|e| TrainError::io(&path, e))?;
-        writeln!(file, "{METRICS_HEADER}").map_err(|e| TrainError::io(&path, e))?;
+        let file = fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|e| TrainError::io(&path, e))?;
         Ok(MetricsWriter { file, path })
     }
 
@@ -224,7 +238,18 @@ impl MetricsWriter {
     pub fn write(&mut self, m: &StepMetrics) -> Result<(), TrainError> {
         writeln!(
             self.file,
-            "{},{},{},{},{},{},{},{},{},{}",
+            "{}",
+            metrics_row(m)
+        )
+        .and_then(|_| self.file.flush())
+        .map_err(|e| TrainError::io(&self.path, e))
+    }
+}
+
+/// One CSV row of `metrics.csv`.
+pub fn metrics_row(m: &StepMetrics) -> String {
+    format!(
+            "{},{},{},{},{},{},{},{},{},{},{}",
             m.step,
             m.energy,
             m.energy_error,
@@ -234,9 +259,7 @@ impl MetricsWriter {
             m.seconds,
             m.sampling_seconds,
             m.local_energy_seconds,
-            m.gradient_seconds
-        )
-        .and_then(|_| self.file.flush())
-        .map_err(|e| TrainError::io(&self.path, e))
-    }
+            m.gradient_seconds,
+            m.rollbacks
+    )
 }

@@ -43,6 +43,8 @@ pub struct StepMetrics {
     pub local_energy_seconds: f64,
     /// Wall time of the loss, its backward pass and the optimiser update.
     pub gradient_seconds: f64,
+    /// Rollbacks after non-finite steps so far.
+    pub rollbacks: usize,
 }
 
 /// Final evaluation at frozen parameters.
@@ -78,6 +80,12 @@ pub struct Trainer {
     pub step: usize,
     /// Whether the burn-in has been done.
     pub burned_in: bool,
+    /// Metrics of every completed step.
+    pub history: Vec<StepMetrics>,
+    /// Factor on the scheduled learning rate (halved at every rollback).
+    pub learning_rate_scale: f64,
+    /// Rollbacks after non-finite steps.
+    pub rollbacks: usize,
     /// Wait for the device at the end of every step, so that step times are device times
     /// (benchmarks; CPU backends are synchronous anyway).
     pub profile: bool,
@@ -117,6 +125,9 @@ impl Trainer {
             hamiltonian,
             step: 0,
             burned_in: false,
+            history: Vec::new(),
+            learning_rate_scale: 1.0,
+            rollbacks: 0,
             profile: false,
         })
     }
@@ -170,7 +181,7 @@ impl Trainer {
         let stats = Stats::independent(&e_local);
         let centred = centred_clipped(&e_local, self.config.run.clip_width);
 
-        let lr = self.config.optimizer.learning_rate_at(self.step);
+        let lr = self.config.optimizer.learning_rate_at(self.step) * self.learning_rate_scale;
         let log_psi = self.model.log_psi(&x.autodiff());
         let loss = surrogate_loss(&centred, log_psi);
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
@@ -195,7 +206,9 @@ impl Trainer {
             sampling_seconds: (sampled - start).as_secs_f64(),
             local_energy_seconds: (measured - sampled).as_secs_f64(),
             gradient_seconds: (end - measured).as_secs_f64(),
+            rollbacks: self.rollbacks,
         };
+        self.history.push(metrics.clone());
         tracing::debug!(
             step = metrics.step,
             energy = metrics.energy,

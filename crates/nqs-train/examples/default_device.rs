@@ -1,0 +1,1 @@
+fn main() { println!("{:?}", burn::tensor::Device::default()); }

@@ -164,17 +164,15 @@ impl Checkpoint {
         let mut pos = MAGIC.len();
         let mut sections = Vec::with_capacity(3);
         for _ in 0..3 {
-            let len_bytes = body
-                .get(pos..pos + 8)
-                .ok_or("truncated section header")?;
+            let len_bytes = body.get(pos..pos + 8).ok_or("truncated section header")?;
             let len = u64::from_le_bytes(len_bytes.try_into().expect("8 bytes")) as usize;
             pos += 8;
             let section = body.get(pos..pos + len).ok_or("truncated section")?;
             sections.push(section.to_vec());
             pos += len;
         }
-        let meta: CheckpointMeta = serde_json::from_slice(&sections[0])
-            .map_err(|e| format!("bad metadata: {e}"))?;
+        let meta: CheckpointMeta =
+            serde_json::from_slice(&sections[0]).map_err(|e| format!("bad metadata: {e}"))?;
         let optimizer = sections.pop().expect("3 sections");
         let model = sections.pop().expect("3 sections");
         Ok(Checkpoint {
@@ -317,6 +315,10 @@ mod tests {
         assert!(Checkpoint::from_bytes(&bytes[..bytes.len() - 3]).is_err());
         let mut flipped = bytes.clone();
         flipped[20] ^= 1;
-        assert!(Checkpoint::from_bytes(&flipped).unwrap_err().contains("checksum"));
+        assert!(
+            Checkpoint::from_bytes(&flipped)
+                .unwrap_err()
+                .contains("checksum")
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! nqs-train eval --from DIR [--samples N]
 //! ```
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -133,6 +134,7 @@ fn main() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
@@ -175,11 +177,16 @@ fn train(args: TrainArgs) -> Result<()> {
         return resume(&args, &dir, &overrides, &stop);
     }
     let Some(config_path) = args.config.clone() else {
-        bail!("missing --config FILE (e.g. nqs-train --config configs/qd2d_n2_sj.toml) or --resume DIR");
+        bail!(
+            "missing --config FILE (e.g. nqs-train --config configs/qd2d_n2_sj.toml) or --resume DIR"
+        );
     };
     let config = Config::load(&config_path, &overrides)?;
     let (device, backend, precision) = device_for(&args.device)?;
-    let out = args.out.clone().unwrap_or_else(|| default_out(&config_path));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&config_path));
     // Everything that can fail on bad input is checked before the directory is touched.
     let trainer = Trainer::new(config, device)?;
     let run = RunDir::create(&out, args.force)?;
@@ -251,10 +258,19 @@ fn finish(
     }
     let train_seconds: f64 = trainer.history.iter().map(|m| m.seconds).sum();
     let samples = trainer.config.eval.samples_per_walker;
-    tracing::info!(samples_per_walker = samples, "final evaluation at frozen parameters");
+    tracing::info!(
+        samples_per_walker = samples,
+        "final evaluation at frozen parameters"
+    );
     let evaluation = trainer.evaluate(samples)?;
     run.save_state(&trainer)?;
-    let summary = Summary::new(&trainer, &evaluation, train_seconds, backend.name(), precision.name());
+    let summary = Summary::new(
+        &trainer,
+        &evaluation,
+        train_seconds,
+        backend.name(),
+        precision.name(),
+    );
     run.write_atomic("summary.json", &serde_json::to_vec_pretty(&summary)?)?;
     print_summary(&summary, &run.path);
     Ok(())

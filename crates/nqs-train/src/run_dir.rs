@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Evaluation, StepMetrics, TrainError, Trainer};
 
 /// Header of `metrics.csv`.
-pub const METRICS_HEADER: &str =
-    "step,energy,energy_error,variance,acceptance,learning_rate,seconds";
+pub const METRICS_HEADER: &str = "step,energy,energy_error,variance,acceptance,learning_rate,seconds,sampling_seconds,local_energy_seconds,gradient_seconds,rollbacks";
 
 /// `summary.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -138,7 +137,8 @@ impl RunDir {
         // --force: checkpoints of the run being replaced must not be resumed by mistake.
         let old_checkpoints = crate::checkpoint::folder(path);
         if old_checkpoints.exists() {
-            fs::remove_dir_all(&old_checkpoints).map_err(|e| TrainError::io(&old_checkpoints, e))?;
+            fs::remove_dir_all(&old_checkpoints)
+                .map_err(|e| TrainError::io(&old_checkpoints, e))?;
         }
         Ok(Self {
             path: path.to_path_buf(),
@@ -236,30 +236,26 @@ pub struct MetricsWriter {
 impl MetricsWriter {
     /// Append one row.
     pub fn write(&mut self, m: &StepMetrics) -> Result<(), TrainError> {
-        writeln!(
-            self.file,
-            "{}",
-            metrics_row(m)
-        )
-        .and_then(|_| self.file.flush())
-        .map_err(|e| TrainError::io(&self.path, e))
+        writeln!(self.file, "{}", metrics_row(m))
+            .and_then(|_| self.file.flush())
+            .map_err(|e| TrainError::io(&self.path, e))
     }
 }
 
 /// One CSV row of `metrics.csv`.
 pub fn metrics_row(m: &StepMetrics) -> String {
     format!(
-            "{},{},{},{},{},{},{},{},{},{},{}",
-            m.step,
-            m.energy,
-            m.energy_error,
-            m.variance,
-            m.acceptance,
-            m.learning_rate,
-            m.seconds,
-            m.sampling_seconds,
-            m.local_energy_seconds,
-            m.gradient_seconds,
-            m.rollbacks
+        "{},{},{},{},{},{},{},{},{},{},{}",
+        m.step,
+        m.energy,
+        m.energy_error,
+        m.variance,
+        m.acceptance,
+        m.learning_rate,
+        m.seconds,
+        m.sampling_seconds,
+        m.local_energy_seconds,
+        m.gradient_seconds,
+        m.rollbacks
     )
 }

@@ -1,0 +1,104 @@
+//! The same code path on every backend: short trainings of the shipped configs on wgpu
+//! (Mesa's software Vulkan in CI) agree with the same runs on flex f32, and f64 on wgpu is
+//! refused. Runs go through the real binary, since a process can configure a backend's
+//! float type only once.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn config(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../configs/{name}.toml"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nqs-backends-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Train `name` briefly on `backend` in f32 and return (energy, error).
+fn short_run(name: &str, backend: &str) -> (f64, f64) {
+    let out = scratch(&format!("{name}-{backend}"));
+    let o = Command::new(env!("CARGO_BIN_EXE_nqs-train"))
+        .arg("--config")
+        .arg(config(name))
+        .arg("--out")
+        .arg(&out)
+        .args(["--backend", backend, "--precision", "f32"])
+        .args([
+            "--set",
+            "sampler.walkers=128",
+            "--set",
+            "sampler.burn_in=100",
+        ])
+        .args([
+            "--set",
+            "run.steps=15",
+            "--set",
+            "eval.samples_per_walker=60",
+        ])
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .expect("run nqs-train");
+    assert!(
+        o.status.success(),
+        "{name} on {backend}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["backend"], backend);
+    assert_eq!(summary["precision"], "f32");
+    std::fs::remove_dir_all(&out).unwrap();
+    (
+        summary["energy"].as_f64().unwrap(),
+        summary["energy_error"].as_f64().unwrap(),
+    )
+}
+
+fn agree(name: &str) {
+    let (e_gpu, s_gpu) = short_run(name, "wgpu");
+    let (e_cpu, s_cpu) = short_run(name, "flex");
+    let sigma = (s_gpu * s_gpu + s_cpu * s_cpu).sqrt();
+    eprintln!("{name}: wgpu {e_gpu} ± {s_gpu}, flex f32 {e_cpu} ± {s_cpu}");
+    assert!(
+        (e_gpu - e_cpu).abs() < 3.0 * sigma,
+        "{name}: wgpu {e_gpu} ± {s_gpu} vs flex f32 {e_cpu} ± {s_cpu}"
+    );
+}
+
+#[test]
+fn wgpu_matches_flex_f32_two_electrons() {
+    agree("qd2d_n2_sj");
+    agree("qd2d_n2_rbm");
+    agree("qd2d_n2_ffnn");
+}
+
+#[test]
+fn wgpu_matches_flex_f32_six_electrons() {
+    agree("qd2d_n6_sj");
+    agree("qd2d_n6_slater_rbm");
+    agree("qd2d_n6_slater_ffnn");
+}
+
+#[test]
+fn wgpu_matches_flex_f32_larger_dots() {
+    agree("qd3d_n8_sj");
+    agree("qd2d_n12_sj");
+}
+
+#[test]
+fn f64_on_wgpu_is_refused() {
+    let out = scratch("f64");
+    let o = Command::new(env!("CARGO_BIN_EXE_nqs-train"))
+        .arg("--config")
+        .arg(config("qd2d_n2_sj"))
+        .arg("--out")
+        .arg(&out)
+        .args(["--backend", "wgpu", "--precision", "f64"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("f64"));
+    assert!(!out.exists());
+}

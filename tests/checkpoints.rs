@@ -1,0 +1,298 @@
+//! Checkpoints through the real binary: bit-identical resume, SIGKILL at any moment,
+//! Ctrl-C, corrupted checkpoints, rollback after non-finite steps, and refused resumes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nqs-train"))
+}
+
+fn config(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../configs/{name}.toml"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nqs-ckpt-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Small, fast settings shared by every run of a test.
+const SMALL: [&str; 6] = [
+    "--set",
+    "sampler.walkers=128",
+    "--set",
+    "eval.samples_per_walker=20",
+    "--set",
+    "run.checkpoint_every=5",
+];
+
+fn ok(o: &Output) {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn train(name: &str, out: &Path, extra: &[&str]) -> Output {
+    bin()
+        .arg("--config")
+        .arg(config(name))
+        .arg("--out")
+        .arg(out)
+        .args(SMALL)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn resume(out: &Path, extra: &[&str]) -> Output {
+    bin().arg("--resume").arg(out).args(extra).output().unwrap()
+}
+
+/// The deterministic columns of metrics.csv (everything but timings).
+fn metrics(out: &Path) -> Vec<String> {
+    std::fs::read_to_string(out.join("metrics.csv"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            format!(
+                "{},{},{},{},{},{},{}",
+                f[0], f[1], f[2], f[3], f[4], f[5], f[10]
+            )
+        })
+        .collect()
+}
+
+fn energy(out: &Path) -> String {
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    s["energy"].to_string()
+}
+
+fn checkpoints(out: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(out.join("checkpoints"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    v.retain(|p| p.extension().is_some_and(|e| e == "ckpt"));
+    v.sort();
+    v
+}
+
+/// K steps, stop, resume for K more: identical parameters, metrics and energy to 2K steps.
+#[test]
+fn resume_is_bit_identical_to_an_uninterrupted_run() {
+    let (full, split) = (scratch("full"), scratch("split"));
+    ok(&train("qd2d_n6_sj", &full, &["--steps", "20"]));
+    ok(&train("qd2d_n6_sj", &split, &["--steps", "10"]));
+    ok(&resume(&split, &["--steps", "20"]));
+    assert_eq!(metrics(&full), metrics(&split));
+    assert_eq!(energy(&full), energy(&split));
+    // Walkers after the evaluation depend on every parameter and random number.
+    assert_eq!(
+        std::fs::read(full.join("sampler.json")).unwrap(),
+        std::fs::read(split.join("sampler.json")).unwrap()
+    );
+    std::fs::remove_dir_all(&full).unwrap();
+    std::fs::remove_dir_all(&split).unwrap();
+}
+
+/// SIGKILL mid-run: the resumed run loses only the steps since the last checkpoint and ends
+/// exactly where an uninterrupted run ends; metrics.csv has every step once.
+#[test]
+fn a_killed_run_resumes_from_its_last_checkpoint() {
+    let (full, killed) = (scratch("k-full"), scratch("killed"));
+    let args = ["--steps", "150", "--set", "sampler.walkers=256"];
+    ok(&train("qd2d_n12_sj", &full, &args));
+    let mut child = bin()
+        .arg("--config")
+        .arg(config("qd2d_n12_sj"))
+        .arg("--out")
+        .arg(&killed)
+        .args(SMALL)
+        .args(args)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while checkpoints(&killed).len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no checkpoint appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(37)); // somewhere between two checkpoints
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+    assert!(
+        !killed.join("summary.json").exists(),
+        "the run finished before the kill"
+    );
+    ok(&resume(&killed, &[]));
+    assert_eq!(metrics(&full), metrics(&killed));
+    assert_eq!(energy(&full), energy(&killed));
+    std::fs::remove_dir_all(&full).unwrap();
+    std::fs::remove_dir_all(&killed).unwrap();
+}
+
+/// Ctrl-C writes a checkpoint at the current step and exits with status 130.
+#[test]
+fn sigint_writes_a_checkpoint_and_exits() {
+    let out = scratch("sigint");
+    let mut child = bin()
+        .arg("--config")
+        .arg(config("qd2d_n12_sj"))
+        .arg("--out")
+        .arg(&out)
+        .args(SMALL)
+        .args(["--steps", "400", "--set", "run.checkpoint_every=1000"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::fs::read_to_string(out.join("metrics.csv"))
+        .map(|m| m.lines().count() < 4)
+        .unwrap_or(true)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no training steps appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let files = checkpoints(&out);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let rows = metrics(&out).len() - 1;
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(name, format!("step-{rows:09}.ckpt"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--resume"));
+    ok(&resume(&out, &["--steps", &(rows + 3).to_string()]));
+    assert_eq!(metrics(&out).len() - 1, rows + 3);
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// A truncated newest checkpoint is reported by name and the previous one is used.
+#[test]
+fn a_corrupted_checkpoint_falls_back_to_the_previous_one() {
+    let out = scratch("corrupt");
+    ok(&train("qd2d_n6_sj", &out, &["--steps", "15"]));
+    let files = checkpoints(&out);
+    assert_eq!(files.len(), 3, "keep_checkpoints = 3: {files:?}");
+    let newest = files.last().unwrap();
+    let bytes = std::fs::read(newest).unwrap();
+    std::fs::write(newest, &bytes[..bytes.len() / 2]).unwrap();
+    let o = resume(&out, &["--steps", "20"]);
+    ok(&o);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("step-000000015.ckpt"), "{stderr}");
+    assert!(stderr.contains("step=10"), "resumed from step 10: {stderr}");
+    assert_eq!(metrics(&out).len() - 1, 20);
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// A learning rate that sends the orbital exponent negative gives non-finite local
+/// energies: with the default policy the run rolls back, halves the learning rate, records
+/// the rollbacks in metrics.csv and finishes; with `stop` it fails with a one-line error.
+/// No checkpoint ever holds a non-finite value.
+#[test]
+fn non_finite_steps_roll_back_or_stop() {
+    let out = scratch("nonfinite");
+    let wild = [
+        "--steps",
+        "30",
+        "--set",
+        "optimizer.learning_rate=4",
+        "--set",
+        "run.max_rollbacks=8",
+    ];
+    let o = train("qd2d_n6_sj", &out, &wild);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("rolled back"));
+    let rows = metrics(&out);
+    assert_eq!(rows.len() - 1, 30);
+    let last: Vec<&str> = rows.last().unwrap().split(',').collect();
+    assert!(
+        last[6].parse::<usize>().unwrap() >= 1,
+        "rollbacks recorded: {last:?}"
+    );
+    assert!(
+        last[5].parse::<f64>().unwrap() < 2.0,
+        "learning rate reduced: {last:?}"
+    );
+    for row in &rows[1..] {
+        assert!(
+            row.split(',')
+                .all(|v| !v.contains("NaN") && !v.contains("inf")),
+            "{row}"
+        );
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+
+    let stop = scratch("nonfinite-stop");
+    let o = train(
+        "qd2d_n6_sj",
+        &stop,
+        &[
+            "--steps",
+            "30",
+            "--set",
+            "optimizer.learning_rate=4",
+            "--set",
+            "run.on_nonfinite=\"stop\"",
+        ],
+    );
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("error") && l.contains("non-finite")),
+        "{stderr}"
+    );
+    assert!(!stop.join("summary.json").exists());
+    std::fs::remove_dir_all(&stop).unwrap();
+}
+
+/// Resuming needs a checkpoint and the same model.
+#[test]
+fn bad_resumes_are_refused_with_one_line() {
+    let empty = scratch("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = resume(&empty, &[]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("config.toml"));
+
+    let out = scratch("shape");
+    ok(&train("qd2d_n6_slater_ffnn", &out, &["--steps", "5"]));
+    let before = std::fs::read(out.join("metrics.csv")).unwrap();
+    let o = resume(
+        &out,
+        &["--set", "model.factors.1.hidden=[8]", "--steps", "10"],
+    );
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("[model]"), "{stderr}");
+    assert_eq!(before, std::fs::read(out.join("metrics.csv")).unwrap());
+
+    std::fs::remove_dir_all(out.join("checkpoints")).unwrap();
+    let o = resume(&out, &[]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no checkpoint"));
+    std::fs::remove_dir_all(&out).unwrap();
+    std::fs::remove_dir_all(&empty).unwrap();
+}

@@ -140,7 +140,7 @@ fn a_killed_run_resumes_from_its_last_checkpoint() {
 #[test]
 fn sigint_writes_a_checkpoint_and_exits() {
     let out = scratch("sigint");
-    let mut child = bin()
+    let child = bin()
         .arg("--config")
         .arg(config("qd2d_n12_sj"))
         .arg("--out")

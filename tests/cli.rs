@@ -165,3 +165,99 @@ fn bad_input_gets_a_one_line_error_and_writes_nothing() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/x.toml"));
 }
+
+const TINY: [&str; 8] = [
+    "--set",
+    "run.steps=5",
+    "--set",
+    "sampler.walkers=64",
+    "--set",
+    "eval.samples_per_walker=10",
+    "--set",
+    "sampler.burn_in=20",
+];
+
+#[test]
+fn compare_trains_configs_and_writes_table_and_plots() {
+    let out = scratch("compare");
+    let o = bin()
+        .arg("compare")
+        .arg(config("qd2d_n2_sj"))
+        .arg(config("qd2d_n2_rbm"))
+        .arg("--out")
+        .arg(&out)
+        .args(TINY)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("comparison.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(
+        rows[1].starts_with("qd2d_n2_sj,slater*pade_jastrow,3,"),
+        "{csv}"
+    );
+    assert!(rows[2].contains(",3,exact"), "reference 3 (exact): {csv}");
+    let md = std::fs::read_to_string(out.join("comparison.md")).unwrap();
+    assert!(md.contains("| qd2d_n2_rbm | rbm*pade_jastrow |"), "{md}");
+    for f in ["energy.png", "energy.svg"] {
+        assert!(std::fs::metadata(out.join(f)).unwrap().len() > 1000, "{f}");
+    }
+    // Existing run directories are compared as they are.
+    let again = bin()
+        .arg("compare")
+        .arg(out.join("qd2d_n2_sj"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn sweep_writes_one_run_per_value_and_resumes() {
+    let out = scratch("sweep");
+    let run = || {
+        bin()
+            .args(["sweep", "--config"])
+            .arg(config("qd2d_n2_sj"))
+            .args(["--set", "system.omega=0.5,1.0"])
+            .args(TINY)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let o = run();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(
+        rows[1].starts_with("0.5,") && rows[2].starts_with("1.0,"),
+        "{csv}"
+    );
+    assert!(rows[2].ends_with(",3"), "reference at ω = 1: {csv}");
+    for f in [
+        "sweep_energy.png",
+        "sweep_parts.svg",
+        "system.omega=0.5/summary.json",
+    ] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    // A second call finds both runs finished and retrains nothing.
+    let before = std::fs::read(out.join("system.omega=1.0/metrics.csv")).unwrap();
+    let o = run();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already finished"));
+    assert_eq!(
+        before,
+        std::fs::read(out.join("system.omega=1.0/metrics.csv")).unwrap()
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}

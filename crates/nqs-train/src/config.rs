@@ -9,6 +9,7 @@ use nqs_sampler::{SamplerConfig, SamplerKind};
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
+use crate::observables::ObservablesConfig;
 
 /// A whole run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -196,6 +197,9 @@ pub struct EvalConfig {
     /// Extra moves before measuring (step size frozen).
     #[serde(default = "default_eval_burn_in")]
     pub burn_in: usize,
+    /// Density, pair distribution (`[eval.observables]`).
+    #[serde(default)]
+    pub observables: ObservablesConfig,
 }
 
 fn default_eval_samples() -> usize {
@@ -210,6 +214,7 @@ impl Default for EvalConfig {
         Self {
             samples_per_walker: default_eval_samples(),
             burn_in: default_eval_burn_in(),
+            observables: ObservablesConfig::default(),
         }
     }
 }
@@ -302,6 +307,9 @@ impl Config {
                 self.optimizer.decay_steps.to_string(),
                 "0 (no decay) or a positive number",
             );
+        }
+        if self.eval.observables.bins == 0 {
+            return invalid("eval.observables.bins", "0".into(), "at least 1");
         }
         if self.run.keep_checkpoints == 0 {
             return invalid("run.keep_checkpoints", "0".into(), "at least 1");

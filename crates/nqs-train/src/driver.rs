@@ -25,6 +25,7 @@ pub fn train(
     run: &RunDir,
     metrics: &mut MetricsWriter,
     stop: &AtomicBool,
+    progress: bool,
 ) -> Result<Outcome, TrainError> {
     let steps = trainer.config.run.steps;
     let every = trainer.config.run.checkpoint_every;
@@ -34,6 +35,7 @@ pub fn train(
     let report_every = (steps / 20).max(1);
     let start = Instant::now();
     let first = trainer.step;
+    let bar = progress.then(|| progress_bar(steps, first));
     while trainer.step < steps {
         if stop.load(Ordering::SeqCst) {
             let c = Checkpoint::capture(trainer).unwrap_or(good);
@@ -49,7 +51,13 @@ pub fn train(
         match trainer.train_step() {
             Ok(m) => {
                 metrics.write(&m)?;
-                if m.step % report_every == 0 || m.step == steps {
+                if let Some(bar) = &bar {
+                    bar.set_position(m.step as u64);
+                    bar.set_message(format!(
+                        "E = {:.5} ± {:.5}  var {:.4}  acc {:.2}",
+                        m.energy, m.energy_error, m.variance, m.acceptance
+                    ));
+                } else if m.step % report_every == 0 || m.step == steps {
                     tracing::info!(
                         "step {:>5}/{steps}  E = {:.5} ± {:.5}  var = {:.5}  acc = {:.2}  {:.1} ms/step",
                         m.step,
@@ -78,7 +86,23 @@ pub fn train(
             Err(e) => return Err(e),
         }
     }
+    if let Some(bar) = bar {
+        bar.finish();
+    }
     Ok(Outcome::Finished)
+}
+
+/// A terminal progress bar: step, energy ± error, variance, acceptance, steps/s, time left.
+fn progress_bar(steps: usize, done: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(steps as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} steps  {msg}  {per_sec}  ETA {eta}",
+        )
+        .expect("valid progress template"),
+    );
+    bar.set_position(done as u64);
+    bar
 }
 
 /// Return to `good` with half the learning rate, or stop as configured.

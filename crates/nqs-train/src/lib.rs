@@ -4,14 +4,18 @@
 pub mod backend;
 pub mod bench;
 pub mod checkpoint;
+pub mod compare;
 pub mod config;
 pub mod driver;
 mod error;
 pub mod hamiltonian;
 pub mod local_energy;
 pub mod loss;
+pub mod observables;
+pub mod plots;
 pub mod reference;
 pub mod run_dir;
+pub mod session;
 pub mod stats;
 pub mod trainer;
 

@@ -13,9 +13,9 @@ use clap::{Args, Parser, Subcommand};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use nqs_train::driver::{self, Outcome};
 use nqs_train::run_dir::{RunDir, Summary};
-use nqs_train::{Backend, Config, Precision, TrainError, Trainer, backend, checkpoint};
+use nqs_train::session::{self, Target};
+use nqs_train::{Backend, Config, Precision, Trainer, backend, compare};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -39,6 +39,40 @@ enum Command {
     Eval(EvalArgs),
     /// Time optimisation steps (sampling / local energy / gradient) and print a table.
     Bench(BenchArgs),
+    /// Compare runs (or configs, trained first): table, energy plot.
+    Compare(CompareArgs),
+    /// Train one run per value of a swept config key: table and plots against the value.
+    Sweep(SweepArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct CompareArgs {
+    /// Run directories, or config files to train first (into OUT/<config name>).
+    #[arg(required = true)]
+    runs: Vec<PathBuf>,
+    /// Where to write comparison.md, comparison.csv and energy.png/svg.
+    #[arg(long, default_value = "runs/compare")]
+    out: PathBuf,
+    /// Override a config key for configs trained here (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+struct SweepArgs {
+    /// Base configuration.
+    #[arg(long)]
+    config: PathBuf,
+    /// KEY=V1,V2,... sweeps KEY (exactly one such); KEY=VALUE fixes a key.
+    #[arg(long = "set", value_name = "KEY=VALUE[,VALUE...]", required = true)]
+    set: Vec<String>,
+    /// Output directory (one run per value inside, resumable).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    device: DeviceArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -141,6 +175,8 @@ fn main() {
         Some(Command::Train(args)) => train(args),
         Some(Command::Eval(args)) => eval(args),
         Some(Command::Bench(args)) => bench(args),
+        Some(Command::Compare(args)) => compare_runs(args),
+        Some(Command::Sweep(args)) => sweep(args),
         None => train(cli.train),
     };
     if let Err(err) = result {
@@ -159,13 +195,37 @@ fn device_for(args: &DeviceArgs) -> Result<(burn::tensor::Device, Backend, Preci
     Ok((device, args.backend, precision))
 }
 
-fn train(args: TrainArgs) -> Result<()> {
+/// Ctrl-C: finish the current step, write a checkpoint, exit with status 130.
+fn stop_flag() -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        // Ctrl-C: finish the current step, write a checkpoint, exit with status 130.
-        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    let flag = stop.clone();
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    stop
+}
+
+fn target(args: &DeviceArgs) -> Result<Target> {
+    let (device, backend, precision) = device_for(args)?;
+    Ok(Target {
+        device,
+        backend,
+        precision,
+        progress: std::io::stderr().is_terminal(),
+    })
+}
+
+/// Print a finished run's summary, or exit with 130 when it was interrupted.
+fn report(summary: Option<Summary>, dir: &Path) -> Summary {
+    match summary {
+        Some(s) => {
+            print_summary(&s, dir);
+            s
+        }
+        None => std::process::exit(130),
     }
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+    let stop = stop_flag();
     let mut overrides = args.set.clone();
     if let Some(seed) = args.seed {
         overrides.push(format!("run.seed={seed}"));
@@ -174,7 +234,17 @@ fn train(args: TrainArgs) -> Result<()> {
         overrides.push(format!("run.steps={steps}"));
     }
     if let Some(dir) = args.resume.clone() {
-        return resume(&args, &dir, &overrides, &stop);
+        let config = args
+            .config
+            .as_ref()
+            .map(|p| Config::load(p, &overrides))
+            .transpose()?;
+        let target = target(&args.device)?;
+        report(
+            session::resume(&dir, config, &overrides, &target, &stop)?,
+            &dir,
+        );
+        return Ok(());
     }
     let Some(config_path) = args.config.clone() else {
         bail!(
@@ -182,97 +252,15 @@ fn train(args: TrainArgs) -> Result<()> {
         );
     };
     let config = Config::load(&config_path, &overrides)?;
-    let (device, backend, precision) = device_for(&args.device)?;
+    let target = target(&args.device)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| default_out(&config_path));
-    // Everything that can fail on bad input is checked before the directory is touched.
-    let trainer = Trainer::new(config, device)?;
-    let run = RunDir::create(&out, args.force)?;
-    run.write_atomic("config.toml", trainer.config.to_toml().as_bytes())?;
-    let metrics = run.metrics_writer(&[])?;
-    tracing::info!(
-        run = %out.display(),
-        backend = backend.name(),
-        precision = precision.name(),
-        parameters = trainer.n_parameters(),
-        steps = trainer.config.run.steps,
-        "training"
+    report(
+        session::start(config, &out, args.force, &target, &stop)?,
+        &out,
     );
-    finish(trainer, run, metrics, &stop, backend, precision)
-}
-
-/// Continue a run from its newest good checkpoint.
-fn resume(args: &TrainArgs, dir: &Path, overrides: &[String], stop: &AtomicBool) -> Result<()> {
-    let run = RunDir::open(dir)?;
-    let (checkpoint, path) = checkpoint::latest_good(dir)?;
-    let stored = checkpoint.config()?;
-    let config = match &args.config {
-        Some(p) => Config::load(p, overrides)?,
-        None => Config::parse(&stored.to_toml(), overrides, &path.display().to_string())?,
-    };
-    if config.model != stored.model {
-        return Err(TrainError::ResumeMismatch(format!(
-            "[model] differs from the checkpoint's in {} (a resumed run keeps its model)",
-            path.display()
-        ))
-        .into());
-    }
-    if config.system.particles != stored.system.particles
-        || config.system.dimensions != stored.system.dimensions
-        || config.sampler.walkers != stored.sampler.walkers
-    {
-        return Err(TrainError::ResumeMismatch(format!(
-            "system.particles, system.dimensions and sampler.walkers must match the checkpoint in {}",
-            path.display()
-        ))
-        .into());
-    }
-    let (device, backend, precision) = device_for(&args.device)?;
-    let mut trainer = Trainer::new(config, device)?;
-    checkpoint.restore(&mut trainer)?;
-    tracing::info!(
-        run = %dir.display(),
-        checkpoint = %path.display(),
-        step = trainer.step,
-        steps = trainer.config.run.steps,
-        "resuming"
-    );
-    run.write_atomic("config.toml", trainer.config.to_toml().as_bytes())?;
-    let metrics = run.metrics_writer(&trainer.history)?;
-    finish(trainer, run, metrics, stop, backend, precision)
-}
-
-/// Train to the end, evaluate, and write the results.
-fn finish(
-    mut trainer: Trainer,
-    run: RunDir,
-    mut metrics: nqs_train::run_dir::MetricsWriter,
-    stop: &AtomicBool,
-    backend: Backend,
-    precision: Precision,
-) -> Result<()> {
-    if driver::train(&mut trainer, &run, &mut metrics, stop)? == Outcome::Interrupted {
-        std::process::exit(130);
-    }
-    let train_seconds: f64 = trainer.history.iter().map(|m| m.seconds).sum();
-    let samples = trainer.config.eval.samples_per_walker;
-    tracing::info!(
-        samples_per_walker = samples,
-        "final evaluation at frozen parameters"
-    );
-    let evaluation = trainer.evaluate(samples)?;
-    run.save_state(&trainer)?;
-    let summary = Summary::new(
-        &trainer,
-        &evaluation,
-        train_seconds,
-        backend.name(),
-        precision.name(),
-    );
-    run.write_atomic("summary.json", &serde_json::to_vec_pretty(&summary)?)?;
-    print_summary(&summary, &run.path);
     Ok(())
 }
 
@@ -337,6 +325,59 @@ fn bench(args: BenchArgs) -> Result<()> {
     }
     std::fs::write(&args.json, serde_json::to_vec_pretty(&rows)?)
         .with_context(|| format!("writing {}", args.json.display()))?;
+    Ok(())
+}
+
+fn compare_runs(args: CompareArgs) -> Result<()> {
+    let stop = stop_flag();
+    let target = target(&args.device)?;
+    let mut dirs = Vec::new();
+    for path in &args.runs {
+        if path.is_file() {
+            let config = Config::load(path, &args.set)?;
+            let dir = args
+                .out
+                .join(default_out(path).file_name().unwrap_or_default());
+            report(session::complete(config, &dir, &target, &stop)?, &dir);
+            dirs.push(dir);
+        } else {
+            dirs.push(path.clone());
+        }
+    }
+    let rows = compare::load_rows(&dirs)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let table = compare::write(&rows, &args.out)?;
+    println!("{table}");
+    Ok(())
+}
+
+fn sweep(args: SweepArgs) -> Result<()> {
+    let stop = stop_flag();
+    let plan = compare::SweepPlan::parse(&args.set)?;
+    Config::load(&args.config, &plan.fixed)?; // fail early on a bad fixed override
+    let target = target(&args.device)?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        default_out(&args.config).with_file_name(format!(
+            "{}-sweep-{}",
+            default_out(&args.config)
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy(),
+            plan.key
+        ))
+    });
+    let mut points = Vec::new();
+    for value in &plan.values {
+        let mut overrides = plan.fixed.clone();
+        overrides.push(format!("{}={value}", plan.key));
+        let config = Config::load(&args.config, &overrides)?;
+        let dir = out.join(format!("{}={value}", plan.key));
+        let summary = report(session::complete(config, &dir, &target, &stop)?, &dir);
+        points.push((value.clone(), summary, dir));
+    }
+    let table = compare::write_sweep(&plan.key, &points, &out)?;
+    println!("{table}");
     Ok(())
 }
 

@@ -45,6 +45,17 @@ pub fn slater_jastrow_vmc(n_particles: usize, dimension: usize, omega: f64) -> O
     })
 }
 
+/// A short legend label, e.g. "DMC 20.15932" or "exact 3".
+pub fn label(r: &Reference) -> String {
+    let method = r
+        .method
+        .split(['(', ';'])
+        .next()
+        .unwrap_or("reference")
+        .trim();
+    format!("{method} {}", r.energy)
+}
+
 fn parse_line(line: &str) -> Option<Reference> {
     let fields = split_csv(line);
     if fields.len() < 7 {

@@ -33,6 +33,10 @@ pub struct Summary {
     pub potential: f64,
     /// Error of the potential energy.
     pub potential_error: f64,
+    /// ⟨r²⟩ per particle.
+    pub r2: f64,
+    /// Error of ⟨r²⟩.
+    pub r2_error: f64,
     /// Acceptance during the evaluation.
     pub acceptance: f64,
     /// Optimisation steps done.
@@ -82,6 +86,8 @@ impl Summary {
             kinetic_error: eval.kinetic.error,
             potential: eval.potential.mean,
             potential_error: eval.potential.error,
+            r2: eval.r2.mean,
+            r2_error: eval.r2.error,
             acceptance: eval.acceptance,
             steps: trainer.step,
             samples: eval.energy.n,
@@ -225,6 +231,53 @@ impl RunDir {
         trainer.burned_in = true;
         Ok(())
     }
+}
+
+/// Write the observables of an evaluation as CSV files (and nothing when not measured):
+/// `density_grid.csv` (x, y, rho), `density_radial.csv` (r, rho, error) and
+/// `pair_distribution.csv` (r, parallel, error, antiparallel, error).
+pub fn write_observables(run: &RunDir, eval: &Evaluation) -> Result<(), TrainError> {
+    if let Some(d) = &eval.density {
+        let mut grid = String::from("x,y,rho\n");
+        let bins = d.axis.len();
+        if d.grid.len() == bins {
+            for (x, rho) in d.axis.iter().zip(&d.grid) {
+                grid.push_str(&format!("{x},0,{rho}\n"));
+            }
+        } else {
+            for (k, rho) in d.grid.iter().enumerate() {
+                grid.push_str(&format!(
+                    "{},{},{rho}\n",
+                    d.axis[k % bins],
+                    d.axis[k / bins]
+                ));
+            }
+        }
+        run.write_atomic("density_grid.csv", grid.as_bytes())?;
+        let mut radial = String::from("r,rho,error\n");
+        for i in 0..d.r.len() {
+            radial.push_str(&format!(
+                "{},{},{}\n",
+                d.r[i], d.radial[i], d.radial_error[i]
+            ));
+        }
+        run.write_atomic("density_radial.csv", radial.as_bytes())?;
+    }
+    if let Some(p) = &eval.pair_distribution {
+        let mut text = String::from("r,parallel,parallel_error,antiparallel,antiparallel_error\n");
+        for i in 0..p.r.len() {
+            text.push_str(&format!(
+                "{},{},{},{},{}\n",
+                p.r[i],
+                p.parallel[i],
+                p.parallel_error[i],
+                p.antiparallel[i],
+                p.antiparallel_error[i]
+            ));
+        }
+        run.write_atomic("pair_distribution.csv", text.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// Appends one CSV row per step, flushed at once so a crash loses nothing written.

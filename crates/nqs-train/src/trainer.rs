@@ -17,6 +17,7 @@ use crate::config::{Config, Interaction, OptimizerKind};
 use crate::hamiltonian::Hamiltonian;
 use crate::local_energy::local_energy;
 use crate::loss::{centred_clipped, surrogate_loss};
+use crate::observables::{self, Density, DensityResult, PairDistribution, PairDistributionResult};
 use crate::stats::Stats;
 use crate::{TrainError, to_host};
 
@@ -48,7 +49,7 @@ pub struct StepMetrics {
 }
 
 /// Final evaluation at frozen parameters.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Evaluation {
     /// Total energy with blocking error.
     pub energy: Stats,
@@ -56,6 +57,12 @@ pub struct Evaluation {
     pub kinetic: Stats,
     /// Potential energy.
     pub potential: Stats,
+    /// ⟨r²⟩ per particle.
+    pub r2: Stats,
+    /// One-body density, when measured.
+    pub density: Option<DensityResult>,
+    /// Spin-resolved pair distribution, when measured.
+    pub pair_distribution: Option<PairDistributionResult>,
     /// Acceptance during the evaluation.
     pub acceptance: f64,
     /// Wall time of the evaluation.
@@ -236,7 +243,25 @@ impl Trainer {
         self.sampler.reset_counters();
         let mut kinetic = Vec::with_capacity(walkers * samples_per_walker);
         let mut potential = Vec::with_capacity(walkers * samples_per_walker);
-        for _ in 0..samples_per_walker {
+        let mut r2 = Vec::with_capacity(walkers * samples_per_walker);
+        let obs = &self.config.eval.observables;
+        let system = &self.config.system;
+        let geometry = self.config.geometry();
+        let extent = obs.extent_for(system.particles, system.dimensions, system.omega);
+        let blocks = obs.blocks.clamp(1, samples_per_walker);
+        let mut density = obs
+            .density
+            .then(|| Density::new(system.dimensions, obs.bins, extent, blocks));
+        let mut pairs = (obs.pair_distribution && system.particles > 1).then(|| {
+            PairDistribution::new(
+                system.dimensions,
+                geometry.n_up,
+                obs.bins,
+                2.0 * extent,
+                blocks,
+            )
+        });
+        for t in 0..samples_per_walker {
             nqs_sampler::advance(
                 sampler_config,
                 &mut self.sampler,
@@ -246,6 +271,24 @@ impl Trainer {
             let e = local_energy(&psi, &self.hamiltonian, &self.sampler.x);
             kinetic.extend(to_host(e.kinetic));
             potential.extend(to_host(e.potential));
+            let x = to_host(
+                self.sampler
+                    .x
+                    .clone()
+                    .reshape([walkers * geometry.n_coords()]),
+            );
+            r2.extend(observables::mean_r2_per_particle(
+                &x,
+                walkers,
+                system.particles,
+            ));
+            let block = t * blocks / samples_per_walker;
+            if let Some(d) = density.as_mut() {
+                d.add(&x, walkers, block);
+            }
+            if let Some(p) = pairs.as_mut() {
+                p.add(&x, walkers, block);
+            }
         }
         let total: Vec<f64> = kinetic.iter().zip(&potential).map(|(k, v)| k + v).collect();
         if total.iter().any(|e| !e.is_finite()) {
@@ -258,6 +301,9 @@ impl Trainer {
             energy: Stats::chains(&total, walkers),
             kinetic: Stats::chains(&kinetic, walkers),
             potential: Stats::chains(&potential, walkers),
+            r2: Stats::chains(&r2, walkers),
+            density: density.map(|d| d.result()),
+            pair_distribution: pairs.map(|p| p.result()),
             acceptance: self.sampler.acceptance(),
             seconds: start.elapsed().as_secs_f64(),
         })

@@ -1,0 +1,94 @@
+//! Observables measured during the frozen evaluation (`[eval.observables]`): the one-body
+//! density (2D grid and radial profile), the spin-resolved pair distribution, and ⟨r²⟩.
+//! Kinetic and potential energy come with every evaluation.
+//!
+//! Error bars come from splitting the measurements into consecutive blocks and taking the
+//! standard error of the block averages (blocks much longer than the correlation time).
+
+mod density;
+mod pair_distribution;
+
+pub use density::{Density, DensityResult};
+pub use pair_distribution::{PairDistribution, PairDistributionResult};
+
+use serde::{Deserialize, Serialize};
+
+/// `[eval.observables]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ObservablesConfig {
+    /// Measure the one-body density.
+    #[serde(default = "default_true")]
+    pub density: bool,
+    /// Measure the pair distribution of parallel and antiparallel spins.
+    #[serde(default = "default_true")]
+    pub pair_distribution: bool,
+    /// Histogram bins per axis (grid) and along r (radial profiles).
+    #[serde(default = "default_bins")]
+    pub bins: usize,
+    /// Half-width of the density grid and largest r, in oscillator lengths 1/√ω
+    /// (0: 3·√(n + 1) for the highest filled shell n).
+    #[serde(default)]
+    pub extent: f64,
+    /// Blocks for the error bars.
+    #[serde(default = "default_blocks")]
+    pub blocks: usize,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_bins() -> usize {
+    60
+}
+fn default_blocks() -> usize {
+    16
+}
+
+impl Default for ObservablesConfig {
+    fn default() -> Self {
+        Self {
+            density: true,
+            pair_distribution: true,
+            bins: default_bins(),
+            extent: 0.0,
+            blocks: default_blocks(),
+        }
+    }
+}
+
+impl ObservablesConfig {
+    /// Half-width of the histograms in length units for N particles in d dimensions.
+    pub fn extent_for(&self, n_particles: usize, dimensions: usize, omega: f64) -> f64 {
+        let oscillator_length = 1.0 / omega.sqrt();
+        if self.extent > 0.0 {
+            return self.extent * oscillator_length;
+        }
+        // Highest filled shell n (classical turning radius √(2n + d)) plus the tail.
+        let per_spin = n_particles.div_ceil(2);
+        let shell = nqs_model::closed_shell_sizes(dimensions, 64)
+            .iter()
+            .position(|&s| s >= per_spin)
+            .unwrap_or(0);
+        3.0 * ((shell + 1) as f64).sqrt() * oscillator_length
+    }
+}
+
+/// Mean and standard error of per-block values.
+pub fn block_mean_error(blocks: &[f64]) -> (f64, f64) {
+    let n = blocks.len() as f64;
+    let mean = blocks.iter().sum::<f64>() / n;
+    if blocks.len() < 2 {
+        return (mean, 0.0);
+    }
+    let var = blocks.iter().map(|b| (b - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}
+
+/// ⟨r²⟩ per particle, from positions `[walkers, N·d]` (row-major).
+pub fn mean_r2_per_particle(x: &[f64], walkers: usize, n_particles: usize) -> Vec<f64> {
+    let coords = x.len() / walkers;
+    x.chunks(coords)
+        .map(|w| w.iter().map(|v| v * v).sum::<f64>() / n_particles as f64)
+        .collect()
+}

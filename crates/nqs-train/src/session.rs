@@ -1,0 +1,183 @@
+//! A run from start (or checkpoint) to its summary: the shared path of `nqs-train`,
+//! `nqs-train --resume`, `compare` and `sweep`.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use burn::tensor::Device;
+
+use crate::checkpoint;
+use crate::driver::{self, Outcome};
+use crate::plots;
+use crate::reference;
+use crate::run_dir::{MetricsWriter, RunDir, Summary, write_observables};
+use crate::{Backend, Config, Precision, TrainError, Trainer};
+
+/// Where and how a run computes.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The plain device.
+    pub device: Device,
+    /// Its backend.
+    pub backend: Backend,
+    /// Its precision.
+    pub precision: Precision,
+    /// Show a progress bar (a terminal is attached).
+    pub progress: bool,
+}
+
+/// Start a new run of `config` in `out` (refused if `out` is non-empty, unless `force`).
+/// Returns `None` when interrupted (a checkpoint was written).
+pub fn start(
+    config: Config,
+    out: &Path,
+    force: bool,
+    target: &Target,
+    stop: &AtomicBool,
+) -> Result<Option<Summary>, TrainError> {
+    // Everything that can fail on bad input is checked before the directory is touched.
+    let trainer = Trainer::new(config, target.device.clone())?;
+    let run = RunDir::create(out, force)?;
+    run.write_atomic("config.toml", trainer.config.to_toml().as_bytes())?;
+    let metrics = run.metrics_writer(&[])?;
+    tracing::info!(
+        run = %out.display(),
+        backend = target.backend.name(),
+        precision = target.precision.name(),
+        parameters = trainer.n_parameters(),
+        steps = trainer.config.run.steps,
+        "training"
+    );
+    finish(trainer, run, metrics, target, stop)
+}
+
+/// Continue the run in `dir` from its newest good checkpoint. `config` (from `--config` or
+/// the checkpoint's own with overrides) must describe the same model and walkers.
+pub fn resume(
+    dir: &Path,
+    config: Option<Config>,
+    overrides: &[String],
+    target: &Target,
+    stop: &AtomicBool,
+) -> Result<Option<Summary>, TrainError> {
+    let run = RunDir::open(dir)?;
+    let (checkpoint, path) = checkpoint::latest_good(dir)?;
+    let stored = checkpoint.config()?;
+    let config = match config {
+        Some(c) => c,
+        None => Config::parse(&stored.to_toml(), overrides, &path.display().to_string())?,
+    };
+    if config.model != stored.model {
+        return Err(TrainError::ResumeMismatch(format!(
+            "[model] differs from the checkpoint's in {} (a resumed run keeps its model)",
+            path.display()
+        )));
+    }
+    if config.system.particles != stored.system.particles
+        || config.system.dimensions != stored.system.dimensions
+        || config.sampler.walkers != stored.sampler.walkers
+    {
+        return Err(TrainError::ResumeMismatch(format!(
+            "system.particles, system.dimensions and sampler.walkers must match the checkpoint in {}",
+            path.display()
+        )));
+    }
+    let mut trainer = Trainer::new(config, target.device.clone())?;
+    checkpoint.restore(&mut trainer)?;
+    tracing::info!(
+        run = %dir.display(),
+        checkpoint = %path.display(),
+        step = trainer.step,
+        steps = trainer.config.run.steps,
+        "resuming"
+    );
+    run.write_atomic("config.toml", trainer.config.to_toml().as_bytes())?;
+    let metrics = run.metrics_writer(&trainer.history)?;
+    finish(trainer, run, metrics, target, stop)
+}
+
+/// The summary of `dir` if it finished, else resume it if it has a checkpoint, else start
+/// `config` there: the resumable unit of `compare` and `sweep`.
+pub fn complete(
+    config: Config,
+    dir: &Path,
+    target: &Target,
+    stop: &AtomicBool,
+) -> Result<Option<Summary>, TrainError> {
+    if let Ok(text) = std::fs::read_to_string(dir.join("summary.json"))
+        && let Ok(summary) = serde_json::from_str::<Summary>(&text)
+    {
+        tracing::info!(run = %dir.display(), "already finished");
+        return Ok(Some(summary));
+    }
+    if !checkpoint::list(dir)?.is_empty() {
+        return resume(dir, Some(config), &[], target, stop);
+    }
+    start(config, dir, true, target, stop)
+}
+
+/// Train to the end, evaluate at frozen parameters, write results and plots.
+fn finish(
+    mut trainer: Trainer,
+    run: RunDir,
+    mut metrics: MetricsWriter,
+    target: &Target,
+    stop: &AtomicBool,
+) -> Result<Option<Summary>, TrainError> {
+    if driver::train(&mut trainer, &run, &mut metrics, stop, target.progress)?
+        == Outcome::Interrupted
+    {
+        return Ok(None);
+    }
+    let train_seconds: f64 = trainer.history.iter().map(|m| m.seconds).sum();
+    let samples = trainer.config.eval.samples_per_walker;
+    tracing::info!(
+        samples_per_walker = samples,
+        "final evaluation at frozen parameters"
+    );
+    let evaluation = trainer.evaluate(samples)?;
+    run.save_state(&trainer)?;
+    write_observables(&run, &evaluation)?;
+    let summary = Summary::new(
+        &trainer,
+        &evaluation,
+        train_seconds,
+        target.backend.name(),
+        target.precision.name(),
+    );
+    let json = serde_json::to_vec_pretty(&summary).map_err(|e| TrainError::io(&run.path, e))?;
+    run.write_atomic("summary.json", &json)?;
+    let s = &trainer.config.system;
+    let title = format!(
+        "{}D quantum dot, N = {}, ω = {}",
+        s.dimensions, s.particles, s.omega
+    );
+    plots::energy_plot(
+        &run.file("energy"),
+        &[plots::Trajectory {
+            label: summary.model.clone(),
+            points: trainer
+                .history
+                .iter()
+                .map(|m| (m.step as f64, m.energy, m.energy_error))
+                .collect(),
+        }],
+        reference::best(s.particles, s.dimensions, s.omega)
+            .map(|r| (r.energy, reference::label(&r))),
+    )?;
+    if let Some(d) = &evaluation.density {
+        plots::density_plot(
+            &run.file("density"),
+            d,
+            &format!("one-body density, {title}"),
+        )?;
+    }
+    if let Some(p) = &evaluation.pair_distribution {
+        plots::pair_plot(
+            &run.file("pair_distribution"),
+            p,
+            &format!("pair distribution, {title}"),
+        )?;
+    }
+    Ok(Some(summary))
+}

@@ -250,12 +250,22 @@ fn curves_panel<DB: DrawingBackend>(
             .label(r.label.clone())
             .legend(|(x, y)| Cross::new((x + 10, y), 6, BLACK.stroke_width(2)));
     }
+    // Legend in the right-hand corner the curves leave free.
+    let ends_high = curves
+        .first()
+        .and_then(|c| c.points.last())
+        .is_some_and(|p| p.1 > 0.5 * (y0 + y1));
+    let corner = if ends_high {
+        SeriesLabelPosition::LowerRight
+    } else {
+        SeriesLabelPosition::UpperRight
+    };
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .label_font(("sans-serif", 16))
-        .position(SeriesLabelPosition::UpperRight)
+        .position(corner)
         .draw()
         .map_err(|e| e.to_string())?;
     Ok(())

@@ -102,13 +102,7 @@ pub fn bench(
             c.system.dimensions, c.system.particles, c.system.omega
         ),
         particles: c.system.particles,
-        model: c
-            .model
-            .factors
-            .iter()
-            .map(|f| f.kind())
-            .collect::<Vec<_>>()
-            .join("*"),
+        model: c.model_label(),
         n_parameters: trainer.n_parameters(),
         walkers,
         backend: labels.0.to_string(),

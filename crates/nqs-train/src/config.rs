@@ -334,6 +334,16 @@ impl Config {
         Ok(())
     }
 
+    /// The factor kinds joined by `*`, e.g. "slater*pade_jastrow".
+    pub fn model_label(&self) -> String {
+        self.model
+            .factors
+            .iter()
+            .map(|f| f.kind())
+            .collect::<Vec<_>>()
+            .join("*")
+    }
+
     /// The resolved config as TOML text.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("a Config always serialises")

@@ -102,13 +102,7 @@ impl Summary {
             backend: backend.to_string(),
             precision: precision.to_string(),
             n_parameters: trainer.n_parameters(),
-            model: c
-                .model
-                .factors
-                .iter()
-                .map(|f| f.kind())
-                .collect::<Vec<_>>()
-                .join("*"),
+            model: c.model_label(),
             particles: c.system.particles,
             dimensions: c.system.dimensions,
             omega: c.system.omega,

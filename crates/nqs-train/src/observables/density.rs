@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::block_mean_error;
+use super::{block_mean_error, shell_volume};
 
 /// Histogram accumulator of particle positions, per block.
 #[derive(Debug, Clone)]
@@ -96,14 +96,7 @@ impl Density {
                     / (total_samples as f64 * cell_volume)
             })
             .collect();
-        let shell = |i: usize| {
-            let (r0, r1) = (i as f64 * dr, (i + 1) as f64 * dr);
-            match d {
-                1 => 2.0 * (r1 - r0),
-                2 => std::f64::consts::PI * (r1 * r1 - r0 * r0),
-                _ => 4.0 / 3.0 * std::f64::consts::PI * (r1.powi(3) - r0.powi(3)),
-            }
-        };
+        let shell = |i: usize| shell_volume(d, i as f64 * dr, (i + 1) as f64 * dr);
         let mut radial = Vec::with_capacity(bins);
         let mut radial_error = Vec::with_capacity(bins);
         let mut inside = 0.0;

@@ -74,6 +74,15 @@ impl ObservablesConfig {
     }
 }
 
+/// Volume of the shell r0 < |r| < r1 in `dimensions` (1D: two segments).
+pub fn shell_volume(dimensions: usize, r0: f64, r1: f64) -> f64 {
+    match dimensions {
+        1 => 2.0 * (r1 - r0),
+        2 => std::f64::consts::PI * (r1 * r1 - r0 * r0),
+        _ => 4.0 / 3.0 * std::f64::consts::PI * (r1.powi(3) - r0.powi(3)),
+    }
+}
+
 /// Mean and standard error of per-block values.
 pub fn block_mean_error(blocks: &[f64]) -> (f64, f64) {
     let n = blocks.len() as f64;

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::block_mean_error;
+use super::{block_mean_error, shell_volume};
 
 /// Histogram accumulator of pair separations, per block.
 #[derive(Debug, Clone)]
@@ -73,14 +73,7 @@ impl PairDistribution {
     pub fn result(&self) -> PairDistributionResult {
         let (bins, d) = (self.bins, self.dimensions);
         let dr = self.r_max / bins as f64;
-        let shell = |i: usize| {
-            let (r0, r1) = (i as f64 * dr, (i + 1) as f64 * dr);
-            match d {
-                1 => 2.0 * (r1 - r0),
-                2 => std::f64::consts::PI * (r1 * r1 - r0 * r0),
-                _ => 4.0 / 3.0 * std::f64::consts::PI * (r1.powi(3) - r0.powi(3)),
-            }
-        };
+        let shell = |i: usize| shell_volume(d, i as f64 * dr, (i + 1) as f64 * dr);
         let used: Vec<usize> = (0..self.samples.len())
             .filter(|&b| self.samples[b] > 0)
             .collect();

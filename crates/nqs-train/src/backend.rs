@@ -76,11 +76,13 @@ pub fn device(backend: Backend, precision: Precision) -> Result<Device, TrainErr
         Precision::F64 => FloatDType::F64,
         Precision::F32 => FloatDType::F32,
     };
-    // Optimiser state loaded from a checkpoint is first created on the default device
-    // (flex, see main): give it the run's float type too.
-    let mut default = Device::default();
-    if default != device && default.settings().float_dtype != dtype {
-        let _ = default.configure(dtype);
+    // Optimiser state loaded from a checkpoint is first created on the default device, which
+    // the binary pins to flex (see main): give flex the run's float type too.
+    if backend != Backend::Flex {
+        let mut flex = Device::flex();
+        if flex.settings().float_dtype != dtype {
+            let _ = flex.configure(dtype);
+        }
     }
     if device.configure(dtype).is_err() {
         // Already configured in this process (tests): accept it only if it agrees.

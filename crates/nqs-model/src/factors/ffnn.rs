@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::derivatives::LogPsi;
 use crate::init::param1;
 use crate::jet::Mlp;
-use crate::pairs::{PairIndex, Pairs, lift_one_body, parallel_spins};
+use crate::pairs::{Pairs, lift_one_body};
 use crate::{Geometry, Jet, ModelError, Order, ParamRng};
 
 /// Configuration of the feed-forward factor.
@@ -120,26 +120,20 @@ impl Ffnn {
         let [w, _] = x.dims();
         let g = self.geometry;
         let (n, d, omega) = (g.n_particles, g.dimensions as f64, self.omega);
-        let device = x.device();
 
         // Pairs i < j: rows [w·P, 2] = (s = ω r_ij², parallel-spin label).
         let pairs = Pairs::new(x, &g);
-        let index = PairIndex::new(n, &device);
-        let n_pairs = index.n_pairs;
-        let s = index.gather(pairs.r2.clone()) * omega; // [w, P]
-        let spin = index
-            .gather(parallel_spins(&g, &device))
-            .expand([w, n_pairs]);
+        let n_pairs = pairs.len();
+        let s = pairs.r2.clone() * omega; // [w, P]
+        let spin = pairs.parallel.clone().expand([w, n_pairs]);
         let input = Tensor::stack::<3>(vec![s.clone(), spin], 2).reshape([w * n_pairs, 2]);
         let jet = self.pair_or_full.forward(Jet::input(input, 1, order));
-        let u = index.scatter(jet.value.reshape([w, n_pairs]), n);
+        let u = jet.value.reshape([w, n_pairs]);
         let du = jet.grad.map(|g| g.reshape([w, n_pairs]));
         let d2u = jet.lap.map(|l| l.reshape([w, n_pairs]));
-        let c = du.clone().map(|du| index.scatter(du * (2.0 * omega), n));
+        let c = du.clone().map(|du| du * (2.0 * omega));
         let lap = match (du, d2u) {
-            (Some(du), Some(d2u)) => {
-                Some(index.scatter(du * (2.0 * omega * d) + d2u * s * (4.0 * omega), n))
-            }
+            (Some(du), Some(d2u)) => Some(du * (2.0 * omega * d) + d2u * s * (4.0 * omega)),
             _ => None,
         };
         let pair_part = pairs.aggregate(u, c, lap, order);

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::derivatives::LogPsi;
 use crate::init::param1;
-use crate::pairs::{Pairs, parallel_spins};
+use crate::pairs::Pairs;
 use crate::{Geometry, ModelError, Order};
 
 /// Configuration of the Padé–Jastrow factor.
@@ -102,17 +102,16 @@ impl PadeJastrow {
     /// # Shapes
     /// - x: `[walkers, N·d]`
     pub fn forward(&self, x: &Tensor<2>, order: Order) -> LogPsi {
-        let device = x.device();
         let d = self.geometry.dimensions as f64;
         let pairs = Pairs::new(x, &self.geometry);
-        let parallel = parallel_spins(&self.geometry, &device); // [1, n, n]
+        let parallel = pairs.parallel.clone(); // [1, P]
         let antiparallel = parallel.clone().neg().add_scalar(1.0);
         let a = parallel.clone() * (1.0 / (d + 1.0)) + antiparallel.clone() * (1.0 / (d - 1.0));
         let betas = self.betas();
-        let b_par = betas.clone().narrow(0, 0, 1).reshape([1, 1, 1]);
-        let b_anti = betas.narrow(0, 1, 1).reshape([1, 1, 1]);
-        let beta = parallel * b_par + antiparallel * b_anti; // [1, n, n]
-        let r = pairs.r();
+        let b_par = betas.clone().narrow(0, 0, 1).reshape([1, 1]);
+        let b_anti = betas.narrow(0, 1, 1).reshape([1, 1]);
+        let beta = parallel * b_par + antiparallel * b_anti; // [1, P]
+        let r = pairs.r(); // [w, P]
         let denom = (r.clone() * beta.clone()).add_scalar(1.0); // 1 + βr
         let u = a.clone() * r.clone() / denom.clone();
         let (c, lap) = if order.gradient() {

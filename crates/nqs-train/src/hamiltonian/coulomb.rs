@@ -14,12 +14,10 @@ pub struct Coulomb {
 impl PotentialTerm for Coulomb {
     fn potential(&self, x: &Tensor<2>) -> Tensor<1> {
         let [w, _] = x.dims();
-        let pairs = Pairs::new(x, &self.geometry);
-        // Full matrix, diagonal masked: each pair counted twice.
-        (pairs.r().recip() * pairs.offdiag.clone())
-            .sum_dim(2)
+        Pairs::new(x, &self.geometry)
+            .r()
+            .recip()
             .sum_dim(1)
             .reshape([w])
-            * 0.5
     }
 }

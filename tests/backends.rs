@@ -18,13 +18,18 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Train `name` briefly on `backend` in f32 and return (energy, error).
 fn short_run(name: &str, backend: &str) -> (f64, f64) {
-    let out = scratch(&format!("{name}-{backend}"));
+    run_with(name, backend, "f32")
+}
+
+/// Train `name` briefly on `backend` with `precision` and return (energy, error).
+fn run_with(name: &str, backend: &str, precision: &str) -> (f64, f64) {
+    let out = scratch(&format!("{name}-{backend}-{precision}"));
     let o = Command::new(env!("CARGO_BIN_EXE_nqs-train"))
         .arg("--config")
         .arg(config(name))
         .arg("--out")
         .arg(&out)
-        .args(["--backend", backend, "--precision", "f32"])
+        .args(["--backend", backend, "--precision", precision])
         .args([
             "--set",
             "sampler.walkers=128",
@@ -48,7 +53,7 @@ fn short_run(name: &str, backend: &str) -> (f64, f64) {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["backend"], backend);
-    assert_eq!(summary["precision"], "f32");
+    assert_eq!(summary["precision"], precision);
     std::fs::remove_dir_all(&out).unwrap();
     (
         summary["energy"].as_f64().unwrap(),
@@ -85,6 +90,17 @@ fn wgpu_matches_flex_f32_six_electrons() {
 fn wgpu_matches_flex_f32_larger_dots() {
     agree("qd3d_n8_sj");
     agree("qd2d_n12_sj");
+}
+
+/// The older CPU backend runs the same code path in f64.
+#[test]
+fn ndarray_matches_flex_in_f64() {
+    let (e_nd, s_nd) = run_with("qd2d_n6_sj", "ndarray", "f64");
+    let (e_fl, s_fl) = run_with("qd2d_n6_sj", "flex", "f64");
+    assert!(
+        (e_nd - e_fl).abs() < 3.0 * (s_nd * s_nd + s_fl * s_fl).sqrt(),
+        "ndarray {e_nd} ± {s_nd} vs flex {e_fl} ± {s_fl}"
+    );
 }
 
 #[test]

@@ -233,3 +233,44 @@ fn gradient_order_matches_laplacian_order() {
     let g2 = host2(psi.forward(&x, Order::Laplacian).expect_grad());
     assert_eq!(g1, g2);
 }
+
+/// Exchanging two same-spin electrons flips the sign of the Slater × neural Jastrow × Padé
+/// product and keeps |ψ|; exchanging electrons of opposite spin is no symmetry of the
+/// spin-assigned state, so |ψ| changes.
+#[test]
+fn product_is_antisymmetric_under_same_spin_exchange() {
+    let device = device();
+    let geometry = Geometry::balanced(6, 2);
+    let psi = wave_function(
+        &format!("{SLATER}{FFNN_SYM}{PADE}"),
+        geometry,
+        1.0,
+        2,
+        &device,
+    );
+    let x = host2(positions(4, 12, 1.2, 6, &device));
+    let swap = |i: usize, j: usize| {
+        let mut y = x.clone();
+        for w in 0..4 {
+            for a in 0..2 {
+                y.swap(w * 12 + 2 * i + a, w * 12 + 2 * j + a);
+            }
+        }
+        common::tensor2(y, 4, 12, &device)
+    };
+    let x0 = common::tensor2(x.clone(), 4, 12, &device);
+    let (lp, sign) = (host1(psi.log_psi(&x0)), host1(psi.sign(&x0)));
+    let same = swap(0, 2); // both spin up
+    let (lp_s, sign_s) = (host1(psi.log_psi(&same)), host1(psi.sign(&same)));
+    for w in 0..4 {
+        assert!(
+            (lp[w] - lp_s[w]).abs() < 1e-10 * lp[w].abs().max(1.0),
+            "{} vs {}",
+            lp[w],
+            lp_s[w]
+        );
+        assert_eq!(sign[w], -sign_s[w]);
+    }
+    let mixed = host1(psi.log_psi(&swap(0, 3))); // up with down
+    assert!((0..4).any(|w| (lp[w] - mixed[w]).abs() > 1e-6));
+}

@@ -17,7 +17,6 @@ pub use error::SamplerError;
 pub use noise::Noise;
 pub use state::{SamplerSnapshot, SamplerState};
 
-use burn::tensor::Tensor;
 use nqs_model::WaveFunction;
 
 /// Advance every walker by `moves` Markov steps of the configured kind.
@@ -67,9 +66,4 @@ pub fn burn_in(
     }
     state.reset_counters();
     Ok(())
-}
-
-/// The walkers as a tensor, `[walkers, N·d]`.
-pub fn walkers(state: &SamplerState) -> Tensor<2> {
-    state.x.clone()
 }

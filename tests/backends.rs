@@ -35,6 +35,9 @@ fn run_with(name: &str, backend: &str, precision: &str) -> (f64, f64) {
             "sampler.walkers=128",
             "--set",
             "sampler.burn_in=100",
+            // One walker block, as on the GPU, so that both backends follow the same chain.
+            "--set",
+            "sampler.threads=1",
         ])
         .args([
             "--set",

@@ -42,6 +42,14 @@ pub struct SamplerConfig {
     /// Standard deviation of the initial walker positions, in units of 1/√ω.
     #[serde(default = "default_init_width")]
     pub init_width: f64,
+    /// Threads that move disjoint blocks of walkers in parallel (CPU backends; a GPU run
+    /// uses one).
+    #[serde(default = "default_threads")]
+    pub threads: usize,
+}
+
+fn default_threads() -> usize {
+    2
 }
 
 fn default_kind() -> SamplerKind {
@@ -80,6 +88,7 @@ impl Default for SamplerConfig {
             adapt_step: true,
             target_acceptance: default_target(),
             init_width: default_init_width(),
+            threads: default_threads(),
         }
     }
 }

@@ -28,6 +28,38 @@ pub fn advance(
     psi: &WaveFunction,
     moves: usize,
 ) -> Result<(), SamplerError> {
+    let threads = config.threads.max(1).min(state.x.dims()[0]);
+    if threads == 1 || moves == 0 {
+        return advance_serial(config, state, psi, moves);
+    }
+    // burn's CPU backends run each op on one core: split the walkers into `threads`
+    // independent blocks, each with its own generator seeded from the state's, so the result
+    // does not depend on the scheduling.
+    let parts = state.split(threads);
+    let results: Vec<Result<SamplerState, SamplerError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|mut part| {
+                let psi = psi.clone();
+                scope.spawn(move || advance_serial(config, &mut part, &psi, moves).map(|()| part))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a sampler thread panicked"))
+            .collect()
+    });
+    let parts = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    state.merge(parts);
+    Ok(())
+}
+
+fn advance_serial(
+    config: &SamplerConfig,
+    state: &mut SamplerState,
+    psi: &WaveFunction,
+    moves: usize,
+) -> Result<(), SamplerError> {
     for _ in 0..moves {
         match config.kind {
             SamplerKind::Metropolis => metropolis::step(state, psi, false),

@@ -1,7 +1,7 @@
 //! Sampler state and its exact snapshot.
 
 use burn::tensor::{Device, Tensor, TensorData};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -91,6 +91,56 @@ impl SamplerState {
     pub fn reset_counters(&mut self) {
         self.accepted = Tensor::zeros([1], &self.x.device());
         self.proposed = 0;
+    }
+
+    /// Split the walkers into `parts` consecutive blocks, each with a generator seeded from
+    /// this state's (which advances by `parts` draws) and its share of the cache.
+    pub(crate) fn split(&mut self, parts: usize) -> Vec<SamplerState> {
+        let [walkers, _] = self.x.dims();
+        let device = self.x.device();
+        let mut start = 0;
+        (0..parts)
+            .map(|k| {
+                let len = walkers / parts + usize::from(k < walkers % parts);
+                let seed: u64 = self.rng.random();
+                let cache = self.cache.as_ref().map(|c| Cache {
+                    log_psi: c.log_psi.clone().narrow(0, start, len),
+                    grad_log_psi: c.grad_log_psi.clone().map(|g| g.narrow(0, start, len)),
+                });
+                let part = SamplerState {
+                    x: self.x.clone().narrow(0, start, len),
+                    step_size: self.step_size,
+                    rng: ChaCha8Rng::seed_from_u64(seed),
+                    accepted: Tensor::zeros([1], &device),
+                    proposed: 0,
+                    cache,
+                };
+                start += len;
+                part
+            })
+            .collect()
+    }
+
+    /// Join blocks made by [`SamplerState::split`] back in order.
+    pub(crate) fn merge(&mut self, parts: Vec<SamplerState>) {
+        self.x = Tensor::cat(parts.iter().map(|p| p.x.clone()).collect(), 0);
+        self.cache = if parts.iter().all(|p| p.cache.is_some()) {
+            let caches: Vec<&Cache> = parts.iter().filter_map(|p| p.cache.as_ref()).collect();
+            Some(Cache {
+                log_psi: Tensor::cat(caches.iter().map(|c| c.log_psi.clone()).collect(), 0),
+                grad_log_psi: caches
+                    .iter()
+                    .map(|c| c.grad_log_psi.clone())
+                    .collect::<Option<Vec<_>>>()
+                    .map(|g| Tensor::cat(g, 0)),
+            })
+        } else {
+            None
+        };
+        for p in parts {
+            self.proposed += p.proposed;
+            self.accepted = self.accepted.clone() + p.accepted;
+        }
     }
 
     /// An exact copy for a checkpoint.

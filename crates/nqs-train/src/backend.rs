@@ -97,3 +97,11 @@ pub fn device(backend: Backend, precision: Precision) -> Result<Device, TrainErr
     }
     Ok(device)
 }
+
+/// Whether `device` is one of the CPU backends (flex, ndarray).
+pub fn is_cpu(device: &Device) -> bool {
+    #[allow(deprecated)]
+    let ndarray = Device::ndarray();
+    let plain = device.clone().without_autodiff();
+    plain == Device::flex() || plain == ndarray
+}

@@ -100,7 +100,11 @@ pub struct Trainer {
 
 impl Trainer {
     /// Build model, optimiser and walkers for `config` on the plain `device`.
-    pub fn new(config: Config, device: Device) -> Result<Self, TrainError> {
+    pub fn new(mut config: Config, device: Device) -> Result<Self, TrainError> {
+        if !crate::backend::is_cpu(&device) {
+            // Walker blocks on threads help only backends that run each op on one core.
+            config.sampler.threads = 1;
+        }
         let geometry = config.geometry();
         let autodiff = device.clone().autodiff();
         let model = config

@@ -33,3 +33,45 @@ pub fn local_energy(psi: &WaveFunction, hamiltonian: &Hamiltonian, x: &Tensor<2>
         potential: hamiltonian.potential(x),
     }
 }
+
+/// [`local_energy`] with the walkers split into `threads` blocks evaluated on parallel
+/// threads (burn's CPU ops run on one core). Each walker's value does not depend on the
+/// others in its batch, so the result equals the one-thread result.
+pub fn local_energy_parallel(
+    psi: &WaveFunction,
+    hamiltonian: &Hamiltonian,
+    x: &Tensor<2>,
+    threads: usize,
+) -> LocalEnergy {
+    let [w, _] = x.dims();
+    let threads = threads.clamp(1, w.max(1));
+    if threads == 1 {
+        return local_energy(psi, hamiltonian, x);
+    }
+    let mut start = 0;
+    let blocks: Vec<Tensor<2>> = (0..threads)
+        .map(|k| {
+            let len = w / threads + usize::from(k < w % threads);
+            let block = x.clone().narrow(0, start, len);
+            start += len;
+            block
+        })
+        .collect();
+    let parts: Vec<LocalEnergy> = std::thread::scope(|scope| {
+        let handles: Vec<_> = blocks
+            .into_iter()
+            .map(|block| {
+                let psi = psi.clone();
+                scope.spawn(move || local_energy(&psi, hamiltonian, &block))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a local-energy thread panicked"))
+            .collect()
+    });
+    LocalEnergy {
+        kinetic: Tensor::cat(parts.iter().map(|p| p.kinetic.clone()).collect(), 0),
+        potential: Tensor::cat(parts.iter().map(|p| p.potential.clone()).collect(), 0),
+    }
+}

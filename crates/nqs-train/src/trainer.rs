@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Interaction, OptimizerKind};
 use crate::hamiltonian::Hamiltonian;
-use crate::local_energy::local_energy;
+use crate::local_energy::local_energy_parallel;
 use crate::loss::{centred_clipped, surrogate_loss};
 use crate::observables::{self, Density, DensityResult, PairDistribution, PairDistributionResult};
 use crate::stats::Stats;
@@ -181,7 +181,9 @@ impl Trainer {
         let acceptance = self.sampler.acceptance(); // reads the device: sampling is done
         let sampled = Instant::now();
         let x = self.sampler.x.clone();
-        let e_local = to_host(local_energy(&psi, &self.hamiltonian, &x).total());
+        let e_local = to_host(
+            local_energy_parallel(&psi, &self.hamiltonian, &x, self.config.sampler.threads).total(),
+        );
         let measured = Instant::now();
         if e_local.iter().any(|e| !e.is_finite()) {
             return Err(TrainError::NonFinite {
@@ -272,7 +274,12 @@ impl Trainer {
                 &psi,
                 sampler_config.moves_per_sample,
             )?;
-            let e = local_energy(&psi, &self.hamiltonian, &self.sampler.x);
+            let e = local_energy_parallel(
+                &psi,
+                &self.hamiltonian,
+                &self.sampler.x,
+                self.config.sampler.threads,
+            );
             kinetic.extend(to_host(e.kinetic));
             potential.extend(to_host(e.potential));
             let x = to_host(

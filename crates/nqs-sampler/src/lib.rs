@@ -73,6 +73,18 @@ fn advance_serial(
     Ok(())
 }
 
+/// Split `walkers` into `parts` consecutive blocks of near-equal size: (start, length) each.
+pub fn blocks(walkers: usize, parts: usize) -> Vec<(usize, usize)> {
+    let mut start = 0;
+    (0..parts)
+        .map(|k| {
+            let len = walkers / parts + usize::from(k < walkers % parts);
+            start += len;
+            (start - len, len)
+        })
+        .collect()
+}
+
 /// Burn-in: `config.burn_in` moves, adapting the step size toward
 /// `config.target_acceptance` every `ADAPT_WINDOW` moves. The step size is frozen afterwards.
 pub fn burn_in(

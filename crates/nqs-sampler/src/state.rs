@@ -98,25 +98,22 @@ impl SamplerState {
     pub(crate) fn split(&mut self, parts: usize) -> Vec<SamplerState> {
         let [walkers, _] = self.x.dims();
         let device = self.x.device();
-        let mut start = 0;
-        (0..parts)
-            .map(|k| {
-                let len = walkers / parts + usize::from(k < walkers % parts);
+        crate::blocks(walkers, parts)
+            .into_iter()
+            .map(|(start, len)| {
                 let seed: u64 = self.rng.random();
                 let cache = self.cache.as_ref().map(|c| Cache {
                     log_psi: c.log_psi.clone().narrow(0, start, len),
                     grad_log_psi: c.grad_log_psi.clone().map(|g| g.narrow(0, start, len)),
                 });
-                let part = SamplerState {
+                SamplerState {
                     x: self.x.clone().narrow(0, start, len),
                     step_size: self.step_size,
                     rng: ChaCha8Rng::seed_from_u64(seed),
                     accepted: Tensor::zeros([1], &device),
                     proposed: 0,
                     cache,
-                };
-                start += len;
-                part
+                }
             })
             .collect()
     }

@@ -48,14 +48,9 @@ pub fn local_energy_parallel(
     if threads == 1 {
         return local_energy(psi, hamiltonian, x);
     }
-    let mut start = 0;
-    let blocks: Vec<Tensor<2>> = (0..threads)
-        .map(|k| {
-            let len = w / threads + usize::from(k < w % threads);
-            let block = x.clone().narrow(0, start, len);
-            start += len;
-            block
-        })
+    let blocks: Vec<Tensor<2>> = nqs_sampler::blocks(w, threads)
+        .into_iter()
+        .map(|(start, len)| x.clone().narrow(0, start, len))
         .collect();
     let parts: Vec<LocalEnergy> = std::thread::scope(|scope| {
         let handles: Vec<_> = blocks

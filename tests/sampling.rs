@@ -104,6 +104,18 @@ fn langevin_samples_the_exact_rbm_density() {
     assert!(chi2 < CHI2_24_P001, "Langevin χ² = {chi2}");
 }
 
+/// Energy of the config `base` at its initial (frozen) parameters with sampler `kind` and
+/// step size `step`, from 400 measurements per walker.
+fn frozen_energy(base: &str, kind: &str, step: f64) -> nqs_train::Stats {
+    let overrides = [
+        format!("sampler.kind=\"{kind}\""),
+        format!("sampler.step_size={step}"),
+    ];
+    let config = nqs_train::Config::parse(base, &overrides, "test").expect("config");
+    let mut trainer = Trainer::new(config, device()).expect("trainer");
+    trainer.evaluate(400).expect("evaluation").energy
+}
+
 /// At frozen, non-optimal parameters, the energies from Langevin importance sampling and
 /// plain Metropolis agree within 3σ (the seed group's code fails this by 19σ).
 #[test]
@@ -130,18 +142,7 @@ moves_per_sample = 4
 "#;
     let mut results = Vec::new();
     for (kind, step) in [("metropolis", 0.6), ("langevin", 0.1)] {
-        let config = nqs_train::Config::parse(
-            base,
-            &[
-                format!("sampler.kind=\"{kind}\""),
-                format!("sampler.step_size={step}"),
-            ],
-            "test",
-        )
-        .expect("config");
-        let mut trainer = Trainer::new(config, device()).expect("trainer");
-        let eval = trainer.evaluate(400).expect("evaluation");
-        results.push((kind, eval.energy));
+        results.push((kind, frozen_energy(base, kind, step)));
     }
     let (m, l) = (results[0].1, results[1].1);
     let sigma = (m.error.powi(2) + l.error.powi(2)).sqrt();
@@ -181,17 +182,7 @@ moves_per_sample = 4
     let alpha: f64 = 0.85;
     let exact = 2.0 * (alpha + 1.0 / alpha);
     for (kind, step) in [("metropolis", 0.6), ("langevin", 0.5)] {
-        let config = nqs_train::Config::parse(
-            base,
-            &[
-                format!("sampler.kind=\"{kind}\""),
-                format!("sampler.step_size={step}"),
-            ],
-            "test",
-        )
-        .expect("config");
-        let mut trainer = Trainer::new(config, device()).expect("trainer");
-        let e = trainer.evaluate(400).expect("evaluation").energy;
+        let e = frozen_energy(base, kind, step);
         assert!(
             (e.mean - exact).abs() < 3.5 * e.error,
             "{kind}: {} ± {} vs exact {exact}",

@@ -27,5 +27,5 @@ pub use factors::{Factor, FactorConfig};
 pub use geometry::{Geometry, closed_shell_sizes, shell_quantum_numbers};
 pub use init::ParamRng;
 pub use jet::{Dense, Jet, Mlp};
-pub use linalg::{LogDet, gauss_jordan};
+pub use linalg::{LogDet, gauss_jordan, log_det};
 pub use wavefunction::{WaveFunction, WaveFunctionConfig};

@@ -2,8 +2,8 @@
 //!
 //! A pair function Σ_{i<j} u(r_ij) has ∇_i = Σ_j c_ij (x_i − x_j) with c_ij = u'(r)/r, and
 //! ∇_i² u(r_ij) = u''(r) + (d − 1) u'(r)/r (the same for particle j). Only the N(N − 1)/2
-//! pairs i < j are computed; gradients go back to the particles through one product with the
-//! pair–particle incidence matrix.
+//! pairs i < j are computed; gradients go back to the particles by gathering, for each particle,
+//! the N − 1 pairs that contain it.
 
 use burn::tensor::{Int, Tensor, TensorData};
 
@@ -13,14 +13,19 @@ use crate::{Geometry, LogPsi, Order};
 /// (0,1), (0,2), …, (1,2), …
 #[derive(Debug, Clone)]
 pub struct Pairs {
-    /// x_i − x_j, `[walkers, d, P]`.
+    /// x_i − x_j, `[walkers, P, d]`.
     pub diff: Tensor<3>,
     /// |x_i − x_j|², `[walkers, P]`.
     pub r2: Tensor<2>,
     /// 1 for pairs with parallel spins, 0 otherwise, `[1, P]`.
     pub parallel: Tensor<2>,
-    /// Incidence matrix, +1 at (p, i) and −1 at (p, j), `[P, N]`.
-    incidence: Tensor<2>,
+    /// For each particle i (major) the N − 1 pairs that contain it, `[N·(N − 1)]`.
+    members: Tensor<1, Int>,
+    /// +1 where the particle is the first of the pair, −1 where it is the second,
+    /// `[1, N·(N − 1), 1]`.
+    member_sign: Tensor<3>,
+    /// Number of particles N.
+    n_particles: usize,
 }
 
 impl Pairs {
@@ -33,28 +38,41 @@ impl Pairs {
         let (mut first, mut second, mut parallel) = (Vec::new(), Vec::new(), Vec::new());
         for i in 0..n {
             for j in (i + 1)..n {
-                first.push(i as i64);
-                second.push(j as i64);
+                first.extend((0..d).map(|a| (i * d + a) as i64));
+                second.extend((0..d).map(|a| (j * d + a) as i64));
                 parallel.push(f64::from(u8::from(geometry.is_up(i) == geometry.is_up(j))));
             }
         }
-        let n_pairs = first.len();
-        let mut incidence = vec![0.0; n_pairs * n];
-        for p in 0..n_pairs {
-            incidence[p * n + first[p] as usize] = 1.0;
-            incidence[p * n + second[p] as usize] = -1.0;
+        // Index of pair (i, j), i < j, in pair-major order.
+        let pair_index = |i: usize, j: usize| i * n - i * (i + 1) / 2 + (j - i - 1);
+        let (mut members, mut member_sign) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            for j in (0..n).filter(|&j| j != i) {
+                members.push(pair_index(i.min(j), i.max(j)) as i64);
+                member_sign.push(if i < j { 1.0 } else { -1.0 });
+            }
         }
-        let index =
-            |v: Vec<i64>| Tensor::<1, Int>::from_data(TensorData::new(v, [n_pairs]), &device);
-        // [w, d, n]: the coordinates of each particle along the last axis.
-        let xt = x.clone().reshape([w, n, d]).swap_dims(1, 2);
-        let diff = xt.clone().select(2, index(first)) - xt.select(2, index(second));
-        let r2 = diff.clone().square().sum_dim(1).reshape([w, n_pairs]);
+        let p = parallel.len();
+        let n_pairs = p;
+        let index = |v: Vec<i64>| {
+            let len = v.len();
+            Tensor::<1, Int>::from_data(TensorData::new(v, [len]), &device)
+        };
+        // Coordinates of the first and of the second particle of every pair: [w, P·d].
+        let diff = (x.clone().select(1, index(first)) - x.clone().select(1, index(second)))
+            .reshape([w, n_pairs, d]);
+        let r2 = diff.clone().square().sum_dim(2).reshape([w, n_pairs]);
+        let n_members = member_sign.len();
         Pairs {
             diff,
             r2,
             parallel: Tensor::from_data(TensorData::new(parallel, [1, n_pairs]), &device),
-            incidence: Tensor::from_data(TensorData::new(incidence, [n_pairs, n]), &device),
+            members: index(members),
+            n_particles: n,
+            member_sign: Tensor::from_data(
+                TensorData::new(member_sign, [1, n_members, 1]),
+                &device,
+            ),
         }
     }
 
@@ -84,17 +102,18 @@ impl Pairs {
         lap: Option<Tensor<2>>,
         order: Order,
     ) -> LogPsi {
-        let [w, n_pairs] = u.dims();
-        let d = self.diff.dims()[1];
-        let n = self.incidence.dims()[1];
+        let [w, _] = u.dims();
+        let d = self.diff.dims()[2];
+        let n = self.n_particles;
         let value = u.sum_dim(1).reshape([w]);
         let grad = order.gradient().then(|| {
-            let c = c.expect("pair gradient coefficient").unsqueeze_dim::<3>(1); // [w, 1, P]
+            let c = c.expect("pair gradient coefficient").unsqueeze_dim::<3>(2); // [w, P, 1]
+            // ∇_i = Σ_{pairs p ∋ i} ±c_p (x_i − x_j): gather the N − 1 pairs of each particle.
             (self.diff.clone() * c)
-                .reshape([w * d, n_pairs])
-                .matmul(self.incidence.clone()) // [w·d, n]
-                .reshape([w, d, n])
-                .swap_dims(1, 2)
+                .select(1, self.members.clone())
+                .mul(self.member_sign.clone())
+                .reshape([w, n, n - 1, d])
+                .sum_dim(2)
                 .reshape([w, n * d])
         });
         let lap = order

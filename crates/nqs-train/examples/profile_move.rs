@@ -5,6 +5,8 @@ use nqs_sampler::Noise;
 use nqs_train::{Backend, Precision, backend};
 use rand::SeedableRng;
 use std::time::Instant;
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn time<T>(name: &str, reps: usize, mut f: impl FnMut() -> T, sync: impl Fn(T)) {
     sync(f());
     let t = Instant::now();
@@ -81,15 +83,15 @@ fn main() {
         &device,
     );
     time(
-        "gauss_jordan logdet [2W, n, n]",
+        "log_det [2W, n, n]",
         20,
-        || nqs_model::gauss_jordan(a.clone(), false).log_abs,
+        || nqs_model::log_det(a.clone(), false).log_abs,
         s1,
     );
     time(
-        "gauss_jordan with inverse",
+        "log_det with inverse",
         20,
-        || nqs_model::gauss_jordan(a.clone(), true).log_abs,
+        || nqs_model::log_det(a.clone(), true).log_abs,
         s1,
     );
     let lp = psi.log_psi(&x);

@@ -118,7 +118,8 @@ impl PadeJastrow {
             let du = a.clone() / denom.clone().square();
             let c = du.clone() / r.clone();
             let lap = order.laplacian().then(|| {
-                let d2u = a * beta * (-2.0) / denom.powi_scalar(3);
+                // powi_scalar costs 45× a product on flex (docs/performance.md).
+                let d2u = a * beta * (-2.0) / (denom.clone() * denom.clone().square());
                 d2u + c.clone() * (d - 1.0)
             });
             (Some(c), lap)

@@ -8,11 +8,11 @@
 //! ∇² log|det P| = Σ_{i,a} [ Σ_j ∂_a² P_ij (P⁻¹)_ji − (∂_{ia} log|det P|)² ].
 
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::derivatives::LogPsi;
-use crate::{Geometry, ModelError, Order, gauss_jordan, init::param1, shell_quantum_numbers};
+use crate::{Geometry, ModelError, Order, init::param1, log_det, shell_quantum_numbers};
 
 /// Configuration of the Slater determinant.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -79,7 +79,8 @@ impl SlaterDeterminant {
         let q = alpha_omega.clone().sqrt(); // √(αω), [1]
         let n_max = self.orbitals.iter().flatten().copied().max().unwrap_or(0);
 
-        // Hermite polynomials H_0..H_nmax at ξ = q x: list of [w·n, d].
+        // Hermite polynomials H_0..H_nmax at ξ = q x, flattened to [w·n, d·(n_max+1)] with
+        // column a·(n_max+1) + k holding H_k(ξ_a).
         let xi = x.clone().reshape([w * n, d]) * q.clone().unsqueeze::<2>();
         let mut h = vec![Tensor::<2>::ones([w * n, d], &device)];
         if n_max >= 1 {
@@ -89,22 +90,11 @@ impl SlaterDeterminant {
             let next = xi.clone() * h[k].clone() * 2.0 - h[k - 1].clone() * (2.0 * k as f64);
             h.push(next);
         }
-        let h = Tensor::stack::<3>(h, 2); // [w·n, d, n_max+1]
+        let h = Tensor::stack::<3>(h, 2).reshape([w * n, d * (n_max + 1)]);
 
-        // Per dimension a: H_{n_ja}, ∂H, ∂²H (∂ with respect to ξ) selected into [w·n, n_orb].
-        let mut value_a = Vec::with_capacity(d);
-        let mut d1_a = Vec::with_capacity(d);
-        let mut d2_a = Vec::with_capacity(d);
-        for a in 0..d {
-            let ha = h.clone().narrow(1, a, 1).reshape([w * n, n_max + 1]);
-            value_a.push(ha.clone().matmul(self.selection(a, 0, n_max, &device)));
-            if order.gradient() {
-                d1_a.push(ha.clone().matmul(self.selection(a, 1, n_max, &device)));
-            }
-            if order.laplacian() {
-                d2_a.push(ha.matmul(self.selection(a, 2, n_max, &device)));
-            }
-        }
+        // Per dimension a: H_{n_ja}, ∂H, ∂²H (∂ with respect to ξ), each [w·n, n_orb].
+        let pick = |a: usize, deriv: usize| self.pick(&h, a, deriv, n_max, &device);
+        let value_a: Vec<Tensor<2>> = (0..d).map(|a| pick(a, 0)).collect();
         let product_except = |skip: usize| -> Option<Tensor<2>> {
             (0..d)
                 .filter(|&b| b != skip)
@@ -116,62 +106,43 @@ impl SlaterDeterminant {
             .cloned()
             .reduce(|acc, t| acc * t)
             .expect("d >= 1");
-        let blocks = |m: Tensor<2>| -> Tensor<3> {
-            // [w·n, n_orb] → [2w, n_orb, n_orb]: spin-up blocks first, then spin-down.
-            let m = m.reshape([w, n, n_orb]);
-            Tensor::cat(
-                vec![
-                    m.clone().narrow(1, 0, g.n_up),
-                    m.narrow(1, g.n_up, g.n_down()),
-                ],
-                0,
-            )
-        };
-        let det = gauss_jordan(blocks(p), order.gradient());
-        let log_det = det.log_abs.clone().reshape([2, w]).sum_dim(0).reshape([w]);
-        let sign = det.sign.reshape([2, w]).prod_dim(0).reshape([w]);
+        // Particles are ordered up then down and n_up = n_down = n_orb, so [w·n, n_orb] is
+        // already the batch of 2w square blocks (walker-major: up block, then down block).
+        let blocks = |m: Tensor<2>| -> Tensor<3> { m.reshape([2 * w, n_orb, n_orb]) };
+        let det = log_det(blocks(p), order.gradient());
+        let log_det = det.log_abs.clone().reshape([w, 2]).sum_dim(1).reshape([w]);
+        let sign = det.sign.reshape([w, 2]).prod_dim(1).reshape([w]);
         let r2 = x.clone().square().sum_dim(1).reshape([w]);
         let value = log_det - r2 * alpha_omega.clone() * 0.5;
 
         let (grad, lap) = if let Some(inv) = det.inverse {
             let inv_t = inv.swap_dims(1, 2); // (P⁻¹)ᵀ: inv_t[i, j] = (P⁻¹)_ji
             let mut grads = Vec::with_capacity(d);
-            let mut lap_det: Option<Tensor<1>> = None;
+            let mut lap_rows: Option<Tensor<3>> = None;
             for a in 0..d {
                 let others = product_except(a);
                 let times_others = |t: Tensor<2>| match &others {
                     Some(o) => t * o.clone(),
                     None => t,
                 };
-                let dp = times_others(d1_a[a].clone()) * q.clone().unsqueeze::<2>();
+                let dp = times_others(pick(a, 1)) * q.clone().unsqueeze::<2>();
                 let g_a = (blocks(dp) * inv_t.clone()).sum_dim(2); // [2w, n_orb, 1]
                 if order.laplacian() {
-                    let d2p = times_others(d2_a[a].clone()) * alpha_omega.clone().unsqueeze::<2>();
+                    let d2p = times_others(pick(a, 2)) * alpha_omega.clone().unsqueeze::<2>();
                     let term = (blocks(d2p) * inv_t.clone()).sum_dim(2) - g_a.clone().square();
-                    let term = term
-                        .reshape([2, w, n_orb])
-                        .sum_dim(2)
-                        .sum_dim(0)
-                        .reshape([w]);
-                    lap_det = Some(match lap_det {
+                    lap_rows = Some(match lap_rows {
                         Some(l) => l + term,
                         None => term,
                     });
                 }
                 grads.push(g_a);
             }
-            // [2w, n_orb, d] → [w, n, d] (up particles first) → [w, n·d]
-            let g = Tensor::cat(grads, 2).reshape([2, w, n_orb, d]);
-            let g = Tensor::cat(
-                vec![
-                    g.clone().narrow(0, 0, 1).reshape([w, n_orb, d]),
-                    g.narrow(0, 1, 1).reshape([w, n_orb, d]),
-                ],
-                1,
-            )
-            .reshape([w, n * d]);
+            // [2w, n_orb, d] is [w, n, d] (up particles first) → [w, n·d]
+            let g = Tensor::cat(grads, 2).reshape([w, n * d]);
             let grad = g - x.clone() * alpha_omega.clone().unsqueeze::<2>();
-            let lap = lap_det.map(|l| l - alpha_omega.clone() * (n * d) as f64);
+            let lap = lap_rows.map(|l| {
+                l.reshape([w, n]).sum_dim(1).reshape([w]) - alpha_omega.clone() * (n * d) as f64
+            });
             (Some(grad), lap)
         } else {
             (None, None)
@@ -179,22 +150,37 @@ impl SlaterDeterminant {
         (LogPsi { value, grad, lap }, sign)
     }
 
-    /// `[n_max+1, n_orb]` matrix taking H_0..H_nmax to the `deriv`-th ξ-derivative of
-    /// H_{n_ja}: H' = 2n H_{n−1}, H'' = 4n(n−1) H_{n−2}.
-    fn selection(&self, a: usize, deriv: usize, n_max: usize, device: &Device) -> Tensor<2> {
+    /// The `deriv`-th ξ-derivative of H_{n_ja}(ξ_a) for every orbital j, gathered from the
+    /// flattened Hermite table `h` (`[rows, d·(n_max+1)]`): H' = 2n H_{n−1},
+    /// H'' = 4n(n−1) H_{n−2}. Returns `[rows, n_orb]`.
+    fn pick(
+        &self,
+        h: &Tensor<2>,
+        a: usize,
+        deriv: usize,
+        n_max: usize,
+        device: &Device,
+    ) -> Tensor<2> {
         let n_orb = self.orbitals.len();
-        let mut s = vec![0.0; (n_max + 1) * n_orb];
-        for (j, qn) in self.orbitals.iter().enumerate() {
+        let (mut index, mut coef) = (Vec::with_capacity(n_orb), Vec::with_capacity(n_orb));
+        for qn in &self.orbitals {
             let k = qn[a];
-            let (row, coef) = match deriv {
-                0 => (Some(k), 1.0),
-                1 => (k.checked_sub(1), 2.0 * k as f64),
-                _ => (k.checked_sub(2), 4.0 * (k * k.saturating_sub(1)) as f64),
+            let (row, c) = match deriv {
+                0 => (k, 1.0),
+                1 => (k.saturating_sub(1), 2.0 * k as f64),
+                _ => (k.saturating_sub(2), 4.0 * (k * k.saturating_sub(1)) as f64),
             };
-            if let Some(row) = row {
-                s[row * n_orb + j] = coef;
-            }
+            index.push((a * (n_max + 1) + row) as i64);
+            coef.push(c);
         }
-        Tensor::from_data(TensorData::new(s, [n_max + 1, n_orb]), device)
+        let picked = h.clone().select(
+            1,
+            Tensor::<1, Int>::from_data(TensorData::new(index, [n_orb]), device),
+        );
+        if deriv == 0 {
+            picked
+        } else {
+            picked * Tensor::<2>::from_data(TensorData::new(coef, [1, n_orb]), device)
+        }
     }
 }

@@ -1,0 +1,176 @@
+//! Costs of single burn ops on flex f64 at VMC shapes (for docs/performance.md).
+use burn::tensor::{Int, Tensor, TensorData};
+use nqs_train::{Backend, Precision, backend};
+use std::time::Instant;
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+fn time(name: &str, reps: usize, mut f: impl FnMut()) {
+    f();
+    let t = Instant::now();
+    for _ in 0..reps {
+        f();
+    }
+    println!(
+        "{name:44} {:9.1} µs",
+        t.elapsed().as_secs_f64() * 1e6 / reps as f64
+    );
+}
+fn main() {
+    let device = backend::device(Backend::Flex, Precision::F64).unwrap();
+    let w: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(4096);
+    let p = 15;
+    let a = Tensor::<2>::random(
+        [w, p],
+        burn::tensor::Distribution::Uniform(0.5, 1.5),
+        &device,
+    );
+    let b = Tensor::<2>::random(
+        [w, p],
+        burn::tensor::Distribution::Uniform(0.5, 1.5),
+        &device,
+    );
+    let row = Tensor::<2>::random(
+        [1, p],
+        burn::tensor::Distribution::Uniform(0.5, 1.5),
+        &device,
+    );
+    let x = Tensor::<2>::random([w, 12], burn::tensor::Distribution::Normal(0., 1.), &device);
+    let s = |t: Tensor<2>| {
+        let _ = t.into_data();
+    };
+    println!("W = {w}, [W, {p}] f64 unless noted");
+    time("add", 50, || s(a.clone() + b.clone()));
+    time("mul", 50, || s(a.clone() * b.clone()));
+    time("div", 50, || s(a.clone() / b.clone()));
+    time("mul broadcast [1,P]", 50, || s(a.clone() * row.clone()));
+    time("add_scalar", 50, || s(a.clone().add_scalar(1.0)));
+    time("mul_scalar", 50, || s(a.clone() * 2.0));
+    time("sqrt", 50, || s(a.clone().sqrt()));
+    time("square", 50, || s(a.clone().square()));
+    time("powi_scalar 3", 50, || s(a.clone().powi_scalar(3)));
+    time("recip", 50, || s(a.clone().recip()));
+    time("exp", 50, || s(a.clone().exp()));
+    time("log", 50, || s(a.clone().log()));
+    time("abs", 50, || s(a.clone().abs()));
+    time("sum_dim(1)", 50, || {
+        let _ = a.clone().sum_dim(1).into_data();
+    });
+    time("clone+into_data (sync only)", 50, || s(a.clone()));
+    let idx = Tensor::<1, Int>::from_data(
+        TensorData::new((0..p as i64).map(|i| i % 12).collect::<Vec<_>>(), [p]),
+        &device,
+    );
+    time("select [W,12]->[W,15]", 50, || {
+        s(x.clone().select(1, idx.clone()))
+    });
+    let m = Tensor::<2>::random([12, p], burn::tensor::Distribution::Normal(0., 1.), &device);
+    time("matmul [W,12]x[12,15]", 50, || {
+        s(x.clone().matmul(m.clone()))
+    });
+    let m30 = Tensor::<2>::random(
+        [12, 30],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    time("matmul [W,12]x[12,30]", 50, || {
+        s(x.clone().matmul(m30.clone()))
+    });
+    let x3 = x.clone().reshape([w, 6, 2]);
+    time("swap_dims(1,2)+reshape [W,6,2]", 50, || {
+        s(x3.clone().swap_dims(1, 2).reshape([w, 12]))
+    });
+    time("narrow cols 0..6 of [W,12]", 50, || {
+        s(x.clone().narrow(1, 0, 6))
+    });
+    time("cat two [W,6]", 50, || {
+        s(Tensor::cat(
+            vec![x.clone().narrow(1, 0, 6), x.clone().narrow(1, 6, 6)],
+            1,
+        ))
+    });
+    let t3 = Tensor::<3>::random(
+        [2 * w, 3, 3],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    let s3 = |t: Tensor<3>| {
+        let _ = t.into_data();
+    };
+    time("mul [2W,3,3]", 50, || s3(t3.clone() * t3.clone()));
+    time("narrow [2W,3,3] col k", 50, || {
+        s3(t3.clone().narrow(2, 1, 1))
+    });
+    time("batched matmul [2W,1,3]x[2W,3,3]", 50, || {
+        s3(t3.clone().narrow(1, 0, 1).matmul(t3.clone()))
+    });
+    time("mask_where", 50, || {
+        s(a.clone()
+            .mask_where(a.clone().greater(b.clone()), b.clone()))
+    });
+    time("greater+float", 50, || {
+        s(a.clone().greater(b.clone()).float())
+    });
+    time("argmax(1)", 50, || {
+        let _ = a.clone().argmax(1).into_data();
+    });
+    let host: Vec<f64> = vec![0.5; w * p];
+    time("from_data [W,15]", 50, || {
+        s(Tensor::<2>::from_data(
+            TensorData::new(host.clone(), [w, p]),
+            &device,
+        ))
+    });
+    time("random Normal [W,12]", 50, || {
+        s(Tensor::<2>::random(
+            [w, 12],
+            burn::tensor::Distribution::Normal(0., 1.),
+            &device,
+        ))
+    });
+    let big = Tensor::<2>::random(
+        [w * 6, 16],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    let w16 = Tensor::<2>::random(
+        [16, 16],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    time("matmul [6W,16]x[16,16]", 20, || {
+        s(big.clone().matmul(w16.clone()))
+    });
+    let sq = Tensor::<2>::random(
+        [256, 256],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    let t = Instant::now();
+    for _ in 0..20 {
+        s(sq.clone().matmul(sq.clone()));
+    }
+    let dt = t.elapsed().as_secs_f64() / 20.0;
+    println!(
+        "matmul 256^3: {:.1} µs = {:.2} GFLOP/s",
+        dt * 1e6,
+        2.0 * 256f64.powi(3) / dt / 1e9
+    );
+    let sq = Tensor::<2>::random(
+        [1024, 1024],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    let t = Instant::now();
+    for _ in 0..5 {
+        s(sq.clone().matmul(sq.clone()));
+    }
+    let dt = t.elapsed().as_secs_f64() / 5.0;
+    println!(
+        "matmul 1024^3: {:.1} ms = {:.2} GFLOP/s",
+        dt * 1e3,
+        2.0 * 1024f64.powi(3) / dt / 1e9
+    );
+}

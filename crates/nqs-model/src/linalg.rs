@@ -119,7 +119,10 @@ fn cofactor_log_det(a: Tensor<3>, want_inverse: bool) -> LogDet {
     }
 }
 
-/// Gauss–Jordan elimination of a batch of square matrices.
+/// Gauss–Jordan elimination of a batch of square matrices, with partial pivoting done in
+/// place: round k takes as pivot the largest |a_ik| among the rows not used yet, normalises
+/// that row and clears column k from every other row. Rows are never swapped; the sign of the
+/// row permutation is computed once at the end and A⁻¹ is read off by gathering rows.
 ///
 /// # Shapes
 /// - a: `[batch, n, n]`
@@ -139,39 +142,42 @@ pub fn gauss_jordan(a: Tensor<3>, want_inverse: bool) -> LogDet {
     let rows: Tensor<2, Int> = Tensor::<1, Int>::arange(0..n as i64, &device)
         .unsqueeze::<2>()
         .expand([batch, n]);
-    let mut log_abs: Tensor<1> = Tensor::zeros([batch], &device);
-    let mut sign: Tensor<1> = Tensor::ones([batch], &device);
+    let mut available: Tensor<2> = Tensor::ones([batch, n], &device);
+    let mut pivots = Vec::with_capacity(n);
+    let mut pivot_rows = Vec::with_capacity(n);
+    let mut pivot_onehots = Vec::with_capacity(n);
     for k in 0..n {
-        // Pivot: the largest |a_ik| among rows i >= k.
-        let col = m.clone().narrow(2, k, 1).squeeze_dim::<2>(2); // [batch, n]
-        let below = (rows.clone().greater_equal_elem(k as i64)).float(); // [batch, n]
-        let p = (col.abs() * below).argmax(1); // [batch, 1]
-        let onehot_p = rows.clone().equal(p.expand([batch, n])).float(); // [batch, n]
-        let onehot_k = rows.clone().equal_elem(k as i64).float(); // [batch, n]
-        // Swap rows k and p: M += (e_k − e_p) ⊗ (row_p − row_k).
-        let row_k = m.clone().narrow(1, k, 1); // [batch, 1, width]
-        let row_p = onehot_p.clone().unsqueeze_dim::<3>(1).matmul(m.clone()); // [batch, 1, width]
-        let u = (onehot_k.clone() - onehot_p.clone()).unsqueeze_dim::<3>(2); // [batch, n, 1]
-        m = m + u * (row_p - row_k);
-        let swapped = onehot_p
-            .narrow(1, k, 1)
-            .squeeze_dim::<1>(1)
-            .neg()
-            .add_scalar(1.0); // [batch]
-        sign = sign * (swapped * -2.0).add_scalar(1.0);
-        // Pivot value, its log and sign.
-        let pivot_row = m.clone().narrow(1, k, 1); // [batch, 1, width]
+        let col = m.clone().narrow(2, k, 1).reshape([batch, n]);
+        let p = (col.clone().abs() * available.clone()).argmax(1); // [batch, 1]
+        let onehot_p = rows.clone().equal(p.clone().expand([batch, n])).float();
+        available = available - onehot_p.clone();
+        // Row p picked by a one-hot product: flex's gather costs 4× this (docs/performance.md).
+        let pivot_row = onehot_p.clone().unsqueeze_dim::<3>(1).matmul(m.clone()); // [batch, 1, width]
         let pivot = pivot_row.clone().narrow(2, k, 1); // [batch, 1, 1]
-        let pivot_flat = pivot.clone().reshape([batch]);
-        log_abs = log_abs + pivot_flat.clone().abs().log();
-        sign = sign * pivot_flat.sign();
-        // Eliminate column k from every other row and normalise row k:
-        // M −= (col − e_k) ⊗ (row_k / pivot).
-        let normalised = pivot_row / pivot; // [batch, 1, width]
-        let col_k = m.clone().narrow(2, k, 1) - onehot_k.unsqueeze_dim::<3>(2); // [batch, n, 1]
-        m = m - col_k * normalised;
+        // Row p becomes row p / pivot; every other row i loses a_ik (row p / pivot).
+        let normalised = pivot_row / pivot.clone();
+        m = m - (col - onehot_p.clone()).unsqueeze_dim::<3>(2) * normalised;
+        pivots.push(pivot.reshape([batch, 1]));
+        pivot_rows.push(p);
+        if want_inverse {
+            pivot_onehots.push(onehot_p.unsqueeze_dim::<3>(1));
+        }
     }
-    let inverse = want_inverse.then(|| m.narrow(2, n, width - n));
+    let pivots = Tensor::cat(pivots, 1); // [batch, n]
+    let log_abs = pivots.clone().abs().log().sum_dim(1).reshape([batch]);
+    let perm = Tensor::cat(pivot_rows, 1); // [batch, n]: row used as pivot in round k
+    // sign(det A) = Π_k sign(p_k) · sign of the permutation k ↦ p_k, whose sign is
+    // Π_{k<l} sign(p_l − p_k).
+    let pf = perm.clone().float();
+    let inversions = (pf.clone().unsqueeze_dim::<3>(1) - pf.unsqueeze_dim::<3>(2)).sign(); // [b, k, l]: sign(p_l − p_k)
+    let upper: Tensor<3> = Tensor::<2>::ones([n, n], &device).triu(1).unsqueeze::<3>();
+    let parity = (inversions * upper.clone() - upper).add_scalar(1.0); // 1 off the upper triangle
+    let sign =
+        (pivots.sign().prod_dim(1) * parity.reshape([batch, n * n]).prod_dim(1)).reshape([batch]);
+    // The left block is now the permutation Π with a 1 at (p_k, k), so A⁻¹ = Πᵀ R: row k of
+    // A⁻¹ is row p_k of the right block R, and row k of Πᵀ is the one-hot vector of p_k.
+    let inverse =
+        want_inverse.then(|| Tensor::cat(pivot_onehots, 1).matmul(m.narrow(2, n, width - n)));
     LogDet {
         log_abs,
         sign,
@@ -246,6 +252,45 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn gauss_jordan_inverts_random_6x6_blocks() {
+        let device = f64_device();
+        let (b, n) = (5, 6);
+        let a = Tensor::<3>::random(
+            [b, n, n],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let out = gauss_jordan(a.clone(), true);
+        let id: Vec<f64> = a
+            .clone()
+            .matmul(out.inverse.unwrap())
+            .into_data()
+            .try_to_vec::<f64>()
+            .unwrap();
+        for (k, x) in id.iter().enumerate() {
+            let (i, j) = ((k / n) % n, k % n);
+            assert!((x - f64::from(u8::from(i == j))).abs() < 1e-10, "{k}: {x}");
+        }
+        // Exchanging two rows flips the sign and keeps |det|.
+        let swapped = Tensor::cat(
+            vec![
+                a.clone().narrow(1, 1, 1),
+                a.clone().narrow(1, 0, 1),
+                a.narrow(1, 2, n - 2),
+            ],
+            1,
+        );
+        let other = gauss_jordan(swapped, false);
+        let host = |t: Tensor<1>| t.into_data().try_to_vec::<f64>().unwrap();
+        let (s0, s1) = (host(out.sign), host(other.sign));
+        let (l0, l1) = (host(out.log_abs), host(other.log_abs));
+        for i in 0..b {
+            assert_eq!(s0[i], -s1[i]);
+            assert!((l0[i] - l1[i]).abs() < 1e-12);
         }
     }
 

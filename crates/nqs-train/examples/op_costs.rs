@@ -130,6 +130,54 @@ fn main() {
             &device,
         ))
     });
+    // One Gauss–Jordan round on [2W, 6, 12] (N = 12 spin blocks with [A | I]).
+    let (b, n, wd) = (2 * w, 6, 12);
+    let m = Tensor::<3>::random(
+        [b, n, wd],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    let col = m.clone().narrow(2, 1, 1).reshape([b, n]);
+    let avail = Tensor::<2>::ones([b, n], &device);
+    let rows: Tensor<2, Int> = Tensor::<1, Int>::arange(0..n as i64, &device)
+        .unsqueeze::<2>()
+        .expand([b, n]);
+    let p = col.clone().argmax(1);
+    let onehot = rows.clone().equal(p.clone().expand([b, n])).float();
+    let row = m.clone().narrow(1, 0, 1);
+    println!("-- GJ round pieces, [2W, 6, 12]");
+    time("narrow col + reshape [B,n]", 50, || {
+        s(m.clone().narrow(2, 1, 1).reshape([b, n]))
+    });
+    time("abs*avail [B,n]", 50, || {
+        s(col.clone().abs() * avail.clone())
+    });
+    time("argmax(1) [B,n]", 50, || {
+        let _ = col.clone().argmax(1).into_data();
+    });
+    time("equal(expand)+float [B,n]", 50, || {
+        s(rows.clone().equal(p.clone().expand([b, n])).float())
+    });
+    time("gather row [B,1,w]", 50, || {
+        s3(m.clone()
+            .gather(1, p.clone().unsqueeze_dim::<3>(2).expand([b, 1, wd])))
+    });
+    time("onehot matmul row [B,1,n]x[B,n,w]", 50, || {
+        s3(onehot.clone().unsqueeze_dim::<3>(1).matmul(m.clone()))
+    });
+    time("mul+sum_dim(1) row", 50, || {
+        s3((m.clone() * onehot.clone().unsqueeze_dim::<3>(2)).sum_dim(1))
+    });
+    time("outer [B,n,1]*[B,1,w]", 50, || {
+        s3(col.clone().unsqueeze_dim::<3>(2) * row.clone())
+    });
+    time("sub [B,n,w]", 50, || s3(m.clone() - m.clone()));
+    time("m - outer (fused expr)", 50, || {
+        s3(m.clone() - col.clone().unsqueeze_dim::<3>(2) * row.clone())
+    });
+    time("row / pivot [B,1,w]/[B,1,1]", 50, || {
+        s3(row.clone() / row.clone().narrow(2, 0, 1))
+    });
     let big = Tensor::<2>::random(
         [w * 6, 16],
         burn::tensor::Distribution::Normal(0., 1.),

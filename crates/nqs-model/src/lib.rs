@@ -19,6 +19,7 @@ mod init;
 mod jet;
 mod linalg;
 pub mod pairs;
+mod reduce;
 mod wavefunction;
 
 pub use derivatives::{LogPsi, Order};
@@ -28,4 +29,5 @@ pub use geometry::{Geometry, closed_shell_sizes, shell_quantum_numbers};
 pub use init::ParamRng;
 pub use jet::{Dense, Jet, Mlp};
 pub use linalg::{LogDet, gauss_jordan, log_det};
+pub use reduce::row_sum;
 pub use wavefunction::{WaveFunction, WaveFunctionConfig};

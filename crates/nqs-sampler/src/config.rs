@@ -42,8 +42,8 @@ pub struct SamplerConfig {
     /// Standard deviation of the initial walker positions, in units of 1/√ω.
     #[serde(default = "default_init_width")]
     pub init_width: f64,
-    /// Threads that move disjoint blocks of walkers in parallel (CPU backends; a GPU run
-    /// uses one).
+    /// Most threads that move disjoint blocks of walkers in parallel (CPU backends; a GPU
+    /// run uses one). Blocks are never smaller than [`crate::MIN_BLOCK_COORDS`] coordinates.
     #[serde(default = "default_threads")]
     pub threads: usize,
 }

@@ -130,6 +130,94 @@ fn main() {
             &device,
         ))
     });
+    println!("-- reductions and gathers of the N = 6 value pass");
+    let diff3 = Tensor::<3>::random(
+        [w, 15, 2],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    time("sum_dim(2) [W,15,2]", 50, || s3(diff3.clone().sum_dim(2)));
+    time("narrow+add instead [W,15,2]", 50, || {
+        s3(diff3.clone().narrow(2, 0, 1) + diff3.clone().narrow(2, 1, 1))
+    });
+    let flat30 = Tensor::<2>::random([w, 30], burn::tensor::Distribution::Normal(0., 1.), &device);
+    time("narrow+add halves [W,30]", 50, || {
+        s(flat30.clone().narrow(1, 0, 15) + flat30.clone().narrow(1, 15, 15))
+    });
+    time("sum_dim(1) [W,12]", 50, || s(x.clone().sum_dim(1)));
+    let idx30 = Tensor::<1, Int>::from_data(
+        TensorData::new((0..30i64).map(|i| i % 12).collect::<Vec<_>>(), [30]),
+        &device,
+    );
+    time("select [W,12]->[W,30]", 50, || {
+        s(x.clone().select(1, idx30.clone()))
+    });
+    let dmat = Tensor::<2>::random(
+        [12, 30],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    time("matmul [W,12]x[12,30] (diff by ±1 matrix)", 50, || {
+        s(x.clone().matmul(dmat.clone()))
+    });
+    let h = Tensor::<2>::random(
+        [6 * w, 4],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    let idx3 = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 1, 0], [3]), &device);
+    time("select [6W,4]->[6W,3]", 50, || {
+        s(h.clone().select(1, idx3.clone()))
+    });
+    let hm = Tensor::<2>::random([4, 3], burn::tensor::Distribution::Normal(0., 1.), &device);
+    time("matmul [6W,4]x[4,3]", 50, || {
+        s(h.clone().matmul(hm.clone()))
+    });
+    let c9 = Tensor::<2>::random(
+        [2 * w, 9],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    time("select [2W,9]->[2W,3]", 50, || {
+        s(c9.clone().select(1, idx3.clone()))
+    });
+    let c9t = c9.clone().transpose();
+    time("select rows [9,2W]->[3,2W] (feature-major)", 50, || {
+        s(c9t.clone().select(0, idx3.clone()))
+    });
+    let hs = vec![h.clone().narrow(1, 0, 2), h.clone().narrow(1, 2, 2)];
+    time("stack two [6W,2] on dim 2", 50, || {
+        s3(Tensor::stack::<3>(hs.clone(), 2))
+    });
+    time("cat two [6W,2] on dim 1", 50, || {
+        s(Tensor::cat(hs.clone(), 1))
+    });
+    let ones15 = Tensor::<2>::ones([15, 1], &device);
+    time("sum_dim(1) [W,15]", 50, || s(a.clone().sum_dim(1)));
+    time("matmul ones [W,15]x[15,1]", 50, || {
+        s(a.clone().matmul(ones15.clone()))
+    });
+    let xi = Tensor::<3>::random(
+        [6 * w, 2, 1],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    let crow = Tensor::<3>::random(
+        [1, 2, 3],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    time("broadcast [6W,2,1]*[1,2,3]", 50, || {
+        s3(xi.clone() * crow.clone())
+    });
+    time("Horner step: acc*xi + c", 50, || {
+        s3((xi.clone() * crow.clone()) * xi.clone() + crow.clone())
+    });
+    let h3 = xi.clone() * crow.clone();
+    time("narrow(1,a)+reshape [6W,3] product", 50, || {
+        s(h3.clone().narrow(1, 0, 1).reshape([6 * w, 3])
+            * h3.clone().narrow(1, 1, 1).reshape([6 * w, 3]))
+    });
     // One Gauss–Jordan round on [2W, 6, 12] (N = 12 spin blocks with [A | I]).
     let (b, n, wd) = (2 * w, 6, 12);
     let m = Tensor::<3>::random(

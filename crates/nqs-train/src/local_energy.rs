@@ -43,8 +43,8 @@ pub fn local_energy_parallel(
     x: &Tensor<2>,
     threads: usize,
 ) -> LocalEnergy {
-    let [w, _] = x.dims();
-    let threads = threads.clamp(1, w.max(1));
+    let [w, coords] = x.dims();
+    let threads = nqs_sampler::worker_threads(threads, w, coords);
     if threads == 1 {
         return local_energy(psi, hamiltonian, x);
     }

@@ -12,7 +12,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::derivatives::LogPsi;
-use crate::{Geometry, ModelError, Order, init::param1, log_det, shell_quantum_numbers};
+use crate::{Geometry, ModelError, Order, init::param1, log_det, row_sum, shell_quantum_numbers};
 
 /// Configuration of the Slater determinant.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -77,24 +77,17 @@ impl SlaterDeterminant {
         let device = x.device();
         let alpha_omega = self.alpha.val() * self.omega; // [1]
         let q = alpha_omega.clone().sqrt(); // √(αω), [1]
-        let n_max = self.orbitals.iter().flatten().copied().max().unwrap_or(0);
 
-        // Hermite polynomials H_0..H_nmax at ξ = q x, flattened to [w·n, d·(n_max+1)] with
-        // column a·(n_max+1) + k holding H_k(ξ_a).
+        // Every (dimension a, orbital j) column holds ξ_a = q x_a of the row's particle, and
+        // H_{n_ja} and its ξ-derivatives are evaluated there by Horner's rule on the monomial
+        // coefficients: [w·n, d·n_orb], column a·n_orb + j. Only row-broadcast products and
+        // sums (cheap on the CPU backends; stacking a table of H_k costs 5× more).
         let xi = x.clone().reshape([w * n, d]) * q.clone().unsqueeze::<2>();
-        let mut h = vec![Tensor::<2>::ones([w * n, d], &device)];
-        if n_max >= 1 {
-            h.push(xi.clone() * 2.0);
-        }
-        for k in 1..n_max {
-            let next = xi.clone() * h[k].clone() * 2.0 - h[k - 1].clone() * (2.0 * k as f64);
-            h.push(next);
-        }
-        let h = Tensor::stack::<3>(h, 2).reshape([w * n, d * (n_max + 1)]);
-
-        // Per dimension a: H_{n_ja}, ∂H, ∂²H (∂ with respect to ξ), each [w·n, n_orb].
-        let pick = |a: usize, deriv: usize| self.pick(&h, a, deriv, n_max, &device);
-        let value_a: Vec<Tensor<2>> = (0..d).map(|a| pick(a, 0)).collect();
+        let xi = xi.select(1, self.column_dimension(&device));
+        let hermite = |deriv: usize| self.hermite(&xi, deriv, &device);
+        let columns = |t: &Tensor<2>, a: usize| t.clone().narrow(1, a * n_orb, n_orb);
+        let h0 = hermite(0);
+        let value_a: Vec<Tensor<2>> = (0..d).map(|a| columns(&h0, a)).collect();
         let product_except = |skip: usize| -> Option<Tensor<2>> {
             (0..d)
                 .filter(|&b| b != skip)
@@ -110,13 +103,23 @@ impl SlaterDeterminant {
         // already the batch of 2w square blocks (walker-major: up block, then down block).
         let blocks = |m: Tensor<2>| -> Tensor<3> { m.reshape([2 * w, n_orb, n_orb]) };
         let det = log_det(blocks(p), order.gradient());
-        let log_det = det.log_abs.clone().reshape([w, 2]).sum_dim(1).reshape([w]);
+        let log_det = row_sum(det.log_abs.clone().reshape([w, 2]));
         let sign = det.sign.reshape([w, 2]).prod_dim(1).reshape([w]);
-        let r2 = x.clone().square().sum_dim(1).reshape([w]);
+        let r2 = row_sum(x.clone().square());
         let value = log_det - r2 * alpha_omega.clone() * 0.5;
 
         let (grad, lap) = if let Some(inv) = det.inverse {
             let inv_t = inv.swap_dims(1, 2); // (P⁻¹)ᵀ: inv_t[i, j] = (P⁻¹)_ji
+            let h1 = hermite(1);
+            let h2 = order.laplacian().then(|| hermite(2));
+            // Σ_j m_ij (P⁻¹)_ji for every row i of every block: [2w, n_orb, 1].
+            let trace_rows = |m: Tensor<2>| -> Tensor<3> {
+                row_sum((blocks(m) * inv_t.clone()).reshape([2 * w * n_orb, n_orb])).reshape([
+                    2 * w,
+                    n_orb,
+                    1,
+                ])
+            };
             let mut grads = Vec::with_capacity(d);
             let mut lap_rows: Option<Tensor<3>> = None;
             for a in 0..d {
@@ -125,11 +128,11 @@ impl SlaterDeterminant {
                     Some(o) => t * o.clone(),
                     None => t,
                 };
-                let dp = times_others(pick(a, 1)) * q.clone().unsqueeze::<2>();
-                let g_a = (blocks(dp) * inv_t.clone()).sum_dim(2); // [2w, n_orb, 1]
-                if order.laplacian() {
-                    let d2p = times_others(pick(a, 2)) * alpha_omega.clone().unsqueeze::<2>();
-                    let term = (blocks(d2p) * inv_t.clone()).sum_dim(2) - g_a.clone().square();
+                let dp = times_others(columns(&h1, a)) * q.clone().unsqueeze::<2>();
+                let g_a = trace_rows(dp); // [2w, n_orb, 1]
+                if let Some(h2) = &h2 {
+                    let d2p = times_others(columns(h2, a)) * alpha_omega.clone().unsqueeze::<2>();
+                    let term = trace_rows(d2p) - g_a.clone().square();
                     lap_rows = Some(match lap_rows {
                         Some(l) => l + term,
                         None => term,
@@ -140,9 +143,8 @@ impl SlaterDeterminant {
             // [2w, n_orb, d] is [w, n, d] (up particles first) → [w, n·d]
             let g = Tensor::cat(grads, 2).reshape([w, n * d]);
             let grad = g - x.clone() * alpha_omega.clone().unsqueeze::<2>();
-            let lap = lap_rows.map(|l| {
-                l.reshape([w, n]).sum_dim(1).reshape([w]) - alpha_omega.clone() * (n * d) as f64
-            });
+            let lap =
+                lap_rows.map(|l| row_sum(l.reshape([w, n])) - alpha_omega.clone() * (n * d) as f64);
             (Some(grad), lap)
         } else {
             (None, None)
@@ -150,37 +152,93 @@ impl SlaterDeterminant {
         (LogPsi { value, grad, lap }, sign)
     }
 
-    /// The `deriv`-th ξ-derivative of H_{n_ja}(ξ_a) for every orbital j, gathered from the
-    /// flattened Hermite table `h` (`[rows, d·(n_max+1)]`): H' = 2n H_{n−1},
-    /// H'' = 4n(n−1) H_{n−2}. Returns `[rows, n_orb]`.
-    fn pick(
-        &self,
-        h: &Tensor<2>,
-        a: usize,
-        deriv: usize,
-        n_max: usize,
-        device: &Device,
-    ) -> Tensor<2> {
+    /// For column a·n_orb + j, the dimension a it reads: `[d·n_orb]`.
+    fn column_dimension(&self, device: &Device) -> Tensor<1, Int> {
         let n_orb = self.orbitals.len();
-        let (mut index, mut coef) = (Vec::with_capacity(n_orb), Vec::with_capacity(n_orb));
-        for qn in &self.orbitals {
-            let k = qn[a];
-            let (row, c) = match deriv {
-                0 => (k, 1.0),
-                1 => (k.saturating_sub(1), 2.0 * k as f64),
-                _ => (k.saturating_sub(2), 4.0 * (k * k.saturating_sub(1)) as f64),
-            };
-            index.push((a * (n_max + 1) + row) as i64);
-            coef.push(c);
+        let d = self.geometry.dimensions;
+        let index: Vec<i64> = (0..d * n_orb).map(|c| (c / n_orb) as i64).collect();
+        Tensor::from_data(TensorData::new(index, [d * n_orb]), device)
+    }
+
+    /// The `deriv`-th ξ-derivative of H_{n_ja}(ξ_a) in every column a·n_orb + j, by Horner's
+    /// rule on the monomial coefficients.
+    ///
+    /// # Shapes
+    /// - xi: `[rows, d·n_orb]` (ξ_a in column a·n_orb + j) → `[rows, d·n_orb]`
+    fn hermite(&self, xi: &Tensor<2>, deriv: usize, device: &Device) -> Tensor<2> {
+        let d = self.geometry.dimensions;
+        let polys: Vec<Vec<f64>> = (0..d)
+            .flat_map(|a| self.orbitals.iter().map(move |qn| qn[a]))
+            .map(|k| derivative(&hermite_coefficients(k), deriv))
+            .collect();
+        let degree = polys.iter().map(Vec::len).max().unwrap_or(1).max(1) - 1;
+        let cols = polys.len();
+        let row = |power: usize| {
+            let c: Vec<f64> = polys
+                .iter()
+                .map(|p| p.get(power).copied().unwrap_or(0.0))
+                .collect();
+            Tensor::<2>::from_data(TensorData::new(c, [1, cols]), device)
+        };
+        let [rows, _] = xi.dims();
+        let mut acc = row(degree).expand([rows, cols]);
+        for power in (0..degree).rev() {
+            acc = acc * xi.clone() + row(power);
         }
-        let picked = h.clone().select(
-            1,
-            Tensor::<1, Int>::from_data(TensorData::new(index, [n_orb]), device),
+        acc
+    }
+}
+
+/// Monomial coefficients c_0..c_n of the physicists' Hermite polynomial H_n
+/// (H_{k+1} = 2ξ H_k − 2k H_{k−1}); exact integers in f64 for the shells used here.
+fn hermite_coefficients(n: usize) -> Vec<f64> {
+    let (mut prev, mut cur) = (vec![1.0], vec![0.0, 2.0]);
+    if n == 0 {
+        return prev;
+    }
+    for k in 1..n {
+        let mut next = vec![0.0; k + 2];
+        for (i, c) in cur.iter().enumerate() {
+            next[i + 1] += 2.0 * c;
+        }
+        for (i, c) in prev.iter().enumerate() {
+            next[i] -= 2.0 * k as f64 * c;
+        }
+        (prev, cur) = (cur, next);
+    }
+    cur
+}
+
+/// Coefficients of the `order`-th derivative of a polynomial (empty → the zero polynomial).
+fn derivative(coefs: &[f64], order: usize) -> Vec<f64> {
+    let mut c = coefs.to_vec();
+    for _ in 0..order {
+        c = c
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(k, ck)| k as f64 * ck)
+            .collect();
+    }
+    if c.is_empty() { vec![0.0] } else { c }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hermite_coefficients_match_the_closed_forms() {
+        assert_eq!(hermite_coefficients(0), vec![1.0]);
+        assert_eq!(hermite_coefficients(1), vec![0.0, 2.0]);
+        assert_eq!(hermite_coefficients(2), vec![-2.0, 0.0, 4.0]);
+        assert_eq!(hermite_coefficients(3), vec![0.0, -12.0, 0.0, 8.0]);
+        assert_eq!(hermite_coefficients(4), vec![12.0, 0.0, -48.0, 0.0, 16.0]);
+        // H_n' = 2n H_{n−1}
+        assert_eq!(
+            derivative(&hermite_coefficients(4), 1),
+            vec![0.0, -96.0, 0.0, 64.0]
         );
-        if deriv == 0 {
-            picked
-        } else {
-            picked * Tensor::<2>::from_data(TensorData::new(coef, [1, n_orb]), device)
-        }
+        assert_eq!(derivative(&hermite_coefficients(1), 2), vec![0.0]);
     }
 }

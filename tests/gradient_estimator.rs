@@ -58,3 +58,70 @@ fn estimator_matches_the_exact_energy_derivative() {
     );
     assert!(error < 0.01, "error bar {error} too large to mean anything");
 }
+
+/// The gradient with the walkers split over two threads (block losses, fresh autodiff leaves
+/// per block) equals the one-thread gradient for every parameter of a Slater × FFNN × Padé
+/// product, up to the order of the sums.
+#[test]
+fn split_gradient_equals_one_thread_gradient() {
+    use burn::module::{ModuleVisitor, Param};
+    use burn::tensor::Tensor;
+    use nqs_train::gradient::surrogate_gradient;
+
+    struct Compare<'a> {
+        one: &'a GradientsParams,
+        two: &'a GradientsParams,
+        checked: usize,
+    }
+    impl ModuleVisitor for Compare<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let flat = |g: Option<Tensor<D>>| -> Vec<f64> {
+                let g = g.expect("every parameter has a gradient");
+                let n = g.shape().num_elements();
+                host1(g.reshape([n]))
+            };
+            let (a, b) = (
+                flat(self.one.get::<D>(param.id)),
+                flat(self.two.get::<D>(param.id)),
+            );
+            for (x, y) in a.iter().zip(&b) {
+                assert!((x - y).abs() <= 1e-12 * (1.0 + x.abs()), "{x} vs {y}");
+            }
+            self.checked += a.len();
+        }
+    }
+
+    let device = device();
+    let autodiff = device.clone().autodiff();
+    let geometry = Geometry::balanced(6, 2);
+    let model = wave_function(
+        "[[factors]]\nkind = \"slater\"\n[[factors]]\nkind = \"ffnn\"\nhidden = [8]\n[[factors]]\nkind = \"pade_jastrow\"\n",
+        geometry,
+        1.0,
+        3,
+        &autodiff,
+    );
+    let walkers = 2048;
+    let mut rng = ParamRng::new(7);
+    let x: Vec<f64> = (0..walkers * 12).map(|_| rng.normal()).collect();
+    let x = tensor2(x, walkers, 12, &device);
+    let centred: Vec<f64> = (0..walkers).map(|_| rng.normal()).collect();
+    let one = surrogate_gradient(&model, &x, &centred, 1);
+    let two = surrogate_gradient(&model, &x, &centred, 2);
+    assert_eq!(
+        nqs_sampler::worker_threads(2, walkers, 12),
+        2,
+        "the test must split"
+    );
+    let mut compare = Compare {
+        one: &one,
+        two: &two,
+        checked: 0,
+    };
+    model.visit(&mut compare);
+    assert!(
+        compare.checked > 50,
+        "only {} gradient entries",
+        compare.checked
+    );
+}

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod config;
 pub mod driver;
 mod error;
+pub mod gradient;
 pub mod hamiltonian;
 pub mod local_energy;
 pub mod loss;

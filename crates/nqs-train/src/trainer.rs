@@ -7,16 +7,17 @@
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::optim::{AdamConfig, ModuleOptimizer, SgdConfig};
 use burn::tensor::Device;
 use nqs_model::WaveFunction;
 use nqs_sampler::SamplerState;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Interaction, OptimizerKind};
+use crate::gradient::surrogate_gradient;
 use crate::hamiltonian::Hamiltonian;
 use crate::local_energy::local_energy_parallel;
-use crate::loss::{centred_clipped, surrogate_loss};
+use crate::loss::centred_clipped;
 use crate::observables::{self, Density, DensityResult, PairDistribution, PairDistributionResult};
 use crate::stats::Stats;
 use crate::{TrainError, to_host};
@@ -195,9 +196,7 @@ impl Trainer {
         let centred = centred_clipped(&e_local, self.config.run.clip_width);
 
         let lr = self.config.optimizer.learning_rate_at(self.step) * self.learning_rate_scale;
-        let log_psi = self.model.log_psi(&x.autodiff());
-        let loss = surrogate_loss(&centred, log_psi);
-        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let grads = surrogate_gradient(&self.model, &x, &centred, self.config.sampler.threads);
         self.model = self.optimizer.step(lr, self.model.clone(), grads);
         self.sampler.invalidate();
         self.step += 1;

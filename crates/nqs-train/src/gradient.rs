@@ -1,0 +1,86 @@
+//! The parameter gradient of the surrogate loss, with the walkers split over threads.
+//!
+//! L = 2·mean_w(ΔE_w log|ψ(x_w)|) is a sum over walkers, so its gradient is the sum of the
+//! gradients of the block losses L_b = 2·Σ_{w∈b} ΔE_w log|ψ(x_w)| / W. burn's CPU backends
+//! run each op on one core; each block's forward and backward pass runs on its own thread
+//! with its own copy of the parameters as fresh autodiff leaves (same parameter ids), so the
+//! blocks share no autodiff graph.
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::tensor::Tensor;
+use nqs_model::WaveFunction;
+
+use crate::loss::surrogate_loss;
+
+/// ∂L/∂θ for the autodiff `model` at walkers `x` (plain device, `[walkers, N·d]`) with
+/// centred local energies `centred`, on at most `threads` threads
+/// ([`nqs_sampler::worker_threads`]).
+pub fn surrogate_gradient(
+    model: &WaveFunction,
+    x: &Tensor<2>,
+    centred: &[f64],
+    threads: usize,
+) -> GradientsParams {
+    let [w, coords] = x.dims();
+    let threads = nqs_sampler::worker_threads(threads, w, coords);
+    if threads == 1 {
+        let loss = surrogate_loss(centred, model.log_psi(&x.clone().autodiff()));
+        return GradientsParams::from_grads(loss.backward(), model);
+    }
+    let parts: Vec<GradientsParams> = std::thread::scope(|scope| {
+        let handles: Vec<_> = nqs_sampler::blocks(w, threads)
+            .into_iter()
+            .map(|(start, len)| {
+                let block = x.clone().narrow(0, start, len);
+                let model = model.clone().map(&mut FreshLeaves);
+                let centred = &centred[start..start + len];
+                scope.spawn(move || {
+                    let loss = surrogate_loss(centred, model.log_psi(&block.autodiff()))
+                        * (len as f64 / w as f64);
+                    GradientsParams::from_grads(loss.backward(), &model)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a gradient thread panicked"))
+            .collect()
+    });
+    let mut total = GradientsParams::new();
+    for mut part in parts {
+        model.visit(&mut AddInto {
+            total: &mut total,
+            part: &mut part,
+        });
+    }
+    total
+}
+
+/// Replaces every float parameter by a detached copy that requires a gradient: a new autodiff
+/// leaf with the same parameter id.
+struct FreshLeaves;
+
+impl ModuleMapper for FreshLeaves {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        param.map(|t| t.detach().require_grad())
+    }
+}
+
+/// Adds the gradients of `part` into `total`, parameter by parameter.
+struct AddInto<'a> {
+    total: &'a mut GradientsParams,
+    part: &'a mut GradientsParams,
+}
+
+impl ModuleVisitor for AddInto<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = self.part.remove::<D>(param.id) {
+            let sum = match self.total.remove::<D>(param.id) {
+                Some(t) => t + g,
+                None => g,
+            };
+            self.total.register(param.id, sum);
+        }
+    }
+}

@@ -83,9 +83,19 @@ pub const MIN_BLOCK_COORDS: usize = 4096;
 /// Threads to use for `walkers` walkers of `coords` coordinates each: at most `requested`,
 /// and no block below [`MIN_BLOCK_COORDS`] coordinates.
 pub fn worker_threads(requested: usize, walkers: usize, coords: usize) -> usize {
+    worker_threads_min(requested, walkers, coords, MIN_BLOCK_COORDS)
+}
+
+/// [`worker_threads`] with blocks of at least `min_block` coordinates.
+pub fn worker_threads_min(
+    requested: usize,
+    walkers: usize,
+    coords: usize,
+    min_block: usize,
+) -> usize {
     requested
         .max(1)
-        .min((walkers * coords / MIN_BLOCK_COORDS).max(1))
+        .min((walkers * coords / min_block.max(1)).max(1))
         .min(walkers.max(1))
 }
 

@@ -12,7 +12,7 @@
 //! both Green's functions; the Metropolis–Hastings test keeps the chain exact.
 
 use burn::tensor::Tensor;
-use nqs_model::{Order, WaveFunction};
+use nqs_model::{Order, WaveFunction, row_sum};
 
 use crate::Noise;
 use crate::state::{Cache, SamplerState};
@@ -36,9 +36,9 @@ pub(crate) fn step(state: &mut SamplerState, psi: &WaveFunction, langevin: bool)
         let new = psi.forward(&proposal, Order::Gradient);
         let new_grad = new.expect_grad();
         // log G(x'←x) = −|χ|²/2; log G(x←x') = −|x − x' − δt v̄(x')|²/(2δt).
-        let log_g_forward = chi.square().sum_dim(1).reshape([w]) * -0.5;
+        let log_g_forward = row_sum(chi.square()) * -0.5;
         let back = x.clone() - proposal.clone() - limited(new_grad.clone(), dt) * dt;
-        let log_g_backward = back.square().sum_dim(1).reshape([w]) * (-0.5 / dt);
+        let log_g_backward = row_sum(back.square()) * (-0.5 / dt);
         let log_ratio =
             (new.value.clone() - cache.log_psi.clone()) * 2.0 + log_g_backward - log_g_forward;
         (proposal, new.value, Some(new_grad), log_ratio)
@@ -101,7 +101,8 @@ fn refresh_cache(state: &mut SamplerState, psi: &WaveFunction, langevin: bool) -
 /// # Shapes
 /// - velocity: `[walkers, N·d]`
 fn limited(velocity: Tensor<2>, dt: f64) -> Tensor<2> {
-    let v2 = velocity.clone().square().sum_dim(1); // [walkers, 1]
+    let [w, _] = velocity.dims();
+    let v2 = row_sum(velocity.clone().square()).reshape([w, 1]);
     let factor = ((v2 * (2.0 * dt)).add_scalar(1.0).sqrt().add_scalar(1.0)).recip() * 2.0;
     velocity * factor
 }

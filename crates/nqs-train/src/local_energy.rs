@@ -1,7 +1,7 @@
 //! Local energy E_L = (Hψ)/ψ = −½ Σ_k [∂_k² log|ψ| + (∂_k log|ψ|)²] + V(x) (PHYSICS.md §2).
 
 use burn::tensor::Tensor;
-use nqs_model::{Order, WaveFunction};
+use nqs_model::{Order, WaveFunction, row_sum};
 
 use crate::hamiltonian::Hamiltonian;
 
@@ -24,9 +24,8 @@ impl LocalEnergy {
 /// E_L at the walkers `x: [walkers, N·d]`; `psi` must live on a plain (non-autodiff)
 /// device: the Laplacian comes from the forward-Laplacian pass, which records no tape.
 pub fn local_energy(psi: &WaveFunction, hamiltonian: &Hamiltonian, x: &Tensor<2>) -> LocalEnergy {
-    let [w, _] = x.dims();
     let out = psi.forward(x, Order::Laplacian);
-    let grad_sq = out.expect_grad().square().sum_dim(1).reshape([w]);
+    let grad_sq = row_sum(out.expect_grad().square());
     let kinetic = (out.expect_lap() + grad_sq) * -0.5;
     LocalEnergy {
         kinetic,

@@ -19,7 +19,7 @@ use crate::derivatives::LogPsi;
 use crate::init::param1;
 use crate::jet::Mlp;
 use crate::pairs::{Pairs, lift_one_body};
-use crate::{Geometry, Jet, ModelError, Order, ParamRng};
+use crate::{Geometry, Jet, ModelError, Order, ParamRng, row_sum};
 
 /// Configuration of the feed-forward factor.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -163,7 +163,7 @@ impl Ffnn {
             .forward(Jet::input(x.clone(), n_coords, order));
         // Envelope −κω Σ x²/2: gradient −κω x, Laplacian −κω N·d.
         let k_omega = kappa.val() * self.omega; // [1]
-        let r2 = x.clone().square().sum_dim(1).reshape([w]);
+        let r2 = row_sum(x.clone().square());
         LogPsi {
             value: jet.value.reshape([w]) - r2 * k_omega.clone() * 0.5,
             grad: jet

@@ -104,7 +104,8 @@ impl SlaterDeterminant {
         let blocks = |m: Tensor<2>| -> Tensor<3> { m.reshape([2 * w, n_orb, n_orb]) };
         let det = log_det(blocks(p), order.gradient());
         let log_det = row_sum(det.log_abs.clone().reshape([w, 2]));
-        let sign = det.sign.reshape([w, 2]).prod_dim(1).reshape([w]);
+        let sign = det.sign.reshape([w, 2]);
+        let sign = (sign.clone().narrow(1, 0, 1) * sign.narrow(1, 1, 1)).reshape([w]);
         let r2 = row_sum(x.clone().square());
         let value = log_det - r2 * alpha_omega.clone() * 0.5;
 

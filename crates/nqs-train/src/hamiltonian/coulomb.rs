@@ -1,6 +1,6 @@
 use burn::tensor::Tensor;
-use nqs_model::Geometry;
 use nqs_model::pairs::Pairs;
+use nqs_model::{Geometry, row_sum};
 
 use super::PotentialTerm;
 
@@ -13,11 +13,6 @@ pub struct Coulomb {
 
 impl PotentialTerm for Coulomb {
     fn potential(&self, x: &Tensor<2>) -> Tensor<1> {
-        let [w, _] = x.dims();
-        Pairs::new(x, &self.geometry)
-            .r()
-            .recip()
-            .sum_dim(1)
-            .reshape([w])
+        row_sum(Pairs::new(x, &self.geometry).r().recip())
     }
 }

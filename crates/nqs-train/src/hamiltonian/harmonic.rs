@@ -1,4 +1,5 @@
 use burn::tensor::Tensor;
+use nqs_model::row_sum;
 
 use super::PotentialTerm;
 
@@ -11,7 +12,6 @@ pub struct HarmonicTrap {
 
 impl PotentialTerm for HarmonicTrap {
     fn potential(&self, x: &Tensor<2>) -> Tensor<1> {
-        let [w, _] = x.dims();
-        x.clone().square().sum_dim(1).reshape([w]) * (0.5 * self.omega * self.omega)
+        row_sum(x.clone().square()) * (0.5 * self.omega * self.omega)
     }
 }

@@ -28,6 +28,6 @@ pub use factors::{Factor, FactorConfig};
 pub use geometry::{Geometry, closed_shell_sizes, shell_quantum_numbers};
 pub use init::ParamRng;
 pub use jet::{Dense, Jet, Mlp};
-pub use linalg::{LogDet, gauss_jordan, log_det};
+pub use linalg::{LogDet, gauss_jordan, log_det, lu_log_det};
 pub use reduce::row_sum;
 pub use wavefunction::{WaveFunction, WaveFunctionConfig};

@@ -11,7 +11,7 @@ header=1
 for config in qd2d_n6_sj qd2d_n6_slater_ffnn; do
   for n in 2 6 12 20 30; do
     out=$("$bin" bench --config "configs/$config.toml" --set "system.particles=$n" \
-      --walkers 1024 --walkers 4096 --steps 3 --warmup 1 --set sampler.burn_in=10 --backend "$backend" \
+      --walkers 1024 --walkers 4096 --steps 5 --warmup 1 --set sampler.burn_in=10 --backend "$backend" \
       --json "/tmp/bench-$config-$n.json" 2>/dev/null)
     if [ $header = 1 ]; then echo "$out"; header=0; else echo "$out" | tail -n +3; fi
   done

@@ -219,15 +219,40 @@ fn main() {
             * h3.clone().narrow(1, 1, 1).reshape([6 * w, 3]))
     });
     println!("-- batch-last layout [6, 6, 2W] against batch-first [2W, 6, 6]");
-    let bl = Tensor::<3>::random([6, 6, 2 * w], burn::tensor::Distribution::Normal(0., 1.), &device);
-    let bf = Tensor::<3>::random([2 * w, 6, 6], burn::tensor::Distribution::Normal(0., 1.), &device);
-    time("outer batch-last [5,1,B]*[1,5,B]", 50, || s3(bl.clone().narrow(0, 0, 5).narrow(1, 0, 1) * bl.clone().narrow(0, 0, 1).narrow(1, 0, 5)));
-    time("outer batch-first [B,5,1]*[B,1,5]", 50, || s3(bf.clone().narrow(1, 0, 5).narrow(2, 0, 1) * bf.clone().narrow(1, 0, 1).narrow(2, 0, 5)));
+    let bl = Tensor::<3>::random(
+        [6, 6, 2 * w],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    let bf = Tensor::<3>::random(
+        [2 * w, 6, 6],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    time("outer batch-last [5,1,B]*[1,5,B]", 50, || {
+        s3(bl.clone().narrow(0, 0, 5).narrow(1, 0, 1) * bl.clone().narrow(0, 0, 1).narrow(1, 0, 5))
+    });
+    time("outer batch-first [B,5,1]*[B,1,5]", 50, || {
+        s3(bf.clone().narrow(1, 0, 5).narrow(2, 0, 1) * bf.clone().narrow(1, 0, 1).narrow(2, 0, 5))
+    });
     time("sum_dim(0) [6,6,B]", 50, || s3(bl.clone().sum_dim(0)));
-    time("argmax(0) [6,B]", 50, || { let _ = bl.clone().narrow(1, 0, 1).reshape([6, 2 * w]).argmax(0).into_data(); });
-    time("row pick batch-last: mul [6,1,B]*[6,6,B] + sum_dim(0)", 50, || s3((bl.clone().narrow(1, 0, 1) * bl.clone()).sum_dim(0)));
+    time("argmax(0) [6,B]", 50, || {
+        let _ = bl
+            .clone()
+            .narrow(1, 0, 1)
+            .reshape([6, 2 * w])
+            .argmax(0)
+            .into_data();
+    });
+    time(
+        "row pick batch-last: mul [6,1,B]*[6,6,B] + sum_dim(0)",
+        50,
+        || s3((bl.clone().narrow(1, 0, 1) * bl.clone()).sum_dim(0)),
+    );
     time("sub [6,6,B]", 50, || s3(bl.clone() - bl.clone()));
-    time("permute [B,6,6] -> [6,6,B] contiguous", 50, || s3(bf.clone().permute([1, 2, 0]) * 1.0));
+    time("permute [B,6,6] -> [6,6,B] contiguous", 50, || {
+        s3(bf.clone().permute([1, 2, 0]) * 1.0)
+    });
     // One Gauss–Jordan round on [2W, 6, 12] (N = 12 spin blocks with [A | I]).
     let (b, n, wd) = (2 * w, 6, 12);
     let m = Tensor::<3>::random(

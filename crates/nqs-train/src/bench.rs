@@ -129,7 +129,7 @@ pub fn peak_rss_mib() -> Option<f64> {
 }
 
 /// Markdown table header for [`markdown_row`].
-pub const MARKDOWN_HEADER: &str = "| config | system | model | params | walkers | backend | s/step (median) | min–max | sampling | local energy | gradient | walker-moves/s | peak RSS MiB | full run s | energy |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
+pub const MARKDOWN_HEADER: &str = "| config | system | model | params | walkers | backend | ms/step (median) | min–max ms | sampling ms | local energy ms | gradient ms | walker-moves/s | peak RSS MiB | full run s | energy |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
 /// One row of the benchmark table.
 pub fn markdown_row(r: &BenchRow) -> String {
@@ -138,7 +138,7 @@ pub fn markdown_row(r: &BenchRow) -> String {
             .unwrap_or_else(|| "–".into())
     };
     format!(
-        "| {} | {} | {} | {} | {} | {} {} | {:.4} | {:.4}–{:.4} | {:.4} | {:.4} | {:.4} | {:.3e} | {} | {} | {} |",
+        "| {} | {} | {} | {} | {} | {} {} | {:.3} | {:.3}–{:.3} | {:.3} | {:.3} | {:.3} | {:.3e} | {} | {} | {} |",
         r.config,
         r.system,
         r.model,
@@ -146,12 +146,12 @@ pub fn markdown_row(r: &BenchRow) -> String {
         r.walkers,
         r.backend,
         r.precision,
-        r.step_median,
-        r.step_min,
-        r.step_max,
-        r.sampling_median,
-        r.local_energy_median,
-        r.gradient_median,
+        r.step_median * 1e3,
+        r.step_min * 1e3,
+        r.step_max * 1e3,
+        r.sampling_median * 1e3,
+        r.local_energy_median * 1e3,
+        r.gradient_median * 1e3,
         r.moves_per_second,
         opt(r.peak_rss_mib, 0),
         opt(r.full_run_seconds, 1),

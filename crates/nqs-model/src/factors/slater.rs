@@ -76,6 +76,10 @@ impl SlaterDeterminant {
         let (n, d, n_orb) = (g.n_particles, g.dimensions, g.n_up);
         let device = x.device();
         let alpha_omega = self.alpha.val() * self.omega; // [1]
+        if n_orb == 1 {
+            // One particle per spin in the ground orbital: det P = H_0 = 1, only the Gaussian.
+            return (gaussian(x, alpha_omega, order), Tensor::ones([w], &device));
+        }
         let q = alpha_omega.clone().sqrt(); // √(αω), [1]
 
         // Every (dimension a, orbital j) column holds ξ_a = q x_a of the row's particle, and
@@ -187,6 +191,20 @@ impl SlaterDeterminant {
             acc = acc * xi.clone() + row(power);
         }
         acc
+    }
+}
+
+/// The Gaussian part alone, log ψ = −(αω/2) Σ x², with gradient −αω x and Laplacian −αω N·d.
+fn gaussian(x: &Tensor<2>, alpha_omega: Tensor<1>, order: Order) -> LogPsi {
+    let [w, n_coords] = x.dims();
+    LogPsi {
+        value: row_sum(x.clone().square()) * alpha_omega.clone() * -0.5,
+        grad: order
+            .gradient()
+            .then(|| x.clone() * alpha_omega.clone().unsqueeze::<2>().neg()),
+        lap: order
+            .laplacian()
+            .then(|| (alpha_omega * -(n_coords as f64)).expand([w])),
     }
 }
 

@@ -2,25 +2,14 @@
 use burn::tensor::{Int, Tensor, TensorData};
 use nqs_train::{Backend, Precision, backend};
 use std::time::Instant;
+#[path = "shared/probe.rs"]
+mod probe;
+use probe::{arg, time_us as time};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-fn time(name: &str, reps: usize, mut f: impl FnMut()) {
-    f();
-    let t = Instant::now();
-    for _ in 0..reps {
-        f();
-    }
-    println!(
-        "{name:44} {:9.1} µs",
-        t.elapsed().as_secs_f64() * 1e6 / reps as f64
-    );
-}
 fn main() {
     let device = backend::device(Backend::Flex, Precision::F64).unwrap();
-    let w: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(4096);
+    let w = arg(1, 4096);
     let p = 15;
     let a = Tensor::<2>::random(
         [w, p],

@@ -5,6 +5,9 @@ use nqs_sampler::Noise;
 use nqs_train::{Backend, Precision, backend};
 use rand::SeedableRng;
 use std::time::Instant;
+#[path = "shared/probe.rs"]
+mod probe;
+use probe::arg;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn time<T>(name: &str, reps: usize, mut f: impl FnMut() -> T, sync: impl Fn(T)) {
@@ -20,14 +23,8 @@ fn time<T>(name: &str, reps: usize, mut f: impl FnMut() -> T, sync: impl Fn(T)) 
 }
 fn main() {
     let device = backend::device(Backend::Flex, Precision::F64).unwrap();
-    let w: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(4096);
-    let n: usize = std::env::args()
-        .nth(2)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(6);
+    let w = arg(1, 4096);
+    let n = arg(2, 6);
     let cfg: WaveFunctionConfig =
         toml::from_str("[[factors]]\nkind=\"slater\"\n[[factors]]\nkind=\"pade_jastrow\"\n")
             .unwrap();

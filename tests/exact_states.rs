@@ -82,3 +82,48 @@ fn taut_two_electron_states() {
         assert_constant(&format!("Taut {d}D ω={omega}"), &e, exact);
     }
 }
+
+/// One particle in a 2D trap has no pairs: the Padé factor is exactly 1 (log ψ = 0 with zero
+/// derivatives), the neural Jastrow evaluates its one-body part alone, and the Coulomb term
+/// is zero, so E_L of the trap ground state e^{−ωr²/2} is ω·d/2 = 1.
+#[test]
+fn one_particle_has_no_pair_terms() {
+    let device = device();
+    let geometry = Geometry::balanced(1, 2);
+    let x = positions(64, 2, 1.0, 5, &device);
+    let rbm = "[[factors]]\nkind = \"rbm\"\n";
+    let psi =
+        |text: &str| wave_function(text, geometry, 1.0, 1, &device).forward(&x, Order::Laplacian);
+    let same = |a: Vec<f64>, b: Vec<f64>| {
+        a.iter()
+            .zip(&b)
+            .all(|(p, q)| p.is_finite() && (p - q).abs() < 1e-12)
+    };
+    // No pairs: the Padé factor is exactly 1.
+    let alone = psi(rbm);
+    let with_pade = psi(&format!("{rbm}[[factors]]\nkind = \"pade_jastrow\"\n"));
+    assert!(same(
+        host1(with_pade.value.clone()),
+        host1(alone.value.clone())
+    ));
+    assert!(same(
+        host1(with_pade.expect_lap()),
+        host1(alone.expect_lap())
+    ));
+    // The neural Jastrow keeps its one-body part: finite values and derivatives.
+    let with_ffnn = psi(&format!(
+        "{rbm}[[factors]]\nkind = \"ffnn\"\nhidden = [4]\n"
+    ));
+    let lap = host1(with_ffnn.expect_lap());
+    assert!(same(lap.clone(), lap));
+    // ψ = e^{−ωr²/2}: log ψ = −r²/2, ∇ = −x, ∇² = −d; E_L = ½(d − r²) + ½ r² = 1.
+    let [w, _] = x.dims();
+    let grad_sq = host1(x.clone().square().sum_dim(1).reshape([w]));
+    let v = host1(Hamiltonian::quantum_dot(geometry, 1.0, true).potential(&x));
+    let e: Vec<f64> = grad_sq
+        .iter()
+        .zip(&v)
+        .map(|(g2, v)| -0.5 * (-2.0 + g2) + v)
+        .collect();
+    assert_constant("one particle, Coulomb on", &e, 1.0);
+}

@@ -31,7 +31,7 @@ pub struct Pairs {
 
 impl Pairs {
     /// # Shapes
-    /// - x: `[walkers, N·d]`
+    /// - x: `[walkers, N·d]`, N ≥ 2 (a pair factor with fewer particles is [`no_pairs`])
     pub fn new(x: &Tensor<2>, geometry: &Geometry) -> Pairs {
         let [_, n_coords] = x.dims();
         let (n, d) = (geometry.n_particles, geometry.dimensions);
@@ -121,6 +121,23 @@ impl Pairs {
             .laplacian()
             .then(|| row_sum(lap.expect("pair Laplacian")) * 2.0);
         LogPsi { value, grad, lap }
+    }
+}
+
+/// A pair function's contribution when there are no pairs (N < 2): zero, with zero
+/// derivatives.
+///
+/// # Shapes
+/// - x: `[walkers, N·d]`
+pub fn no_pairs(x: &Tensor<2>, order: Order) -> LogPsi {
+    let [w, n_coords] = x.dims();
+    let device = x.device();
+    LogPsi {
+        value: Tensor::zeros([w], &device),
+        grad: order
+            .gradient()
+            .then(|| Tensor::zeros([w, n_coords], &device)),
+        lap: order.laplacian().then(|| Tensor::zeros([w], &device)),
     }
 }
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::derivatives::LogPsi;
 use crate::init::param1;
 use crate::jet::Mlp;
-use crate::pairs::{Pairs, lift_one_body};
+use crate::pairs::{Pairs, lift_one_body, no_pairs};
 use crate::{Geometry, Jet, ModelError, Order, ParamRng, row_sum};
 
 /// Configuration of the feed-forward factor.
@@ -121,6 +121,35 @@ impl Ffnn {
         let g = self.geometry;
         let (n, d, omega) = (g.n_particles, g.dimensions as f64, self.omega);
 
+        let pair_part = if n < 2 {
+            no_pairs(x, order)
+        } else {
+            self.pair_part(x, order)
+        };
+
+        // One body: rows [w·n, 1] = ω r_i²; lifted to particles by the radial chain rule.
+        let p = x.clone().reshape([w * n, g.dimensions]);
+        let s1 = row_sum(p.clone().square()).reshape([w * n, 1]) * omega; // [w·n, 1]
+        let jet = one_body.forward(Jet::input(s1.clone(), 1, order));
+        let df = jet.grad.map(|g| g.reshape([w * n, 1]));
+        let one = Jet {
+            value: jet.value,
+            grad: df
+                .clone()
+                .map(|df| (p * df * (2.0 * omega)).reshape([w * n, g.dimensions, 1])),
+            lap: match (df, jet.lap) {
+                (Some(df), Some(d2f)) => Some(df * (2.0 * omega * d) + d2f * s1 * (4.0 * omega)),
+                _ => None,
+            },
+        };
+        pair_part.add(lift_one_body(one, w, &g))
+    }
+
+    /// The exchange-symmetric pair Jastrow Σ_{i<j} u(ω r_ij², parallel spins).
+    fn pair_part(&self, x: &Tensor<2>, order: Order) -> LogPsi {
+        let [w, _] = x.dims();
+        let g = self.geometry;
+        let (d, omega) = (g.dimensions as f64, self.omega);
         // Pairs i < j: rows [w·P, 2] = (s = ω r_ij², parallel-spin label).
         let pairs = Pairs::new(x, &g);
         let n_pairs = pairs.len();
@@ -136,24 +165,7 @@ impl Ffnn {
             (Some(du), Some(d2u)) => Some(du * (2.0 * omega * d) + d2u * s * (4.0 * omega)),
             _ => None,
         };
-        let pair_part = pairs.aggregate(u, c, lap, order);
-
-        // One body: rows [w·n, 1] = ω r_i²; lifted to particles by the radial chain rule.
-        let p = x.clone().reshape([w * n, g.dimensions]);
-        let s1 = p.clone().square().sum_dim(1) * omega; // [w·n, 1]
-        let jet = one_body.forward(Jet::input(s1.clone(), 1, order));
-        let df = jet.grad.map(|g| g.reshape([w * n, 1]));
-        let one = Jet {
-            value: jet.value,
-            grad: df
-                .clone()
-                .map(|df| (p * df * (2.0 * omega)).reshape([w * n, g.dimensions, 1])),
-            lap: match (df, jet.lap) {
-                (Some(df), Some(d2f)) => Some(df * (2.0 * omega * d) + d2f * s1 * (4.0 * omega)),
-                _ => None,
-            },
-        };
-        pair_part.add(lift_one_body(one, w, &g))
+        pairs.aggregate(u, c, lap, order)
     }
 
     fn forward_plain(&self, kappa: &Param<Tensor<1>>, x: &Tensor<2>, order: Order) -> LogPsi {

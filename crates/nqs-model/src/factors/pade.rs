@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::derivatives::LogPsi;
 use crate::init::param1;
-use crate::pairs::Pairs;
+use crate::pairs::{Pairs, no_pairs};
 use crate::{Geometry, ModelError, Order};
 
 /// Configuration of the Padé–Jastrow factor.
@@ -102,6 +102,9 @@ impl PadeJastrow {
     /// # Shapes
     /// - x: `[walkers, N·d]`
     pub fn forward(&self, x: &Tensor<2>, order: Order) -> LogPsi {
+        if self.geometry.n_particles < 2 {
+            return no_pairs(x, order);
+        }
         let d = self.geometry.dimensions as f64;
         let pairs = Pairs::new(x, &self.geometry);
         let parallel = pairs.parallel.clone(); // [1, P]

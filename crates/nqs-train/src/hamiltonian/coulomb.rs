@@ -13,6 +13,9 @@ pub struct Coulomb {
 
 impl PotentialTerm for Coulomb {
     fn potential(&self, x: &Tensor<2>) -> Tensor<1> {
+        if self.geometry.n_particles < 2 {
+            return Tensor::zeros([x.dims()[0]], &x.device());
+        }
         row_sum(Pairs::new(x, &self.geometry).r().recip())
     }
 }

@@ -207,6 +207,30 @@ fn main() {
         s(h3.clone().narrow(1, 0, 1).reshape([6 * w, 3])
             * h3.clone().narrow(1, 1, 1).reshape([6 * w, 3]))
     });
+    println!("-- first layer of the pair network, [15W, 2] -> 16");
+    let inp = Tensor::<2>::random(
+        [15 * w, 2],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    let w2 = Tensor::<2>::random([2, 16], burn::tensor::Distribution::Normal(0., 1.), &device);
+    time("GEMM [15W,2]x[2,16]", 20, || {
+        s(inp.clone().matmul(w2.clone()))
+    });
+    time("two column-broadcast multiply-adds", 20, || {
+        s(inp.clone().narrow(1, 0, 1) * w2.clone().narrow(0, 0, 1)
+            + inp.clone().narrow(1, 1, 1) * w2.clone().narrow(0, 1, 1))
+    });
+    let h16 = Tensor::<2>::random(
+        [15 * w, 16],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    time("sigmoid [15W,16]", 20, || {
+        s(burn::tensor::activation::sigmoid(h16.clone()))
+    });
+    time("exp [15W,16]", 20, || s(h16.clone().exp()));
+    time("tanh [15W,16]", 20, || s(h16.clone().tanh()));
     println!("-- batch-last layout [6, 6, 2W] against batch-first [2W, 6, 6]");
     let bl = Tensor::<3>::random(
         [6, 6, 2 * w],

@@ -53,12 +53,14 @@ impl Jet {
     pub fn affine(self, weight: Tensor<2>, bias: Tensor<1>) -> Jet {
         let [rows, m] = self.value.dims();
         let k = weight.dims()[1];
-        let value = matmul(self.value, &weight) + bias.unsqueeze::<2>();
+        let value = self.value.matmul(weight.clone()) + bias.unsqueeze::<2>();
         let grad = self.grad.map(|g| {
             let n_in = g.dims()[1];
-            matmul(g.reshape([rows * n_in, m]), &weight).reshape([rows, n_in, k])
+            g.reshape([rows * n_in, m])
+                .matmul(weight.clone())
+                .reshape([rows, n_in, k])
         });
-        let lap = self.lap.map(|l| matmul(l, &weight));
+        let lap = self.lap.map(|l| l.matmul(weight));
         Jet { value, grad, lap }
     }
 
@@ -113,22 +115,6 @@ impl Jet {
             lap: self.lap.map(|l| l.sum_dim(1)),
         }
     }
-}
-
-/// a·W, with the product for a narrow `a` (m ≤ 4 columns, e.g. a network's scalar inputs)
-/// written as m broadcast multiply-adds: the CPU GEMM is 5–10× slower on such shapes.
-///
-/// # Shapes
-/// - a: `[rows, m]`, weight: `[m, k]` → `[rows, k]`
-fn matmul(a: Tensor<2>, weight: &Tensor<2>) -> Tensor<2> {
-    let m = weight.dims()[0];
-    if m > 4 {
-        return a.matmul(weight.clone());
-    }
-    (0..m)
-        .map(|i| a.clone().narrow(1, i, 1) * weight.clone().narrow(0, i, 1))
-        .reduce(|acc, t| acc + t)
-        .expect("m >= 1")
 }
 
 /// tanh(v) = 2·sigmoid(2v) − 1: flex's f64 tanh costs ~14 ns per element, its sigmoid a

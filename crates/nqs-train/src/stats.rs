@@ -42,7 +42,7 @@ impl Stats {
     pub fn chains(values: &[f64], walkers: usize) -> Stats {
         let n = values.len();
         assert!(
-            walkers > 0 && n % walkers == 0,
+            walkers > 0 && n.is_multiple_of(walkers),
             "values must be [times, walkers]"
         );
         let (mean, variance) = mean_variance(values);

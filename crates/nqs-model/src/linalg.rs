@@ -176,7 +176,7 @@ fn cofactor_log_det(a: Tensor<3>, want_inverse: bool) -> LogDet {
 /// Gauss–Jordan elimination of a batch of square matrices, with partial pivoting done in
 /// place: round k takes as pivot the largest |a_ik| among the rows not used yet, normalises
 /// that row and clears column k from every other row. Rows are never swapped; the sign of the
-/// row permutation is computed once at the end and A⁻¹ is read off by gathering rows.
+/// row permutation is computed once at the end and A⁻¹ is read off by a permutation product.
 ///
 /// # Shapes
 /// - a: `[batch, n, n]`

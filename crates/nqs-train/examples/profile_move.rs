@@ -74,6 +74,23 @@ fn main() {
         || psi.factors[1].forward(&x, Order::Laplacian).0.value,
         s1,
     );
+    time(
+        "Pairs::new (constants built and uploaded)",
+        20,
+        || nqs_model::pairs::Pairs::new(&x, &g).r2,
+        s2,
+    );
+    let d_matrix = Tensor::<2>::random(
+        [2 * n, n * (n - 1)],
+        burn::tensor::Distribution::Normal(0.0, 1.0),
+        &device,
+    );
+    time(
+        "  of which the product x·D alone",
+        20,
+        || x.clone().matmul(d_matrix.clone()),
+        s2,
+    );
     let a = Tensor::<3>::random(
         [2 * w, n / 2, n / 2],
         burn::tensor::Distribution::Normal(0.0, 1.0),

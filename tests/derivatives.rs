@@ -105,6 +105,10 @@ const RBM_FULL: &str = "[[factors]]\nkind = \"rbm\"\nn_hidden = 5\ninit_std = 0.
 const RBM_PARTICLE: &str =
     "[[factors]]\nkind = \"rbm\"\nn_hidden = 5\nper_particle = true\ninit_std = 0.4\n";
 const FFNN_SYM: &str = "[[factors]]\nkind = \"ffnn\"\nhidden = [8, 6]\noutput_gain = 1.0\n";
+const BACKFLOW: &str =
+    "[[factors]]\nkind = \"backflow\"\nalpha = 0.83\nhidden = [6, 5]\noutput_gain = 0.7\n";
+const BACKFLOW_MP: &str = "[[factors]]\nkind = \"backflow\"\nalpha = 0.9\nhidden = [5]\n\
+     output_gain = 0.6\nmessage_passing = { width = 5, layers = 2 }\n";
 const FFNN_PLAIN: &str =
     "[[factors]]\nkind = \"ffnn\"\nhidden = [8, 6]\nsymmetric = false\noutput_gain = 1.0\n";
 
@@ -119,6 +123,53 @@ fn slater_2d_3d_1d() {
     );
     check("slater 3D N=8", SLATER, Geometry::balanced(8, 3), 1.0);
     check("slater 1D N=6", SLATER, Geometry::balanced(6, 1), 1.0);
+}
+
+#[test]
+fn backflow_with_random_networks() {
+    check("backflow 2D N=2", BACKFLOW, Geometry::balanced(2, 2), 1.0);
+    check("backflow 2D N=6", BACKFLOW, Geometry::balanced(6, 2), 1.0);
+    check(
+        "backflow 2D N=6 ω=0.1",
+        BACKFLOW,
+        Geometry::balanced(6, 2),
+        0.1,
+    );
+    check("backflow 3D N=8", BACKFLOW, Geometry::balanced(8, 3), 1.0);
+    check(
+        "backflow*pade 2D N=12",
+        &format!("{BACKFLOW}{PADE}"),
+        Geometry::balanced(12, 2),
+        1.0,
+    );
+}
+
+#[test]
+fn message_passing_backflow() {
+    check(
+        "backflow+mp 2D N=2",
+        BACKFLOW_MP,
+        Geometry::balanced(2, 2),
+        1.0,
+    );
+    check(
+        "backflow+mp 2D N=6",
+        BACKFLOW_MP,
+        Geometry::balanced(6, 2),
+        1.0,
+    );
+    check(
+        "backflow+mp 2D N=6 ω=0.1",
+        BACKFLOW_MP,
+        Geometry::balanced(6, 2),
+        0.1,
+    );
+    check(
+        "backflow+mp 3D N=8",
+        BACKFLOW_MP,
+        Geometry::balanced(8, 3),
+        1.0,
+    );
 }
 
 #[test]

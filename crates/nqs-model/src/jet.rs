@@ -107,6 +107,17 @@ impl Jet {
         }
     }
 
+    /// Features of several jets side by side (same rows and inputs).
+    pub fn cat(jets: Vec<Jet>) -> Jet {
+        let grads: Option<Vec<Tensor<3>>> = jets.iter().map(|j| j.grad.clone()).collect();
+        let laps: Option<Vec<Tensor<2>>> = jets.iter().map(|j| j.lap.clone()).collect();
+        Jet {
+            value: Tensor::cat(jets.into_iter().map(|j| j.value).collect(), 1),
+            grad: grads.map(|g| Tensor::cat(g, 2)),
+            lap: laps.map(|l| Tensor::cat(l, 1)),
+        }
+    }
+
     /// Sum over the feature axis: a jet of width 1.
     pub fn sum_features(self) -> Jet {
         Jet {

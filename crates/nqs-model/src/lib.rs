@@ -11,6 +11,7 @@
 //!
 //! A new factor is one new file in `factors/` plus one variant in [`Factor`].
 
+mod dense_det;
 mod derivatives;
 mod error;
 pub mod factors;
@@ -22,6 +23,7 @@ pub mod pairs;
 mod reduce;
 mod wavefunction;
 
+pub use dense_det::{LogDetJet, log_det_jet};
 pub use derivatives::{LogPsi, Order};
 pub use error::ModelError;
 pub use factors::{Factor, FactorConfig};

@@ -35,22 +35,22 @@ impl WaveFunctionConfig {
     pub fn validate(&self, geometry: &Geometry) -> Result<(), ModelError> {
         if self.factors.is_empty() {
             return Err(ModelError::InvalidModel(
-                "model.factors is empty: give at least one factor (slater, pade_jastrow, rbm, ffnn)"
+                "model.factors is empty: give at least one factor (slater, backflow, pade_jastrow, rbm, ffnn)"
                     .into(),
             ));
         }
         let slaters = self
             .factors
             .iter()
-            .filter(|f| matches!(f, FactorConfig::Slater(_)))
+            .filter(|f| matches!(f, FactorConfig::Slater(_) | FactorConfig::Backflow(_)))
             .count();
         if slaters > 1 {
             return Err(ModelError::InvalidModel(
-                "more than one slater factor: a product of determinants is not supported".into(),
+                "more than one determinant (slater, backflow): a product of determinants is not supported".into(),
             ));
         }
         let normalisable = self.factors.iter().any(|f| match f {
-            FactorConfig::Slater(_) | FactorConfig::Rbm(_) => true,
+            FactorConfig::Slater(_) | FactorConfig::Backflow(_) | FactorConfig::Rbm(_) => true,
             FactorConfig::Ffnn(c) => !c.symmetric,
             FactorConfig::PadeJastrow(_) => false,
         });

@@ -41,6 +41,9 @@ pub struct CheckpointMeta {
     pub learning_rate_scale: f64,
     /// Rollbacks after non-finite steps so far.
     pub rollbacks: usize,
+    /// The last stochastic-reconfiguration solution (the next solve's warm start).
+    #[serde(default)]
+    pub sr_delta: Option<Vec<f64>>,
 }
 
 /// A checkpoint in memory.
@@ -84,6 +87,7 @@ impl Checkpoint {
                 metrics: trainer.history.clone(),
                 learning_rate_scale: trainer.learning_rate_scale,
                 rollbacks: trainer.rollbacks,
+                sr_delta: trainer.sr_delta.clone(),
             },
             model,
             optimizer,
@@ -112,7 +116,7 @@ impl Checkpoint {
         }
         let fresh = match trainer.config.optimizer.kind {
             OptimizerKind::Adam => AdamConfig::new().init(),
-            OptimizerKind::Sgd => burn::optim::SgdConfig::new().init(),
+            OptimizerKind::Sgd | OptimizerKind::Sr => burn::optim::SgdConfig::new().init(),
         };
         trainer.optimizer = fresh
             .from_bytes(Bytes::from_bytes_vec(self.optimizer.clone()))
@@ -129,6 +133,7 @@ impl Checkpoint {
         trainer.history = self.meta.metrics.clone();
         trainer.learning_rate_scale = self.meta.learning_rate_scale;
         trainer.rollbacks = self.meta.rollbacks;
+        trainer.sr_delta = self.meta.sr_delta.clone();
         Ok(())
     }
 
@@ -302,6 +307,7 @@ mod tests {
                     rng: rand::SeedableRng::seed_from_u64(1),
                 },
                 metrics: Vec::new(),
+                sr_delta: Some(vec![0.25, -1.5]),
                 learning_rate_scale: 1.0,
                 rollbacks: 0,
             },

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
 use crate::observables::ObservablesConfig;
+use crate::sr::SrConfig;
 
 /// A whole run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -70,6 +71,8 @@ pub enum OptimizerKind {
     Adam,
     /// Plain stochastic gradient descent (burn's).
     Sgd,
+    /// Stochastic reconfiguration (natural gradient), settings in `[optimizer.sr]`.
+    Sr,
 }
 
 /// `[optimizer]`.
@@ -85,6 +88,12 @@ pub struct OptimizerConfig {
     /// η_t = η₀ / (1 + t / decay_steps); 0 keeps η constant.
     #[serde(default)]
     pub decay_steps: f64,
+    /// Linear warm-up: η_t is multiplied by min(1, (t + 1) / warmup_steps); 0: none.
+    #[serde(default)]
+    pub warmup_steps: usize,
+    /// Stochastic-reconfiguration settings (used when `kind = "sr"`).
+    #[serde(default)]
+    pub sr: SrConfig,
 }
 
 fn default_optimizer() -> OptimizerKind {
@@ -100,6 +109,8 @@ impl Default for OptimizerConfig {
             kind: default_optimizer(),
             learning_rate: default_lr(),
             decay_steps: 0.0,
+            warmup_steps: 0,
+            sr: SrConfig::default(),
         }
     }
 }
@@ -107,10 +118,15 @@ impl Default for OptimizerConfig {
 impl OptimizerConfig {
     /// Learning rate at optimisation step t (0-based).
     pub fn learning_rate_at(&self, t: usize) -> f64 {
-        if self.decay_steps > 0.0 {
+        let decayed = if self.decay_steps > 0.0 {
             self.learning_rate / (1.0 + t as f64 / self.decay_steps)
         } else {
             self.learning_rate
+        };
+        if self.warmup_steps > 0 {
+            decayed * ((t + 1) as f64 / self.warmup_steps as f64).min(1.0)
+        } else {
+            decayed
         }
     }
 }
@@ -307,6 +323,27 @@ impl Config {
                 self.optimizer.decay_steps.to_string(),
                 "0 (no decay) or a positive number",
             );
+        }
+        let sr = &self.optimizer.sr;
+        for (field, value) in [
+            ("optimizer.sr.diag_shift", sr.diag_shift),
+            ("optimizer.sr.diag_shift_min", sr.diag_shift_min),
+            ("optimizer.sr.cg_tolerance", sr.cg_tolerance),
+            ("optimizer.sr.max_update_norm", sr.max_update_norm),
+        ] {
+            if !(value > 0.0 && value.is_finite()) {
+                return invalid(field, value.to_string(), "a positive number");
+            }
+        }
+        if sr.diag_shift_decay_steps < 0.0 {
+            return invalid(
+                "optimizer.sr.diag_shift_decay_steps",
+                sr.diag_shift_decay_steps.to_string(),
+                "0 (no decay) or a positive number",
+            );
+        }
+        if sr.cg_max_iterations == 0 {
+            return invalid("optimizer.sr.cg_max_iterations", "0".into(), "at least 1");
         }
         if self.eval.observables.bins == 0 {
             return invalid("eval.observables.bins", "0".into(), "at least 1");

@@ -8,7 +8,7 @@
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
-use burn::tensor::Tensor;
+use burn::tensor::{Tensor, TensorData};
 use nqs_model::WaveFunction;
 
 use crate::loss::surrogate_loss;
@@ -35,16 +35,39 @@ pub fn surrogate_gradient(
         let loss = surrogate_loss(centred, model.log_psi(&x.clone().autodiff()));
         return GradientsParams::from_grads(loss.backward(), model);
     }
+    let weights: Vec<f64> = centred.iter().map(|c| 2.0 * c / w as f64).collect();
+    weighted_gradient(model, x, &weights, threads)
+}
+
+/// ∇_θ Σ_w u_w log|ψ(x_w)| = Oᵀu for host weights `u` (`[walkers]`): one backward pass,
+/// with the walkers split over at most `threads` threads as in [`surrogate_gradient`].
+pub fn weighted_gradient(
+    model: &WaveFunction,
+    x: &Tensor<2>,
+    weights: &[f64],
+    threads: usize,
+) -> GradientsParams {
+    let [w, coords] = x.dims();
+    let threads = nqs_sampler::worker_threads_min(threads, w, coords, MIN_GRADIENT_BLOCK_COORDS);
+    let block_loss = |model: &WaveFunction, block: Tensor<2>, u: &[f64]| {
+        let log_psi = model.log_psi(&block.autodiff());
+        let u = Tensor::<1>::from_data(TensorData::new(u.to_vec(), [u.len()]), &log_psi.device());
+        (u * log_psi).sum()
+    };
+    if threads == 1 {
+        let loss = block_loss(model, x.clone(), weights);
+        return GradientsParams::from_grads(loss.backward(), model);
+    }
     let parts: Vec<GradientsParams> = std::thread::scope(|scope| {
         let handles: Vec<_> = nqs_sampler::blocks(w, threads)
             .into_iter()
             .map(|(start, len)| {
                 let block = x.clone().narrow(0, start, len);
                 let model = model.clone().map(&mut FreshLeaves);
-                let centred = &centred[start..start + len];
+                let u = &weights[start..start + len];
+                let block_loss = &block_loss;
                 scope.spawn(move || {
-                    let loss = surrogate_loss(centred, model.log_psi(&block.autodiff()))
-                        * (len as f64 / w as f64);
+                    let loss = block_loss(&model, block, u);
                     GradientsParams::from_grads(loss.backward(), &model)
                 })
             })

@@ -13,10 +13,12 @@ pub mod hamiltonian;
 pub mod local_energy;
 pub mod loss;
 pub mod observables;
+pub mod params;
 pub mod plots;
 pub mod reference;
 pub mod run_dir;
 pub mod session;
+pub mod sr;
 pub mod stats;
 pub mod trainer;
 

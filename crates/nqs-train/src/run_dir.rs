@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Evaluation, StepMetrics, TrainError, Trainer};
 
 /// Header of `metrics.csv`.
-pub const METRICS_HEADER: &str = "step,energy,energy_error,variance,acceptance,learning_rate,seconds,sampling_seconds,local_energy_seconds,gradient_seconds,rollbacks";
+pub const METRICS_HEADER: &str = "step,energy,energy_error,variance,acceptance,learning_rate,seconds,sampling_seconds,local_energy_seconds,gradient_seconds,rollbacks,cg_iterations,cg_residual";
 
 /// `summary.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -292,7 +292,7 @@ impl MetricsWriter {
 /// One CSV row of `metrics.csv`.
 pub fn metrics_row(m: &StepMetrics) -> String {
     format!(
-        "{},{},{},{},{},{},{},{},{},{},{}",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{}",
         m.step,
         m.energy,
         m.energy_error,
@@ -303,6 +303,8 @@ pub fn metrics_row(m: &StepMetrics) -> String {
         m.sampling_seconds,
         m.local_energy_seconds,
         m.gradient_seconds,
-        m.rollbacks
+        m.rollbacks,
+        m.cg_iterations,
+        m.cg_residual
     )
 }

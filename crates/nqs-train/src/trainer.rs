@@ -47,6 +47,12 @@ pub struct StepMetrics {
     pub gradient_seconds: f64,
     /// Rollbacks after non-finite steps so far.
     pub rollbacks: usize,
+    /// Conjugate-gradient iterations of the SR solve (0 for other optimisers).
+    #[serde(default)]
+    pub cg_iterations: usize,
+    /// Final relative CG residual of the SR solve (0 for other optimisers).
+    #[serde(default)]
+    pub cg_residual: f64,
 }
 
 /// Final evaluation at frozen parameters.
@@ -94,6 +100,8 @@ pub struct Trainer {
     pub learning_rate_scale: f64,
     /// Rollbacks after non-finite steps.
     pub rollbacks: usize,
+    /// The last SR solution δ, the warm start of the next solve.
+    pub sr_delta: Option<Vec<f64>>,
     /// Wait for the device at the end of every step, so that step times are device times
     /// (benchmarks; CPU backends are synchronous anyway).
     pub profile: bool,
@@ -113,8 +121,18 @@ impl Trainer {
             .init(geometry, config.system.omega, config.run.seed, &autodiff)?;
         let optimizer = match config.optimizer.kind {
             OptimizerKind::Adam => AdamConfig::new().init(),
-            OptimizerKind::Sgd => SgdConfig::new().init(),
+            // SR updates the parameters itself; the (stateless) SGD optimiser stands in.
+            OptimizerKind::Sgd | OptimizerKind::Sr => SgdConfig::new().init(),
         };
+        if config.optimizer.kind == OptimizerKind::Sr
+            && device.settings().float_dtype != burn::tensor::FloatDType::F64
+        {
+            return Err(TrainError::InvalidValue {
+                field: "optimizer.kind".into(),
+                value: "\"sr\"".into(),
+                allowed: "adam or sgd at this precision: sr needs --precision f64 (its O·v products are finite differences)".into(),
+            });
+        }
         let sampler = SamplerState::new(
             config.sampler.walkers,
             geometry.n_coords(),
@@ -140,6 +158,7 @@ impl Trainer {
             history: Vec::new(),
             learning_rate_scale: 1.0,
             rollbacks: 0,
+            sr_delta: None,
             profile: false,
         })
     }
@@ -196,8 +215,27 @@ impl Trainer {
         let centred = centred_clipped(&e_local, self.config.run.clip_width);
 
         let lr = self.config.optimizer.learning_rate_at(self.step) * self.learning_rate_scale;
-        let grads = surrogate_gradient(&self.model, &x, &centred, self.config.sampler.threads);
-        self.model = self.optimizer.step(lr, self.model.clone(), grads);
+        let threads = self.config.sampler.threads;
+        let (mut cg_iterations, mut cg_residual) = (0, 0.0);
+        if self.config.optimizer.kind == OptimizerKind::Sr {
+            let sr = &self.config.optimizer.sr;
+            let (model, solution) = crate::sr::step(
+                self.model.clone(),
+                &x,
+                &centred,
+                lr,
+                sr.shift_at(self.step),
+                sr,
+                self.sr_delta.as_deref(),
+                threads,
+            );
+            self.model = model;
+            (cg_iterations, cg_residual) = (solution.iterations, solution.residual);
+            self.sr_delta = Some(solution.delta);
+        } else {
+            let grads = surrogate_gradient(&self.model, &x, &centred, threads);
+            self.model = self.optimizer.step(lr, self.model.clone(), grads);
+        }
         self.sampler.invalidate();
         self.step += 1;
         if self.profile {
@@ -219,6 +257,8 @@ impl Trainer {
             local_energy_seconds: (measured - sampled).as_secs_f64(),
             gradient_seconds: (end - measured).as_secs_f64(),
             rollbacks: self.rollbacks,
+            cg_iterations,
+            cg_residual,
         };
         self.history.push(metrics.clone());
         tracing::debug!(

@@ -1,11 +1,15 @@
 //! Wave-function factors. One file per factor; [`Factor`] and [`FactorConfig`] list them.
 
+mod backflow;
 mod ffnn;
+mod message_passing;
 mod pade;
 mod rbm;
 mod slater;
 
+pub use backflow::{Backflow, BackflowConfig};
 pub use ffnn::{Ffnn, FfnnConfig};
+pub use message_passing::{MessagePassing, MessagePassingConfig};
 pub use pade::{PadeJastrow, PadeJastrowConfig};
 pub use rbm::{Rbm, RbmConfig};
 pub use slater::{SlaterConfig, SlaterDeterminant};
@@ -18,12 +22,14 @@ use crate::derivatives::LogPsi;
 use crate::{Geometry, ModelError, Order, ParamRng};
 
 /// One factor of the product wave function, as written in the config
-/// (`[[model.factors]]` with `kind = "slater" | "pade_jastrow" | "rbm" | "ffnn"`).
+/// (`[[model.factors]]` with `kind = "slater" | "backflow" | "pade_jastrow" | "rbm" | "ffnn"`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FactorConfig {
     /// Slater determinant of Hermite-function orbitals.
     Slater(SlaterConfig),
+    /// Slater determinant of Hermite orbitals at backflow coordinates.
+    Backflow(BackflowConfig),
     /// Padé–Jastrow with the Coulomb cusp.
     PadeJastrow(PadeJastrowConfig),
     /// Gaussian-binary restricted Boltzmann machine.
@@ -37,6 +43,7 @@ impl FactorConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             FactorConfig::Slater(_) => "slater",
+            FactorConfig::Backflow(_) => "backflow",
             FactorConfig::PadeJastrow(_) => "pade_jastrow",
             FactorConfig::Rbm(_) => "rbm",
             FactorConfig::Ffnn(_) => "ffnn",
@@ -54,6 +61,9 @@ impl FactorConfig {
     ) -> Result<Factor, ModelError> {
         Ok(match self {
             FactorConfig::Slater(c) => Factor::Slater(c.init(geometry, omega, device)?),
+            FactorConfig::Backflow(c) => {
+                Factor::Backflow(c.init(geometry, omega, index, rng, device)?)
+            }
             FactorConfig::PadeJastrow(c) => Factor::Pade(c.init(geometry, index, device)?),
             FactorConfig::Rbm(c) => Factor::Rbm(c.init(geometry, omega, index, rng, device)?),
             FactorConfig::Ffnn(c) => Factor::Ffnn(c.init(geometry, omega, index, rng, device)?),
@@ -66,6 +76,8 @@ impl FactorConfig {
 pub enum Factor {
     /// Slater determinant.
     Slater(SlaterDeterminant),
+    /// Backflow Slater determinant.
+    Backflow(Backflow),
     /// Padé–Jastrow.
     Pade(PadeJastrow),
     /// Gaussian-binary RBM.
@@ -83,6 +95,10 @@ impl Factor {
     pub fn forward(&self, x: &Tensor<2>, order: Order) -> (LogPsi, Option<Tensor<1>>) {
         match self {
             Factor::Slater(f) => {
+                let (log_psi, sign) = f.forward(x, order);
+                (log_psi, Some(sign))
+            }
+            Factor::Backflow(f) => {
                 let (log_psi, sign) = f.forward(x, order);
                 (log_psi, Some(sign))
             }

@@ -66,6 +66,11 @@ impl SlaterConfig {
 }
 
 impl SlaterDeterminant {
+    /// Orbitals per spin block (N/2).
+    pub fn n_orbitals(&self) -> usize {
+        self.orbitals.len()
+    }
+
     /// log|ψ_S| with derivatives, and the sign of the determinant product.
     ///
     /// # Shapes
@@ -158,7 +163,7 @@ impl SlaterDeterminant {
     }
 
     /// For column a·n_orb + j, the dimension a it reads: `[d·n_orb]`.
-    fn column_dimension(&self, device: &Device) -> Tensor<1, Int> {
+    pub(crate) fn column_dimension(&self, device: &Device) -> Tensor<1, Int> {
         let n_orb = self.orbitals.len();
         let d = self.geometry.dimensions;
         let index: Vec<i64> = (0..d * n_orb).map(|c| (c / n_orb) as i64).collect();
@@ -170,7 +175,7 @@ impl SlaterDeterminant {
     ///
     /// # Shapes
     /// - xi: `[rows, d·n_orb]` (ξ_a in column a·n_orb + j) → `[rows, d·n_orb]`
-    fn hermite(&self, xi: &Tensor<2>, deriv: usize, device: &Device) -> Tensor<2> {
+    pub(crate) fn hermite(&self, xi: &Tensor<2>, deriv: usize, device: &Device) -> Tensor<2> {
         let d = self.geometry.dimensions;
         let polys: Vec<Vec<f64>> = (0..d)
             .flat_map(|a| self.orbitals.iter().map(move |qn| qn[a]))
@@ -195,7 +200,7 @@ impl SlaterDeterminant {
 }
 
 /// The Gaussian part alone, log ψ = −(αω/2) Σ x², with gradient −αω x and Laplacian −αω N·d.
-fn gaussian(x: &Tensor<2>, alpha_omega: Tensor<1>, order: Order) -> LogPsi {
+pub(crate) fn gaussian(x: &Tensor<2>, alpha_omega: Tensor<1>, order: Order) -> LogPsi {
     let [w, n_coords] = x.dims();
     LogPsi {
         value: row_sum(x.clone().square()) * alpha_omega.clone() * -0.5,

@@ -1,0 +1,300 @@
+//! Stochastic reconfiguration (Sorella 1998; the natural gradient of VMC).
+//!
+//! Solve (S + λ I) δ = F by conjugate gradients and move θ ← θ − η δ, with
+//! O_w = ∂ log|ψ(x_w)|/∂θ, S = mean_w (O_w − Ō)(O_w − Ō)ᵀ and the force
+//! F = mean_w (E_L,w − Ē) O_w (half the energy gradient). S is never formed: burn has
+//! first-order autodiff only, so S v is built from two products it can make,
+//!
+//! - O v by a central difference of log|ψ| in parameter space, (log|ψ_{θ+εv}| −
+//!   log|ψ_{θ−εv}|)/2ε, two value passes (f64; ε‖v‖ = 10⁻⁵ (1 + ‖θ‖));
+//! - Oᵀu by one backward pass of Σ_w u_w log|ψ(x_w)|, with u = (Ov − mean Ov)/W,
+//!
+//! so S v = Oᵀu. CG starts from the previous step's δ (warm start), stops at a relative
+//! residual `cg_tolerance` or after `cg_max_iterations`, and the update η δ is scaled down to
+//! at most `max_update_norm` (a trust region).
+
+use burn::module::Module;
+use burn::tensor::Tensor;
+use nqs_model::WaveFunction;
+use serde::{Deserialize, Serialize};
+
+use crate::gradient::weighted_gradient;
+use crate::params::{dot, grads_to_vec, norm, to_vec, with_values};
+
+/// `[optimizer.sr]`: settings of stochastic reconfiguration (`optimizer.kind = "sr"`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SrConfig {
+    /// Diagonal shift λ₀ added to S.
+    #[serde(default = "default_shift")]
+    pub diag_shift: f64,
+    /// λ_t = max(λ_min, λ₀ / (1 + t / decay)); 0 keeps λ constant.
+    #[serde(default)]
+    pub diag_shift_decay_steps: f64,
+    /// Floor λ_min of the decaying shift.
+    #[serde(default = "default_shift_min")]
+    pub diag_shift_min: f64,
+    /// Relative residual ‖(S + λ) δ − F‖ / ‖F‖ at which CG stops.
+    #[serde(default = "default_tolerance")]
+    pub cg_tolerance: f64,
+    /// Most CG iterations per step (each costs two value passes and one backward pass).
+    #[serde(default = "default_iterations")]
+    pub cg_max_iterations: usize,
+    /// Largest Euclidean norm of a parameter update η δ.
+    #[serde(default = "default_max_norm")]
+    pub max_update_norm: f64,
+}
+
+fn default_shift() -> f64 {
+    0.01
+}
+fn default_shift_min() -> f64 {
+    1e-4
+}
+fn default_tolerance() -> f64 {
+    1e-3
+}
+fn default_iterations() -> usize {
+    50
+}
+fn default_max_norm() -> f64 {
+    0.5
+}
+
+impl Default for SrConfig {
+    fn default() -> Self {
+        Self {
+            diag_shift: default_shift(),
+            diag_shift_decay_steps: 0.0,
+            diag_shift_min: default_shift_min(),
+            cg_tolerance: default_tolerance(),
+            cg_max_iterations: default_iterations(),
+            max_update_norm: default_max_norm(),
+        }
+    }
+}
+
+impl SrConfig {
+    /// The diagonal shift at optimisation step t (0-based).
+    pub fn shift_at(&self, t: usize) -> f64 {
+        if self.diag_shift_decay_steps > 0.0 {
+            (self.diag_shift / (1.0 + t as f64 / self.diag_shift_decay_steps))
+                .max(self.diag_shift_min)
+        } else {
+            self.diag_shift
+        }
+    }
+}
+
+/// The products with the SR matrix at fixed walkers and parameters.
+pub struct SrMatrix<'a> {
+    model: &'a WaveFunction,
+    frozen: WaveFunction,
+    theta: Vec<f64>,
+    x: &'a Tensor<2>,
+    threads: usize,
+}
+
+impl<'a> SrMatrix<'a> {
+    /// S at the parameters of the autodiff `model` and the walkers `x` (`[walkers, N·d]`).
+    pub fn new(model: &'a WaveFunction, x: &'a Tensor<2>, threads: usize) -> Self {
+        let frozen = model.valid();
+        let theta = to_vec(&frozen);
+        Self {
+            model,
+            frozen,
+            theta,
+            x,
+            threads,
+        }
+    }
+
+    /// Number of parameters.
+    pub fn len(&self) -> usize {
+        self.theta.len()
+    }
+
+    /// Whether the model has no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.theta.is_empty()
+    }
+
+    /// O v = (∂ log|ψ(x_w)|/∂θ)·v for every walker, by a central difference.
+    pub fn o_times(&self, v: &[f64]) -> Vec<f64> {
+        let v_norm = norm(v);
+        if v_norm == 0.0 {
+            return vec![0.0; self.x.dims()[0]];
+        }
+        let eps = 1e-5 * (1.0 + norm(&self.theta)) / v_norm;
+        let shifted = |sign: f64| {
+            let values: Vec<f64> = self
+                .theta
+                .iter()
+                .zip(v)
+                .map(|(t, v)| t + sign * eps * v)
+                .collect();
+            let psi = with_values(self.frozen.clone(), &values);
+            crate::to_host(log_psi_parallel(&psi, self.x, self.threads))
+        };
+        let (plus, minus) = (shifted(1.0), shifted(-1.0));
+        plus.iter()
+            .zip(&minus)
+            .map(|(p, m)| (p - m) / (2.0 * eps))
+            .collect()
+    }
+
+    /// Oᵀ u = Σ_w u_w ∂ log|ψ(x_w)|/∂θ, one backward pass.
+    pub fn o_transpose_times(&self, u: &[f64]) -> Vec<f64> {
+        let grads = weighted_gradient(self.model, self.x, u, self.threads);
+        grads_to_vec(self.model, &grads)
+    }
+
+    /// S v = mean_w (O_w − Ō)((O_w − Ō)·v).
+    pub fn times(&self, v: &[f64]) -> Vec<f64> {
+        let ov = self.o_times(v);
+        let w = ov.len() as f64;
+        let mean = ov.iter().sum::<f64>() / w;
+        let u: Vec<f64> = ov.iter().map(|o| (o - mean) / w).collect();
+        self.o_transpose_times(&u)
+    }
+}
+
+/// log|ψ| of a batch with the walkers split over threads (as the local energies are).
+fn log_psi_parallel(psi: &WaveFunction, x: &Tensor<2>, threads: usize) -> Tensor<1> {
+    let [w, coords] = x.dims();
+    let threads = nqs_sampler::worker_threads(threads, w, coords);
+    if threads == 1 {
+        return psi.log_psi(x);
+    }
+    let parts: Vec<Tensor<1>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = nqs_sampler::blocks(w, threads)
+            .into_iter()
+            .map(|(start, len)| {
+                let block = x.clone().narrow(0, start, len);
+                let psi = psi.clone();
+                scope.spawn(move || psi.log_psi(&block))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a log|ψ| thread panicked"))
+            .collect()
+    });
+    Tensor::cat(parts, 0)
+}
+
+/// Result of one SR solve.
+#[derive(Debug, Clone)]
+pub struct SrSolution {
+    /// δ with (S + λ) δ ≈ F.
+    pub delta: Vec<f64>,
+    /// CG iterations used.
+    pub iterations: usize,
+    /// Final relative residual ‖(S + λ) δ − F‖ / ‖F‖.
+    pub residual: f64,
+}
+
+/// Solve (S + λ I) δ = F by conjugate gradients from `start` (zeros when absent).
+pub fn solve(
+    s: &SrMatrix,
+    force: &[f64],
+    shift: f64,
+    start: Option<&[f64]>,
+    tolerance: f64,
+    max_iterations: usize,
+) -> SrSolution {
+    let apply = |v: &[f64]| -> Vec<f64> {
+        s.times(v)
+            .iter()
+            .zip(v)
+            .map(|(sv, v)| sv + shift * v)
+            .collect()
+    };
+    let b_norm = norm(force);
+    let n = force.len();
+    if b_norm == 0.0 {
+        return SrSolution {
+            delta: vec![0.0; n],
+            iterations: 0,
+            residual: 0.0,
+        };
+    }
+    let mut delta: Vec<f64> = match start {
+        Some(s) if s.len() == n && s.iter().all(|v| v.is_finite()) => s.to_vec(),
+        _ => vec![0.0; n],
+    };
+    let mut r: Vec<f64> = if norm(&delta) > 0.0 {
+        let a_delta = apply(&delta);
+        force.iter().zip(&a_delta).map(|(b, a)| b - a).collect()
+    } else {
+        force.to_vec()
+    };
+    let mut p = r.clone();
+    let mut rs = dot(&r, &r);
+    let mut iterations = 0;
+    while iterations < max_iterations && rs.sqrt() > tolerance * b_norm {
+        let ap = apply(&p);
+        let p_ap = dot(&p, &ap);
+        if !(p_ap > 0.0) {
+            break; // S + λ is positive definite; anything else is round-off
+        }
+        let alpha = rs / p_ap;
+        for i in 0..n {
+            delta[i] += alpha * p[i];
+            r[i] -= alpha * ap[i];
+        }
+        let rs_new = dot(&r, &r);
+        let beta = rs_new / rs;
+        for i in 0..n {
+            p[i] = r[i] + beta * p[i];
+        }
+        rs = rs_new;
+        iterations += 1;
+    }
+    SrSolution {
+        delta,
+        iterations,
+        residual: rs.sqrt() / b_norm,
+    }
+}
+
+/// The SR step at the walkers `x` with centred local energies: returns the updated autodiff
+/// model and the solution (δ, to warm-start the next solve).
+pub fn step(
+    model: WaveFunction,
+    x: &Tensor<2>,
+    centred: &[f64],
+    learning_rate: f64,
+    shift: f64,
+    config: &SrConfig,
+    start: Option<&[f64]>,
+    threads: usize,
+) -> (WaveFunction, SrSolution) {
+    let w = centred.len() as f64;
+    let weights: Vec<f64> = centred.iter().map(|c| c / w).collect();
+    let (solution, theta) = {
+        let s = SrMatrix::new(&model, x, threads);
+        let force = s.o_transpose_times(&weights);
+        let solution = solve(
+            &s,
+            &force,
+            shift,
+            start,
+            config.cg_tolerance,
+            config.cg_max_iterations,
+        );
+        (solution, s.theta.clone())
+    };
+    let step_norm = learning_rate * norm(&solution.delta);
+    let scale = if step_norm > config.max_update_norm {
+        config.max_update_norm / step_norm
+    } else {
+        1.0
+    };
+    let updated: Vec<f64> = theta
+        .iter()
+        .zip(&solution.delta)
+        .map(|(t, d)| t - scale * learning_rate * d)
+        .collect();
+    (with_values(model, &updated), solution)
+}

@@ -9,7 +9,7 @@
 //!   log|ψ_{θ−εv}|)/2ε, two value passes (f64; ε‖v‖ = 10⁻⁵ (1 + ‖θ‖));
 //! - Oᵀu by one backward pass of Σ_w u_w log|ψ(x_w)|, with u = (Ov − mean Ov)/W,
 //!
-//! so S v = Oᵀu. CG starts from the previous step's δ (warm start), stops at a relative
+//! so S v = Oᵀu (optionally on the first `s_walkers` walkers only). CG starts from the previous step's δ (warm start), stops at a relative
 //! residual `cg_tolerance` or after `cg_max_iterations`, and the update η δ is scaled down to
 //! at most `max_update_norm` (a trust region).
 
@@ -43,6 +43,10 @@ pub struct SrConfig {
     /// Largest Euclidean norm of a parameter update η δ.
     #[serde(default = "default_max_norm")]
     pub max_update_norm: f64,
+    /// Walkers used to estimate S (the first ones of the batch); 0: all. The force F always
+    /// uses every walker. Fewer make each CG iteration proportionally cheaper.
+    #[serde(default)]
+    pub s_walkers: usize,
 }
 
 fn default_shift() -> f64 {
@@ -70,6 +74,7 @@ impl Default for SrConfig {
             cg_tolerance: default_tolerance(),
             cg_max_iterations: default_iterations(),
             max_update_norm: default_max_norm(),
+            s_walkers: 0,
         }
     }
 }
@@ -272,9 +277,15 @@ pub fn step(
 ) -> (WaveFunction, SrSolution) {
     let w = centred.len() as f64;
     let weights: Vec<f64> = centred.iter().map(|c| c / w).collect();
+    let walkers = x.dims()[0];
+    let s_walkers = match config.s_walkers {
+        0 => walkers,
+        m => m.min(walkers),
+    };
+    let x_s = x.clone().narrow(0, 0, s_walkers);
     let (solution, theta) = {
-        let s = SrMatrix::new(&model, x, threads);
-        let force = s.o_transpose_times(&weights);
+        let force = grads_to_vec(&model, &weighted_gradient(&model, x, &weights, threads));
+        let s = SrMatrix::new(&model, &x_s, threads);
         let solution = solve(
             &s,
             &force,

@@ -140,6 +140,28 @@ fn bad_input_gets_a_one_line_error_and_writes_nothing() {
             ],
             "f64",
         ),
+        (
+            vec![
+                "--precision".into(),
+                "f32".into(),
+                "--set".into(),
+                "optimizer.kind=\"sr\"".into(),
+            ],
+            "sr needs --precision f64",
+        ),
+        (
+            vec!["--set".into(), "optimizer.sr.diag_shift=0".into()],
+            "optimizer.sr.diag_shift",
+        ),
+        (
+            vec![
+                "--set".into(),
+                "model.factors.0.kind=\"backflow\"".into(),
+                "--set".into(),
+                "model.factors.0.alpha=-1".into(),
+            ],
+            "model.factors[0].alpha",
+        ),
     ];
     for (i, (args, needle)) in cases.into_iter().enumerate() {
         let out = scratch(&format!("bad{i}"));

@@ -113,3 +113,37 @@ fn exchange_check(factor: &str) {
         );
     }
 }
+
+/// Variational check with an exact answer: six non-interacting electrons (exact E = 10ω).
+/// Started away from it (α = 0.8, a random backflow), SR training must come back to 10 and
+/// the frozen evaluation must not lie below it beyond its error bar.
+#[test]
+fn non_interacting_dot_returns_to_the_exact_energy_from_above() {
+    use nqs_train::{Config, Trainer};
+    let text = "[system]\ndimensions = 2\nparticles = 6\nomega = 1.0\ninteraction = \"none\"\n\
+                [[model.factors]]\nkind = \"backflow\"\nalpha = 0.8\nhidden = [8]\noutput_gain = 0.3\n\
+                [sampler]\nwalkers = 256\nburn_in = 100\n\
+                [optimizer]\nkind = \"sr\"\nlearning_rate = 0.1\n\
+                [run]\nsteps = 60\nseed = 4\n";
+    let config = Config::parse(text, &[], "non-interacting").expect("config");
+    let mut trainer = Trainer::new(config, device()).expect("trainer");
+    let first = trainer.train_step().expect("step").energy;
+    for _ in 1..60 {
+        trainer.train_step().expect("step");
+    }
+    let eval = trainer.evaluate(60).expect("evaluation");
+    let (e, err) = (eval.energy.mean, eval.energy.error);
+    eprintln!(
+        "first step {first}, final {e} ± {err}, variance {}",
+        eval.energy.variance
+    );
+    assert!(
+        first > 10.05,
+        "the start must be away from the ground state: {first}"
+    );
+    assert!(
+        e > 10.0 - 3.0 * err - 1e-9,
+        "E = {e} ± {err} below the exact 10"
+    );
+    assert!(e < 10.01, "E = {e} ± {err}: did not come back to 10");
+}

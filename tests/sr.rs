@@ -125,7 +125,10 @@ fn sr_reaches_the_exact_minimum_far_sooner_than_adam() {
 fn sr_trains_every_factor() {
     let pade = "[[model.factors]]\nkind = \"pade_jastrow\"\n";
     let cases = [
-        (2, format!("[[model.factors]]\nkind = \"rbm\"\nn_hidden = 3\n{pade}")),
+        (
+            2,
+            format!("[[model.factors]]\nkind = \"rbm\"\nn_hidden = 3\n{pade}"),
+        ),
         (
             2,
             format!("[[model.factors]]\nkind = \"ffnn\"\nhidden = [4]\nsymmetric = false\n{pade}"),
@@ -157,7 +160,10 @@ fn sr_trains_every_factor() {
         let before = nqs_train::params::to_vec(&trainer.frozen());
         for _ in 0..4 {
             let m = trainer.train_step().expect("SR step");
-            assert!(m.energy.is_finite() && m.cg_residual.is_finite(), "{factors}: {m:?}");
+            assert!(
+                m.energy.is_finite() && m.cg_residual.is_finite(),
+                "{factors}: {m:?}"
+            );
             assert!(m.cg_iterations >= 1, "{factors}: no CG iteration");
         }
         let after = nqs_train::params::to_vec(&trainer.frozen());

@@ -13,7 +13,10 @@ use nqs_train::{Backend, Config, Precision, Trainer, backend, to_host};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(args.next().expect("usage: check_local_energy RUN_DIR [WALKERS]"));
+    let dir = PathBuf::from(
+        args.next()
+            .expect("usage: check_local_energy RUN_DIR [WALKERS]"),
+    );
     let count: usize = args.next().map_or(Ok(64), |s| s.parse())?;
     let run = RunDir::open(&dir)?;
     let config = Config::load(&run.file("config.toml"), &[])?;
@@ -26,7 +29,11 @@ fn main() -> anyhow::Result<()> {
     let x = trainer.sampler.x.clone().narrow(0, 0, count);
     let forward = to_host(local_energy(&psi, &trainer.hamiltonian, &x).total());
     let potential = to_host(trainer.hamiltonian.potential(&x));
-    let xs: Vec<f64> = x.into_data().convert::<f64>().try_to_vec::<f64>().expect("f64");
+    let xs: Vec<f64> = x
+        .into_data()
+        .convert::<f64>()
+        .try_to_vec::<f64>()
+        .expect("f64");
     // −½ Σ_k [∂_k² log|ψ| + (∂_k log|ψ|)²] by central differences at h, Richardson with h/2.
     let kinetic = |h: f64| -> Vec<f64> {
         let rows = count * (2 * coords + 1);

@@ -240,7 +240,7 @@ pub fn solve(
     while iterations < max_iterations && rs.sqrt() > tolerance * b_norm {
         let ap = apply(&p);
         let p_ap = dot(&p, &ap);
-        if !(p_ap > 0.0) {
+        if p_ap.is_nan() || p_ap <= 0.0 {
             break; // S + λ is positive definite; anything else is round-off
         }
         let alpha = rs / p_ap;
@@ -265,6 +265,7 @@ pub fn solve(
 
 /// The SR step at the walkers `x` with centred local energies: returns the updated autodiff
 /// model and the solution (δ, to warm-start the next solve).
+#[allow(clippy::too_many_arguments)]
 pub fn step(
     model: WaveFunction,
     x: &Tensor<2>,

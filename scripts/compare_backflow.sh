@@ -12,13 +12,13 @@ cd "$(dirname "$0")/.."
 : "${NETKET_PY:?path to the python of a venv with netket 3.23 and folx}"
 : "${PEER:?path to netket_qdot.py}"
 export PEER_OUT="${PEER_OUT:-/tmp/peer-out-bf}"
-ITERS="${ITERS:-25}"
+ITERS="${ITERS:-25}"  # NS="6 12" and SAMPLES="1024 4096" select the rows
 mkdir -p "$PEER_OUT/logs"
 bin="${CARGO_TARGET_DIR:-target}/release/nqs-train"
 [ -x "$bin" ] || cargo build --release -p nqs-train >&2
 peak() { grep "Maximum resident" "$1" | awk '{printf "%.0f", $6/1024}'; }
-for n in 6 12; do
-  for s in 1024 4096; do
+for n in ${NS:-6 12}; do
+  for s in ${SAMPLES:-1024 4096}; do
     for lap in folx hessian; do
       log="$PEER_OUT/logs/bf_${lap}_N${n}_${s}.txt"
       /usr/bin/time -v "$NETKET_PY" "$PEER" --N "$n" --ansatz bf --laplacian "$lap" \

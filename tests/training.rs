@@ -1,5 +1,6 @@
 //! Trained energies of the shipped configs (f64 CPU, default settings) against published
-//! values. A variational energy more than 3σ below an exact or DMC value is a bug.
+//! values. A variational energy more than 3σ below an exact value is a bug, and so is one
+//! below a fixed-node DMC value unless the trial state moves the nodes (backflow).
 
 mod common;
 
@@ -24,6 +25,13 @@ fn train_with(name: &str, overrides: &[&str]) -> (f64, f64) {
         config.system.omega,
     );
     let samples = config.eval.samples_per_walker;
+    // A backflow state moves the nodes: below a fixed-node DMC value is allowed (and
+    // cross-checked in docs/results.md); below an exact value never is.
+    let moves_nodes = config
+        .model
+        .factors
+        .iter()
+        .any(|f| matches!(f, nqs_model::FactorConfig::Backflow(_)));
     let mut trainer = Trainer::new(config, device()).expect("trainer");
     for _ in 0..trainer.config.run.steps {
         trainer.train_step().expect("training step");
@@ -35,8 +43,10 @@ fn train_with(name: &str, overrides: &[&str]) -> (f64, f64) {
         "{name}: E = {e:.5} ± {err:.5} (reference {} {})",
         exact.energy, exact.method
     );
+    let fixed_node = exact.method.starts_with("DMC");
     assert!(
-        e > exact.energy - 3.0 * (err.powi(2) + exact.uncertainty.powi(2)).sqrt(),
+        (moves_nodes && fixed_node)
+            || e > exact.energy - 3.0 * (err.powi(2) + exact.uncertainty.powi(2)).sqrt(),
         "{name}: E = {e} ± {err} lies below the reference {} ({})",
         exact.energy,
         exact.method
@@ -94,7 +104,7 @@ fn qd3d_n8_slater_jastrow_matches_published_vmc() {
 
 /// The backflow config, shortened to 120 SR steps (the full 600-step run and its energy are in
 /// docs/results.md): it must already beat our Slater–Jastrow (20.1812(8)) and the published
-/// Slater–Jastrow VMC (20.1902(4)) by a wide margin.
+/// Slater–Jastrow VMC (20.1902(4)) by a wide margin (this run: 20.15784(59)).
 #[test]
 fn qd2d_n6_backflow_beats_slater_jastrow() {
     let (e, err) = train_with(
@@ -104,5 +114,33 @@ fn qd2d_n6_backflow_beats_slater_jastrow() {
     assert!(
         e <= 20.170,
         "E = {e} ± {err} (Slater-Jastrow 20.1812(8), DMC 20.15932(8))"
+    );
+}
+
+/// The ω = 0.1 backflow config shortened to 100 SR steps (full run in docs/results.md):
+/// well below the published Slater–Jastrow VMC 3.569 (this run: 3.55557(19)).
+#[test]
+fn qd2d_n6_w01_backflow_beats_published_slater_jastrow() {
+    let (e, err) = train_with(
+        "qd2d_n6_w0.1_backflow",
+        &["run.steps=100", "eval.samples_per_walker=100"],
+    );
+    assert!(
+        e <= 3.558,
+        "E = {e} ± {err} (published SJ VMC 3.569, DMC 3.55385(5))"
+    );
+}
+
+/// The 3D N = 8 backflow config shortened to 100 SR steps: below our Slater–Jastrow
+/// 32.6755(8) (this run: 32.66685(35)).
+#[test]
+fn qd3d_n8_backflow_beats_slater_jastrow() {
+    let (e, err) = train_with(
+        "qd3d_n8_backflow",
+        &["run.steps=100", "eval.samples_per_walker=100"],
+    );
+    assert!(
+        e <= 32.671,
+        "E = {e} ± {err} (Slater-Jastrow 32.6755(8), DMC 32.668)"
     );
 }

@@ -112,7 +112,7 @@ fn qd2d_n6_backflow_beats_slater_jastrow() {
         &["run.steps=120", "eval.samples_per_walker=100"],
     );
     assert!(
-        e <= 20.170,
+        e <= 20.165,
         "E = {e} ± {err} (Slater-Jastrow 20.1812(8), DMC 20.15932(8))"
     );
 }

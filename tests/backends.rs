@@ -18,11 +18,11 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Train `name` briefly on `backend` in f32 and return (energy, error).
 fn short_run(name: &str, backend: &str) -> (f64, f64) {
-    run_with(name, backend, "f32")
+    run_with(name, backend, "f32", &[])
 }
 
 /// Train `name` briefly on `backend` with `precision` and return (energy, error).
-fn run_with(name: &str, backend: &str, precision: &str) -> (f64, f64) {
+fn run_with(name: &str, backend: &str, precision: &str, extra: &[&str]) -> (f64, f64) {
     let out = scratch(&format!("{name}-{backend}-{precision}"));
     let o = Command::new(env!("CARGO_BIN_EXE_nqs-train"))
         .arg("--config")
@@ -45,6 +45,7 @@ fn run_with(name: &str, backend: &str, precision: &str) -> (f64, f64) {
             "--set",
             "eval.samples_per_walker=60",
         ])
+        .args(extra)
         .env("XDG_RUNTIME_DIR", std::env::temp_dir())
         .output()
         .expect("run nqs-train");
@@ -98,8 +99,8 @@ fn wgpu_matches_flex_f32_larger_dots() {
 /// The older CPU backend runs the same code path in f64.
 #[test]
 fn ndarray_matches_flex_in_f64() {
-    let (e_nd, s_nd) = run_with("qd2d_n6_sj", "ndarray", "f64");
-    let (e_fl, s_fl) = run_with("qd2d_n6_sj", "flex", "f64");
+    let (e_nd, s_nd) = run_with("qd2d_n6_sj", "ndarray", "f64", &[]);
+    let (e_fl, s_fl) = run_with("qd2d_n6_sj", "flex", "f64", &[]);
     assert!(
         (e_nd - e_fl).abs() < 3.0 * (s_nd * s_nd + s_fl * s_fl).sqrt(),
         "ndarray {e_nd} ± {s_nd} vs flex {e_fl} ± {s_fl}"
@@ -120,4 +121,28 @@ fn f64_on_wgpu_is_refused() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("f64"));
     assert!(!out.exists());
+}
+
+/// The backflow determinant (dense determinant jet, pair networks) on wgpu against flex f32,
+/// with Adam (SR needs f64) and small networks.
+#[test]
+fn wgpu_matches_flex_f32_backflow() {
+    let extra = [
+        "--set",
+        "optimizer.kind=\"adam\"",
+        "--set",
+        "optimizer.learning_rate=0.003",
+        "--set",
+        "model.factors.0.hidden=[4]",
+        "--set",
+        "model.factors.0.output_gain=0.3",
+    ];
+    let (e_gpu, s_gpu) = run_with("qd2d_n6_backflow", "wgpu", "f32", &extra);
+    let (e_cpu, s_cpu) = run_with("qd2d_n6_backflow", "flex", "f32", &extra);
+    let sigma = (s_gpu * s_gpu + s_cpu * s_cpu).sqrt();
+    eprintln!("backflow: wgpu {e_gpu} ± {s_gpu}, flex f32 {e_cpu} ± {s_cpu}");
+    assert!(
+        (e_gpu - e_cpu).abs() < 3.0 * sigma,
+        "backflow: wgpu {e_gpu} ± {s_gpu} vs flex f32 {e_cpu} ± {s_cpu}"
+    );
 }

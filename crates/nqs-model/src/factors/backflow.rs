@@ -22,6 +22,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::derivatives::LogPsi;
+use crate::factors::check_hidden;
 use crate::factors::message_passing::{MessagePassing, MessagePassingConfig, PairLayout};
 use crate::factors::slater::{SlaterConfig, SlaterDeterminant, gaussian};
 use crate::jet::Mlp;
@@ -94,14 +95,7 @@ impl BackflowConfig {
         rng: &mut ParamRng,
         device: &Device,
     ) -> Result<Backflow, ModelError> {
-        if self.hidden.is_empty() || self.hidden.contains(&0) {
-            return Err(ModelError::InvalidFactor {
-                index,
-                field: "hidden",
-                value: format!("{:?}", self.hidden),
-                reason: "needs at least one hidden layer, each of width ≥ 1".into(),
-            });
-        }
+        check_hidden(&self.hidden, index)?;
         if !(self.alpha > 0.0 && self.alpha.is_finite()) {
             return Err(ModelError::InvalidFactor {
                 index,

@@ -16,6 +16,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::derivatives::LogPsi;
+use crate::factors::check_hidden;
 use crate::init::param1;
 use crate::jet::Mlp;
 use crate::pairs::{Pairs, lift_one_body, no_pairs};
@@ -71,14 +72,7 @@ impl FfnnConfig {
         rng: &mut ParamRng,
         device: &Device,
     ) -> Result<Ffnn, ModelError> {
-        if self.hidden.is_empty() || self.hidden.contains(&0) {
-            return Err(ModelError::InvalidFactor {
-                index,
-                field: "hidden",
-                value: format!("{:?}", self.hidden),
-                reason: "needs at least one hidden layer, each of width ≥ 1".into(),
-            });
-        }
+        check_hidden(&self.hidden, index)?;
         let gain = self.output_gain;
         Ok(if self.symmetric {
             Ffnn {

@@ -108,3 +108,16 @@ impl Factor {
         }
     }
 }
+
+/// Hidden widths of a factor's network: at least one layer, none of width 0.
+pub(crate) fn check_hidden(hidden: &[usize], index: usize) -> Result<(), ModelError> {
+    if hidden.is_empty() || hidden.contains(&0) {
+        return Err(ModelError::InvalidFactor {
+            index,
+            field: "hidden",
+            value: format!("{hidden:?}"),
+            reason: "needs at least one hidden layer, each of width ≥ 1".into(),
+        });
+    }
+    Ok(())
+}

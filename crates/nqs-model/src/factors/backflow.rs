@@ -163,12 +163,13 @@ impl Backflow {
         let alpha_omega = self.slater.alpha.val() * self.slater.omega; // [1]
         let q = alpha_omega.clone().sqrt();
 
-        let (diff, r) = self.separations(x);
+        let separation = self.separation(&device); // [N·d, d·P]
+        let to_particles = separation.clone().transpose(); // [d·P, N·d]
+        let (diff, r) = self.separations(x, separation);
         let eta = self.eta(r.clone(), order);
         let repeat = |t: Tensor<2>| Tensor::cat(vec![t; d], 1); // [w, P] → [w, d·P]
-        let to_particles = self.incidence(&device); // [d·P, N·d]
         let xi = self.xi(x, &diff, &r, order);
-        let y = self.displace(x, &diff, &eta.value, xi.as_ref());
+        let y = self.displace(x, &diff, &eta.value, xi.as_ref(), to_particles.clone());
 
         // Hermite polynomials at q y, and their first and second derivatives.
         let arg = y.reshape([w * n, d]) * q.clone().unsqueeze::<2>();
@@ -281,10 +282,11 @@ impl Backflow {
     /// # Shapes
     /// - x: `[walkers, N·d]`
     pub fn quasi_particles(&self, x: &Tensor<2>) -> Tensor<2> {
-        let (diff, r) = self.separations(x);
+        let separation = self.separation(&x.device());
+        let (diff, r) = self.separations(x, separation.clone());
         let eta = self.eta(r.clone(), Order::Value);
         let xi = self.xi(x, &diff, &r, Order::Value);
-        self.displace(x, &diff, &eta.value, xi.as_ref())
+        self.displace(x, &diff, &eta.value, xi.as_ref(), separation.transpose())
     }
 
     /// The message-passing ξ_i, rows `[walkers·N]`, when configured.
@@ -301,9 +303,9 @@ impl Backflow {
 
     /// Pair separations, dimension-major (column a·P + p holds (x_i − x_j)_a of pair p),
     /// `[walkers, d·P]`, and the pair distances r, `[walkers, P]`.
-    fn separations(&self, x: &Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+    fn separations(&self, x: &Tensor<2>, separation: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
         let n_pairs = self.pairs.len();
-        let diff = x.clone().matmul(self.separation(&x.device()));
+        let diff = x.clone().matmul(separation);
         let r = (0..self.geometry.dimensions)
             .map(|a| diff.clone().narrow(1, a * n_pairs, n_pairs).square())
             .reduce(|s, t| s + t)
@@ -313,13 +315,14 @@ impl Backflow {
     }
 
     /// y = x + Σ_{pairs} (e_i − e_j) η (x_i − x_j) (one product with the incidence
-    /// matrix) + ξ_i x_i.
+    /// matrix Dᵀ, `[d·P, N·d]`) + ξ_i x_i.
     fn displace(
         &self,
         x: &Tensor<2>,
         diff: &Tensor<2>,
         eta: &Tensor<2>,
         xi: Option<&Jet>,
+        incidence: Tensor<2>,
     ) -> Tensor<2> {
         let (w, n, d) = (
             x.dims()[0],
@@ -327,7 +330,7 @@ impl Backflow {
             self.geometry.dimensions,
         );
         let shift = Tensor::cat(vec![eta.clone(); d], 1) * diff.clone();
-        let y = x.clone() + shift.matmul(self.incidence(&x.device()));
+        let y = x.clone() + shift.matmul(incidence);
         match xi {
             Some(xi) => y + (xi.value.clone() * x.clone().reshape([w * n, d])).reshape([w, n * d]),
             None => y,
@@ -403,11 +406,6 @@ impl Backflow {
             }
         }
         Tensor::from_data(TensorData::new(m, [nd, d * np]), device)
-    }
-
-    /// Dᵀ: a per-pair vector v_p (column a·P + p) to Σ_p (e_i − e_j) v_p, `[d·P, N·d]`.
-    fn incidence(&self, device: &Device) -> Tensor<2> {
-        self.separation(device).transpose()
     }
 
     /// S[p, k·N + k'] = (e_i − e_j)_k (e_i − e_j)_k' for pair p = (i, j), `[P, N·N]`.

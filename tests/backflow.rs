@@ -4,8 +4,8 @@ mod common;
 
 use common::*;
 use nqs_model::{Factor, Geometry, Order};
-use nqs_train::hamiltonian::Hamiltonian;
-use nqs_train::local_energy::local_energy;
+use nqs_physics::Hamiltonian;
+use nqs_physics::local_energy::local_energy;
 
 const PADE: &str =
     "[[factors]]\nkind = \"pade_jastrow\"\nbeta_parallel = 0.31\nbeta_antiparallel = 0.74\n";

@@ -111,6 +111,42 @@ const BACKFLOW_MP: &str = "[[factors]]\nkind = \"backflow\"\nalpha = 0.9\nhidden
      output_gain = 0.6\nmessage_passing = { width = 5, layers = 2 }\n";
 const FFNN_PLAIN: &str =
     "[[factors]]\nkind = \"ffnn\"\nhidden = [8, 6]\nsymmetric = false\noutput_gain = 1.0\n";
+const ENVELOPE: &str =
+    "[[factors]]\nkind = \"envelope\"\nbeta = 0.7\na = 0.6\ngamma = 0.4\nkappa = 0.3\n";
+const PAIR_JASTROW: &str = "[[factors]]\nkind = \"pair_jastrow\"\nhidden = [7, 5]\noutput_gain = 1.0\n";
+const DEEP_SETS: &str = "[[factors]]\nkind = \"deep_sets\"\nhidden = [6]\nlatent = 4\n\
+     readout = [5]\noutput_gain = 1.0\n";
+
+/// A nucleus layout: A particles in 3D, one spatial species.
+fn nucleus(a: usize) -> Geometry {
+    Geometry {
+        n_particles: a,
+        dimensions: 3,
+        n_up: a,
+    }
+}
+
+#[test]
+fn translation_invariant_factors_for_nuclei() {
+    for a in [2, 3, 4] {
+        check(&format!("envelope A={a}"), ENVELOPE, nucleus(a), 0.8);
+        check(&format!("pair_jastrow A={a}"), PAIR_JASTROW, nucleus(a), 0.8);
+        check(&format!("deep_sets A={a}"), DEEP_SETS, nucleus(a), 0.8);
+    }
+    check(
+        "envelope*pair_jastrow*deep_sets A=4",
+        &format!("{ENVELOPE}{PAIR_JASTROW}{DEEP_SETS}"),
+        nucleus(4),
+        1.0,
+    );
+    // Also in 2D, next to a Slater determinant of a quantum dot.
+    check(
+        "deep_sets 2D N=6",
+        DEEP_SETS,
+        Geometry::balanced(6, 2),
+        1.0,
+    );
+}
 
 #[test]
 fn slater_2d_3d_1d() {

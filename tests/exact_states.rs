@@ -6,8 +6,8 @@ mod common;
 use common::*;
 use nqs_model::pairs::Pairs;
 use nqs_model::{Geometry, LogPsi, Order};
-use nqs_train::hamiltonian::Hamiltonian;
-use nqs_train::local_energy::local_energy;
+use nqs_physics::Hamiltonian;
+use nqs_physics::local_energy::local_energy;
 
 fn assert_constant(name: &str, e: &[f64], exact: f64) {
     let mean = e.iter().sum::<f64>() / e.len() as f64;

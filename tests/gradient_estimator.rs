@@ -13,8 +13,8 @@ use burn::optim::GradientsParams;
 use common::*;
 use nqs_model::factors::Factor;
 use nqs_model::{Geometry, ParamRng};
-use nqs_train::hamiltonian::Hamiltonian;
-use nqs_train::local_energy::local_energy;
+use nqs_physics::Hamiltonian;
+use nqs_physics::local_energy::local_energy;
 use nqs_train::loss::{centred_clipped, surrogate_loss};
 
 #[test]

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 
 use common::device;
-use nqs_train::{Config, Trainer, reference};
+use nqs_train::{Config, Trainer};
 
 /// Train `configs/<name>.toml` with its defaults and return (energy, error).
 fn train(name: &str) -> (f64, f64) {
@@ -19,11 +19,7 @@ fn train_with(name: &str, overrides: &[&str]) -> (f64, f64) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../configs/{name}.toml"));
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     let config = Config::load(&path, &overrides).expect("shipped config");
-    let (n, d, omega) = (
-        config.system.particles,
-        config.system.dimensions,
-        config.system.omega,
-    );
+    let exact = config.system.reference().expect("reference value");
     let samples = config.eval.samples_per_walker;
     // A backflow state moves the nodes: below a fixed-node DMC value is allowed (and
     // cross-checked in docs/results.md); below an exact value never is.
@@ -38,7 +34,6 @@ fn train_with(name: &str, overrides: &[&str]) -> (f64, f64) {
     }
     let eval = trainer.evaluate(samples).expect("evaluation");
     let (e, err) = (eval.energy.mean, eval.energy.error);
-    let exact = reference::best(n, d, omega).expect("reference value");
     eprintln!(
         "{name}: E = {e:.5} ± {err:.5} (reference {} {})",
         exact.energy, exact.method

@@ -160,7 +160,7 @@ impl Dense {
     }
 }
 
-/// A tanh multilayer perceptron `d_in → hidden… → 1` propagating jets.
+/// A tanh multilayer perceptron `d_in → hidden… → d_out` propagating jets.
 #[derive(Module, Debug)]
 pub struct Mlp {
     /// Hidden layers followed by the linear output layer.
@@ -176,17 +176,29 @@ impl Mlp {
         rng: &mut ParamRng,
         device: &Device,
     ) -> Self {
+        Self::with_outputs(d_in, hidden, 1, output_gain, rng, device)
+    }
+
+    /// `d_in → hidden… → d_out`, the output layer linear and scaled by `output_gain`.
+    pub fn with_outputs(
+        d_in: usize,
+        hidden: &[usize],
+        d_out: usize,
+        output_gain: f64,
+        rng: &mut ParamRng,
+        device: &Device,
+    ) -> Self {
         let mut layers = Vec::with_capacity(hidden.len() + 1);
         let mut width = d_in;
         for &h in hidden {
             layers.push(Dense::new(width, h, 1.0, rng, device));
             width = h;
         }
-        layers.push(Dense::new(width, 1, output_gain, rng, device));
+        layers.push(Dense::new(width, d_out, output_gain, rng, device));
         Self { layers }
     }
 
-    /// Jet of width 1.
+    /// Jet of the output width (1 for [`Mlp::new`]).
     pub fn forward(&self, mut jet: Jet) -> Jet {
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter().enumerate() {

@@ -21,6 +21,8 @@ mod jet;
 mod linalg;
 pub mod pairs;
 mod reduce;
+pub mod relative;
+pub mod threads;
 mod wavefunction;
 
 pub use dense_det::{LogDetJet, log_det_jet};

@@ -124,6 +124,36 @@ impl Pairs {
     }
 }
 
+impl Pairs {
+    /// Gradients of L pair features: feature l of pair p = (i, j) has ∇_i = c[p, l] (x_i − x_j)
+    /// and ∇_j = −c[p, l] (x_i − x_j); returns Σ_p of them per coordinate, `[walkers, N·d, L]`.
+    ///
+    /// # Shapes
+    /// - c: `[walkers, P, L]`
+    pub fn gather_features(&self, c: Tensor<3>) -> Tensor<3> {
+        let [w, n_pairs, l] = c.dims();
+        let n_coords = self.incidence[0].dims()[1];
+        self.incidence
+            .iter()
+            .enumerate()
+            .map(|(a, incidence)| {
+                let diff = self
+                    .diff
+                    .clone()
+                    .narrow(1, a * n_pairs, n_pairs)
+                    .unsqueeze_dim::<3>(2); // [w, P, 1]
+                (c.clone() * diff)
+                    .swap_dims(1, 2)
+                    .reshape([w * l, n_pairs])
+                    .matmul(incidence.clone()) // [w·L, N·d]
+            })
+            .reduce(|s, t| s + t)
+            .expect("d >= 1")
+            .reshape([w, l, n_coords])
+            .swap_dims(1, 2)
+    }
+}
+
 /// A pair function's contribution when there are no pairs (N < 2): zero, with zero
 /// derivatives.
 ///

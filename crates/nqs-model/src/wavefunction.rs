@@ -35,7 +35,7 @@ impl WaveFunctionConfig {
     pub fn validate(&self, geometry: &Geometry) -> Result<(), ModelError> {
         if self.factors.is_empty() {
             return Err(ModelError::InvalidModel(
-                "model.factors is empty: give at least one factor (slater, backflow, pade_jastrow, rbm, ffnn)"
+                "model.factors is empty: give at least one factor (slater, backflow, pade_jastrow, rbm, ffnn, envelope, pair_jastrow, deep_sets)"
                     .into(),
             ));
         }
@@ -50,13 +50,18 @@ impl WaveFunctionConfig {
             ));
         }
         let normalisable = self.factors.iter().any(|f| match f {
-            FactorConfig::Slater(_) | FactorConfig::Backflow(_) | FactorConfig::Rbm(_) => true,
+            FactorConfig::Slater(_)
+            | FactorConfig::Backflow(_)
+            | FactorConfig::Rbm(_)
+            | FactorConfig::Envelope(_) => true,
             FactorConfig::Ffnn(c) => !c.symmetric,
-            FactorConfig::PadeJastrow(_) => false,
+            FactorConfig::PadeJastrow(_)
+            | FactorConfig::PairJastrow(_)
+            | FactorConfig::DeepSets(_) => false,
         });
         if !normalisable {
             return Err(ModelError::InvalidModel(
-                "the product is not normalisable: add a slater, an rbm or an ffnn with symmetric = false (which has a Gaussian envelope)".into(),
+                "the product is not normalisable: add a slater, an rbm, an ffnn with symmetric = false (which has a Gaussian envelope) or an envelope".into(),
             ));
         }
         if slaters == 1 {

@@ -36,6 +36,11 @@ pub struct SamplerConfig {
     /// Adapt the step size during burn-in.
     #[serde(default = "default_true")]
     pub adapt_step: bool,
+    /// Keep adapting the step size after the burn-in, once per optimisation step from that
+    /// step's acceptance (for trial states whose length scale changes while they train, such
+    /// as nuclei). The frozen evaluation never adapts.
+    #[serde(default)]
+    pub adapt_during_training: bool,
     /// Acceptance the adaptation aims at.
     #[serde(default = "default_target")]
     pub target_acceptance: f64,
@@ -86,6 +91,7 @@ impl Default for SamplerConfig {
             burn_in: default_burn_in(),
             moves_per_sample: default_moves(),
             adapt_step: true,
+            adapt_during_training: false,
             target_acceptance: default_target(),
             init_width: default_init_width(),
             threads: default_threads(),

@@ -74,42 +74,7 @@ fn advance_serial(
     Ok(())
 }
 
-/// Smallest block, in walker coordinates (walkers × N·d), worth a thread of its own. Each op
-/// has a fixed cost of a few µs that a split does not share out, so small blocks lose: for
-/// 2D N = 2 with 1024 walkers (4096 coordinates) one thread took 0.6 ms per step and two
-/// 0.9 ms, while for N = 6 with 1024 walkers (12288) two threads cut 4.9 to 3.5 ms.
-pub const MIN_BLOCK_COORDS: usize = 4096;
-
-/// Threads to use for `walkers` walkers of `coords` coordinates each: at most `requested`,
-/// and no block below [`MIN_BLOCK_COORDS`] coordinates.
-pub fn worker_threads(requested: usize, walkers: usize, coords: usize) -> usize {
-    worker_threads_min(requested, walkers, coords, MIN_BLOCK_COORDS)
-}
-
-/// [`worker_threads`] with blocks of at least `min_block` coordinates.
-pub fn worker_threads_min(
-    requested: usize,
-    walkers: usize,
-    coords: usize,
-    min_block: usize,
-) -> usize {
-    requested
-        .max(1)
-        .min((walkers * coords / min_block.max(1)).max(1))
-        .min(walkers.max(1))
-}
-
-/// Split `walkers` into `parts` consecutive blocks of near-equal size: (start, length) each.
-pub fn blocks(walkers: usize, parts: usize) -> Vec<(usize, usize)> {
-    let mut start = 0;
-    (0..parts)
-        .map(|k| {
-            let len = walkers / parts + usize::from(k < walkers % parts);
-            start += len;
-            (start - len, len)
-        })
-        .collect()
-}
+pub use nqs_model::threads::{MIN_BLOCK_COORDS, blocks, worker_threads, worker_threads_min};
 
 /// Burn-in: `config.burn_in` moves, adapting the step size toward
 /// `config.target_acceptance` every `ADAPT_WINDOW` moves. The step size is frozen afterwards.
@@ -124,16 +89,25 @@ pub fn burn_in(
         let moves = ADAPT_WINDOW.min(config.burn_in - done);
         state.reset_counters();
         advance(config, state, psi, moves)?;
-        if config.adapt_step && config.kind != SamplerKind::Gibbs {
+        if config.adapt_step {
             let acc = state.acceptance();
-            // Multiplicative rule: larger steps when accepting too often.
-            let factor = ((acc - config.target_acceptance) * 2.0)
-                .exp()
-                .clamp(0.5, 2.0);
-            state.step_size *= factor;
+            adapt_step_size(config, state, acc);
         }
         done += moves;
     }
     state.reset_counters();
     Ok(())
+}
+
+/// One adaptation of the step size toward `config.target_acceptance` given the acceptance
+/// `acc` of the last moves (multiplicative: larger steps when accepting too often). Gibbs
+/// sampling has no step size.
+pub fn adapt_step_size(config: &SamplerConfig, state: &mut SamplerState, acc: f64) {
+    if config.kind == SamplerKind::Gibbs {
+        return;
+    }
+    let factor = ((acc - config.target_acceptance) * 2.0)
+        .exp()
+        .clamp(0.5, 2.0);
+    state.step_size *= factor;
 }

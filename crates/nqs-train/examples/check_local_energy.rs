@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use burn::tensor::{Tensor, TensorData};
-use nqs_train::local_energy::local_energy;
+use nqs_physics::local_energy::local_energy;
 use nqs_train::run_dir::RunDir;
 use nqs_train::{Backend, Config, Precision, Trainer, backend, to_host};
 

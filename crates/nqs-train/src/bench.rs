@@ -97,11 +97,8 @@ pub fn bench(
     };
     Ok(BenchRow {
         config: name.to_string(),
-        system: format!(
-            "{}D N={} ω={}",
-            c.system.dimensions, c.system.particles, c.system.omega
-        ),
-        particles: c.system.particles,
+        system: c.system.title(),
+        particles: c.geometry().n_particles,
         model: c.model_label(),
         n_parameters: trainer.n_parameters(),
         walkers,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::TrainError;
 use crate::plots::{self, Curve, Trajectory};
-use crate::reference::{self, Reference};
+use nqs_physics::Reference;
 use crate::run_dir::Summary;
 
 /// One run in a comparison.
@@ -57,7 +57,7 @@ pub fn load_rows(dirs: &[PathBuf]) -> Result<Vec<CompareRow>, TrainError> {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| dir.display().to_string()),
-                reference: reference::best(summary.particles, summary.dimensions, summary.omega),
+                reference: summary.system().reference(),
                 summary,
                 trajectory,
             })
@@ -201,7 +201,7 @@ pub fn write_sweep(
     let mut refs = Vec::new();
     for (value, s, _) in points {
         let x: f64 = value.parse().unwrap_or(f64::NAN);
-        let r = reference::best(s.particles, s.dimensions, s.omega);
+        let r = s.system().reference();
         let _ = writeln!(
             md,
             "| {value} | {:.5} ± {:.5} | {:.5} ± {:.5} | {:.5} ± {:.5} | {:.5} | {:.4} ± {:.4} | {} |",

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use nqs_model::{Geometry, WaveFunctionConfig};
+pub use nqs_physics::{Interaction, NucleusConfig, QuantumDotConfig, SystemConfig};
 use nqs_sampler::{SamplerConfig, SamplerKind};
 use serde::{Deserialize, Serialize};
 
@@ -32,35 +33,6 @@ pub struct Config {
     /// The frozen final evaluation.
     #[serde(default)]
     pub eval: EvalConfig,
-}
-
-/// Interaction between the particles.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Interaction {
-    /// Σ_{i<j} 1/r_ij.
-    Coulomb,
-    /// Non-interacting.
-    None,
-}
-
-/// `[system]`: N particles in a d-dimensional isotropic trap of frequency ω.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct SystemConfig {
-    /// Spatial dimension d: 1, 2 or 3.
-    pub dimensions: usize,
-    /// Number of particles N (half spin up, half spin down).
-    pub particles: usize,
-    /// Trap frequency ω > 0.
-    pub omega: f64,
-    /// `"coulomb"` or `"none"`.
-    #[serde(default = "default_interaction")]
-    pub interaction: Interaction,
-}
-
-fn default_interaction() -> Interaction {
-    Interaction::Coulomb
 }
 
 /// Optimiser kind.
@@ -254,6 +226,12 @@ impl Config {
         for o in overrides {
             apply_override(&mut value, o)?;
         }
+        // `[system]` without `kind` is a quantum dot (configs written before systems had kinds).
+        if let Some(toml::Value::Table(system)) = value.get_mut("system") {
+            system
+                .entry("kind")
+                .or_insert_with(|| toml::Value::String("quantum_dot".into()));
+        }
         let config: Config =
             value
                 .try_into()
@@ -267,12 +245,12 @@ impl Config {
 
     /// The particle layout.
     pub fn geometry(&self) -> Geometry {
-        Geometry::balanced(self.system.particles, self.system.dimensions)
+        self.system.geometry()
     }
 
     /// Checks that need more than one field, with errors naming the field.
     pub fn validate(&self) -> Result<(), TrainError> {
-        let s = &self.system;
+        self.system.validate()?;
         let invalid = |field: &str, value: String, allowed: &str| {
             Err(TrainError::InvalidValue {
                 field: field.to_string(),
@@ -280,15 +258,6 @@ impl Config {
                 allowed: allowed.to_string(),
             })
         };
-        if !(1..=3).contains(&s.dimensions) {
-            return invalid("system.dimensions", s.dimensions.to_string(), "1, 2 or 3");
-        }
-        if s.particles == 0 {
-            return invalid("system.particles", "0".into(), "at least 1");
-        }
-        if !(s.omega > 0.0 && s.omega.is_finite()) {
-            return invalid("system.omega", s.omega.to_string(), "a positive number");
-        }
         let sm = &self.sampler;
         if sm.walkers == 0 {
             return invalid("sampler.walkers", "0".into(), "at least 1");
@@ -359,6 +328,21 @@ impl Config {
             );
         }
         self.model.validate(&self.geometry())?;
+        if self.system.self_bound() {
+            // A self-bound system has no trap: only factors of relative positions apply.
+            for (index, f) in self.model.factors.iter().enumerate() {
+                if !f.translation_invariant() {
+                    return invalid(
+                        &format!("model.factors[{index}].kind"),
+                        format!("\"{}\"", f.kind()),
+                        &format!(
+                            "envelope, pair_jastrow or deep_sets for a {} system (factors of absolute positions need a trap)",
+                            self.system.kind()
+                        ),
+                    );
+                }
+            }
+        }
         if sm.kind == SamplerKind::Gibbs {
             let pure_rbm = matches!(
                 self.model.factors.as_slice(),
@@ -464,7 +448,7 @@ kind = "pade_jastrow"
             "test",
         )
         .unwrap();
-        assert_eq!(c.system.omega, 0.28);
+        assert!(matches!(&c.system, SystemConfig::QuantumDot(q) if q.omega == 0.28));
         assert_eq!(c.run.steps, 7);
         assert_eq!(c.sampler.kind, SamplerKind::Langevin);
         match &c.model.factors[0] {

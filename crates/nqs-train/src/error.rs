@@ -19,6 +19,9 @@ pub enum TrainError {
     /// A `--set` override could not be applied.
     #[error("bad --set '{assignment}': {reason}")]
     BadOverride { assignment: String, reason: String },
+    /// The system is misconfigured.
+    #[error(transparent)]
+    Physics(#[from] nqs_physics::PhysicsError),
     /// The model could not be built.
     #[error(transparent)]
     Model(#[from] nqs_model::ModelError),

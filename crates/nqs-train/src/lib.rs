@@ -1,5 +1,6 @@
-//! Variational Monte Carlo training of neural-network quantum states: Hamiltonians, local
-//! energies, the covariance-gradient loss, statistics, the training loop and run files.
+//! Variational Monte Carlo training of neural-network quantum states: the covariance-gradient
+//! loss, stochastic reconfiguration, statistics, the training loop and run files. Systems,
+//! Hamiltonians and local energies come from `nqs-physics`.
 
 pub mod backend;
 pub mod bench;
@@ -9,13 +10,10 @@ pub mod config;
 pub mod driver;
 mod error;
 pub mod gradient;
-pub mod hamiltonian;
-pub mod local_energy;
 pub mod loss;
 pub mod observables;
 pub mod params;
 pub mod plots;
-pub mod reference;
 pub mod run_dir;
 pub mod session;
 pub mod sr;

@@ -33,10 +33,19 @@ pub struct Summary {
     pub potential: f64,
     /// Error of the potential energy.
     pub potential_error: f64,
-    /// ⟨r²⟩ per particle.
+    /// Each potential term: name, mean and error (e.g. `v2`, `v3` for a nucleus).
+    #[serde(default)]
+    pub terms: Vec<TermSummary>,
+    /// ⟨r²⟩ per particle (about the centre of mass for a self-bound system).
     pub r2: f64,
     /// Error of ⟨r²⟩.
     pub r2_error: f64,
+    /// Root-mean-square radius √⟨r²⟩ (for a nucleus: the point-nucleon radius).
+    #[serde(default)]
+    pub rms_radius: f64,
+    /// Its error.
+    #[serde(default)]
+    pub rms_radius_error: f64,
     /// Acceptance during the evaluation.
     pub acceptance: f64,
     /// Optimisation steps done.
@@ -59,12 +68,41 @@ pub struct Summary {
     pub n_parameters: usize,
     /// Factor kinds, e.g. "slater*pade_jastrow".
     pub model: String,
-    /// N, d, ω.
+    /// Number of particles.
     pub particles: usize,
     /// Spatial dimension.
     pub dimensions: usize,
-    /// Trap frequency.
+    /// The trial states' scale: the trap frequency of a quantum dot, 1/trial_length² of a
+    /// nucleus.
     pub omega: f64,
+    /// The system as configured (absent in summaries written before systems had kinds).
+    #[serde(default)]
+    pub system: Option<nqs_physics::SystemConfig>,
+}
+
+/// One potential term of the evaluation.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TermSummary {
+    /// Its name.
+    pub name: String,
+    /// Mean.
+    pub mean: f64,
+    /// Blocking error.
+    pub error: f64,
+}
+
+impl Summary {
+    /// The system: the stored one, or the quantum dot of (N, d, ω) for older summaries.
+    pub fn system(&self) -> nqs_physics::SystemConfig {
+        self.system.clone().unwrap_or_else(|| {
+            nqs_physics::SystemConfig::QuantumDot(nqs_physics::QuantumDotConfig {
+                dimensions: self.dimensions,
+                particles: self.particles,
+                omega: self.omega,
+                interaction: nqs_physics::Interaction::Coulomb,
+            })
+        })
+    }
 }
 
 impl Summary {
@@ -86,8 +124,23 @@ impl Summary {
             kinetic_error: eval.kinetic.error,
             potential: eval.potential.mean,
             potential_error: eval.potential.error,
+            terms: eval
+                .terms
+                .iter()
+                .map(|(name, stats)| TermSummary {
+                    name: name.clone(),
+                    mean: stats.mean,
+                    error: stats.error,
+                })
+                .collect(),
             r2: eval.r2.mean,
             r2_error: eval.r2.error,
+            rms_radius: eval.r2.mean.max(0.0).sqrt(),
+            rms_radius_error: if eval.r2.mean > 0.0 {
+                eval.r2.error / (2.0 * eval.r2.mean.sqrt())
+            } else {
+                0.0
+            },
             acceptance: eval.acceptance,
             steps: trainer.step,
             samples: eval.energy.n,
@@ -103,9 +156,10 @@ impl Summary {
             precision: precision.to_string(),
             n_parameters: trainer.n_parameters(),
             model: c.model_label(),
-            particles: c.system.particles,
-            dimensions: c.system.dimensions,
-            omega: c.system.omega,
+            particles: c.geometry().n_particles,
+            dimensions: c.geometry().dimensions,
+            omega: c.system.trial_scale(),
+            system: Some(c.system.clone()),
         }
     }
 }

@@ -9,7 +9,6 @@ use burn::tensor::Device;
 use crate::checkpoint;
 use crate::driver::{self, Outcome};
 use crate::plots;
-use crate::reference;
 use crate::run_dir::{MetricsWriter, RunDir, Summary, write_observables};
 use crate::{Backend, Config, Precision, TrainError, Trainer};
 
@@ -73,12 +72,12 @@ pub fn resume(
             path.display()
         )));
     }
-    if config.system.particles != stored.system.particles
-        || config.system.dimensions != stored.system.dimensions
+    if config.geometry() != stored.geometry()
+        || config.system.kind() != stored.system.kind()
         || config.sampler.walkers != stored.sampler.walkers
     {
         return Err(TrainError::ResumeMismatch(format!(
-            "system.particles, system.dimensions and sampler.walkers must match the checkpoint in {}",
+            "the system's kind, particles and dimensions and sampler.walkers must match the checkpoint in {}",
             path.display()
         )));
     }
@@ -147,11 +146,8 @@ fn finish(
     );
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| TrainError::io(&run.path, e))?;
     run.write_atomic("summary.json", &json)?;
-    let s = &trainer.config.system;
-    let title = format!(
-        "{}D quantum dot, N = {}, ω = {}",
-        s.dimensions, s.particles, s.omega
-    );
+    let system = &trainer.config.system;
+    let title = system.title();
     plots::energy_plot(
         &run.file("energy"),
         &[plots::Trajectory {
@@ -162,8 +158,7 @@ fn finish(
                 .map(|m| (m.step as f64, m.energy, m.energy_error))
                 .collect(),
         }],
-        reference::best(s.particles, s.dimensions, s.omega)
-            .map(|r| (r.energy, reference::label(&r))),
+        system.reference().map(|r| (r.energy, r.label())),
     )?;
     if let Some(d) = &evaluation.density {
         plots::density_plot(

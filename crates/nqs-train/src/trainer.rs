@@ -13,10 +13,10 @@ use nqs_model::WaveFunction;
 use nqs_sampler::SamplerState;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, Interaction, OptimizerKind};
+use nqs_physics::{Hamiltonian, local_energy_parallel};
+
+use crate::config::{Config, OptimizerKind};
 use crate::gradient::surrogate_gradient;
-use crate::hamiltonian::Hamiltonian;
-use crate::local_energy::local_energy_parallel;
 use crate::loss::centred_clipped;
 use crate::observables::{self, Density, DensityResult, PairDistribution, PairDistributionResult};
 use crate::stats::Stats;
@@ -64,7 +64,9 @@ pub struct Evaluation {
     pub kinetic: Stats,
     /// Potential energy.
     pub potential: Stats,
-    /// ⟨r²⟩ per particle.
+    /// Each potential term by name (`trap`, `coulomb`, `v2`, `v3`).
+    pub terms: Vec<(String, Stats)>,
+    /// ⟨r²⟩ per particle (about the centre of mass for a self-bound system).
     pub r2: Stats,
     /// One-body density, when measured.
     pub density: Option<DensityResult>,
@@ -116,9 +118,10 @@ impl Trainer {
         }
         let geometry = config.geometry();
         let autodiff = device.clone().autodiff();
+        let scale = config.system.trial_scale();
         let model = config
             .model
-            .init(geometry, config.system.omega, config.run.seed, &autodiff)?;
+            .init(geometry, scale, config.run.seed, &autodiff)?;
         let optimizer = match config.optimizer.kind {
             OptimizerKind::Adam => AdamConfig::new().init(),
             // SR updates the parameters itself; the (stateless) SGD optimiser stands in.
@@ -136,16 +139,12 @@ impl Trainer {
         let sampler = SamplerState::new(
             config.sampler.walkers,
             geometry.n_coords(),
-            config.sampler.init_width / config.system.omega.sqrt(),
+            config.sampler.init_width / scale.sqrt(),
             config.sampler.step_size,
             config.run.seed.wrapping_add(0x5A5A),
             &device,
         );
-        let hamiltonian = Hamiltonian::quantum_dot(
-            geometry,
-            config.system.omega,
-            config.system.interaction == Interaction::Coulomb,
-        );
+        let hamiltonian = config.system.hamiltonian();
         Ok(Self {
             config,
             device,
@@ -199,6 +198,9 @@ impl Trainer {
             self.config.sampler.moves_per_sample,
         )?;
         let acceptance = self.sampler.acceptance(); // reads the device: sampling is done
+        if self.config.sampler.adapt_during_training {
+            nqs_sampler::adapt_step_size(&self.config.sampler, &mut self.sampler, acceptance);
+        }
         let sampled = Instant::now();
         let x = self.sampler.x.clone();
         let e_local = to_host(
@@ -286,26 +288,21 @@ impl Trainer {
             self.config.eval.burn_in,
         )?;
         self.sampler.reset_counters();
-        let mut kinetic = Vec::with_capacity(walkers * samples_per_walker);
-        let mut potential = Vec::with_capacity(walkers * samples_per_walker);
-        let mut r2 = Vec::with_capacity(walkers * samples_per_walker);
+        let n_samples = walkers * samples_per_walker;
+        let mut kinetic = Vec::with_capacity(n_samples);
+        let mut potential = Vec::with_capacity(n_samples);
+        let term_names = self.hamiltonian.term_names();
+        let mut terms: Vec<Vec<f64>> = vec![Vec::with_capacity(n_samples); term_names.len()];
+        let mut r2 = Vec::with_capacity(n_samples);
         let obs = &self.config.eval.observables;
         let system = &self.config.system;
         let geometry = self.config.geometry();
-        let extent = obs.extent_for(system.particles, system.dimensions, system.omega);
+        let (n, d) = (geometry.n_particles, geometry.dimensions);
+        let extent = obs.extent_for(n, d, system.trial_scale());
         let blocks = obs.blocks.clamp(1, samples_per_walker);
-        let mut density = obs
-            .density
-            .then(|| Density::new(system.dimensions, obs.bins, extent, blocks));
-        let mut pairs = (obs.pair_distribution && system.particles > 1).then(|| {
-            PairDistribution::new(
-                system.dimensions,
-                geometry.n_up,
-                obs.bins,
-                2.0 * extent,
-                blocks,
-            )
-        });
+        let mut density = obs.density.then(|| Density::new(d, obs.bins, extent, blocks));
+        let mut pairs = (obs.pair_distribution && n > 1)
+            .then(|| PairDistribution::new(d, geometry.n_up, obs.bins, 2.0 * extent, blocks));
         for t in 0..samples_per_walker {
             nqs_sampler::advance(
                 sampler_config,
@@ -321,17 +318,14 @@ impl Trainer {
             );
             kinetic.extend(to_host(e.kinetic));
             potential.extend(to_host(e.potential));
-            let x = to_host(
-                self.sampler
-                    .x
-                    .clone()
-                    .reshape([walkers * geometry.n_coords()]),
-            );
-            r2.extend(observables::mean_r2_per_particle(
-                &x,
-                walkers,
-                system.particles,
-            ));
+            for (values, term) in terms.iter_mut().zip(e.terms) {
+                values.extend(to_host(term));
+            }
+            let mut x = to_host(self.sampler.x.clone().reshape([walkers * geometry.n_coords()]));
+            if system.self_bound() {
+                observables::subtract_centre_of_mass(&mut x, n, d);
+            }
+            r2.extend(observables::mean_r2_per_particle(&x, walkers, n));
             let block = t * blocks / samples_per_walker;
             if let Some(d) = density.as_mut() {
                 d.add(&x, walkers, block);
@@ -351,6 +345,11 @@ impl Trainer {
             energy: Stats::chains(&total, walkers),
             kinetic: Stats::chains(&kinetic, walkers),
             potential: Stats::chains(&potential, walkers),
+            terms: term_names
+                .iter()
+                .zip(&terms)
+                .map(|(name, values)| (name.to_string(), Stats::chains(values, walkers)))
+                .collect(),
             r2: Stats::chains(&r2, walkers),
             density: density.map(|d| d.result()),
             pair_distribution: pairs.map(|p| p.result()),

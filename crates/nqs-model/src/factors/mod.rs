@@ -1,16 +1,22 @@
 //! Wave-function factors. One file per factor; [`Factor`] and [`FactorConfig`] list them.
 
 mod backflow;
+mod deep_sets;
+mod envelope;
 mod ffnn;
 mod message_passing;
 mod pade;
+mod pair_jastrow;
 mod rbm;
 mod slater;
 
 pub use backflow::{Backflow, BackflowConfig};
+pub use deep_sets::{DeepSets, DeepSetsConfig};
+pub use envelope::{Envelope, EnvelopeConfig};
 pub use ffnn::{Ffnn, FfnnConfig};
 pub use message_passing::{MessagePassing, MessagePassingConfig};
 pub use pade::{PadeJastrow, PadeJastrowConfig};
+pub use pair_jastrow::{PairJastrow, PairJastrowConfig};
 pub use rbm::{Rbm, RbmConfig};
 pub use slater::{SlaterConfig, SlaterDeterminant};
 
@@ -22,7 +28,8 @@ use crate::derivatives::LogPsi;
 use crate::{Geometry, ModelError, Order, ParamRng};
 
 /// One factor of the product wave function, as written in the config
-/// (`[[model.factors]]` with `kind = "slater" | "backflow" | "pade_jastrow" | "rbm" | "ffnn"`).
+/// (`[[model.factors]]` with `kind = "slater" | "backflow" | "pade_jastrow" | "rbm" | "ffnn" |
+/// "envelope" | "pair_jastrow" | "deep_sets"`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FactorConfig {
@@ -36,6 +43,12 @@ pub enum FactorConfig {
     Rbm(RbmConfig),
     /// Feed-forward network.
     Ffnn(FfnnConfig),
+    /// Confining envelope about the centre of mass.
+    Envelope(EnvelopeConfig),
+    /// Neural pair Jastrow Π f(r_ij).
+    PairJastrow(PairJastrowConfig),
+    /// Permutation-invariant DeepSets correlator.
+    DeepSets(DeepSetsConfig),
 }
 
 impl FactorConfig {
@@ -47,7 +60,19 @@ impl FactorConfig {
             FactorConfig::PadeJastrow(_) => "pade_jastrow",
             FactorConfig::Rbm(_) => "rbm",
             FactorConfig::Ffnn(_) => "ffnn",
+            FactorConfig::Envelope(_) => "envelope",
+            FactorConfig::PairJastrow(_) => "pair_jastrow",
+            FactorConfig::DeepSets(_) => "deep_sets",
         }
+    }
+
+    /// Whether the factor depends on relative positions only (x_i − x_j, x_i − X), so that
+    /// it suits a self-bound system whose centre of mass is free.
+    pub fn translation_invariant(&self) -> bool {
+        matches!(
+            self,
+            FactorConfig::Envelope(_) | FactorConfig::PairJastrow(_) | FactorConfig::DeepSets(_)
+        )
     }
 
     /// Build the factor; `index` is its position in the list (for error messages).
@@ -67,6 +92,13 @@ impl FactorConfig {
             FactorConfig::PadeJastrow(c) => Factor::Pade(c.init(geometry, index, device)?),
             FactorConfig::Rbm(c) => Factor::Rbm(c.init(geometry, omega, index, rng, device)?),
             FactorConfig::Ffnn(c) => Factor::Ffnn(c.init(geometry, omega, index, rng, device)?),
+            FactorConfig::Envelope(c) => Factor::Envelope(c.init(geometry, omega, index, device)?),
+            FactorConfig::PairJastrow(c) => {
+                Factor::PairJastrow(c.init(geometry, omega, index, rng, device)?)
+            }
+            FactorConfig::DeepSets(c) => {
+                Factor::DeepSets(c.init(geometry, omega, index, rng, device)?)
+            }
         })
     }
 }
@@ -84,6 +116,12 @@ pub enum Factor {
     Rbm(Rbm),
     /// Feed-forward network.
     Ffnn(Ffnn),
+    /// Confining envelope about the centre of mass.
+    Envelope(Envelope),
+    /// Neural pair Jastrow.
+    PairJastrow(PairJastrow),
+    /// DeepSets correlator.
+    DeepSets(DeepSets),
 }
 
 impl Factor {
@@ -105,6 +143,9 @@ impl Factor {
             Factor::Pade(f) => (f.forward(x, order), None),
             Factor::Rbm(f) => (f.forward(x, order), None),
             Factor::Ffnn(f) => (f.forward(x, order), None),
+            Factor::Envelope(f) => (f.forward(x, order), None),
+            Factor::PairJastrow(f) => (f.forward(x, order), None),
+            Factor::DeepSets(f) => (f.forward(x, order), None),
         }
     }
 }

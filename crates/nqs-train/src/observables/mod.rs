@@ -1,6 +1,7 @@
 //! Observables measured during the frozen evaluation (`[eval.observables]`): the one-body
 //! density (2D grid and radial profile), the spin-resolved pair distribution, and ⟨r²⟩.
-//! Kinetic and potential energy come with every evaluation.
+//! Kinetic energy and each potential term come with every evaluation. For a self-bound
+//! system (a nucleus) positions are taken about the centre of mass.
 //!
 //! Error bars come from splitting the measurements into consecutive blocks and taking the
 //! standard error of the block averages (blocks much longer than the correlation time).
@@ -92,6 +93,22 @@ pub fn block_mean_error(blocks: &[f64]) -> (f64, f64) {
     }
     let var = blocks.iter().map(|b| (b - mean).powi(2)).sum::<f64>() / (n - 1.0);
     (mean, (var / n).sqrt())
+}
+
+/// Shift every walker's positions `[walkers, N·d]` (row-major) so that its centre of mass
+/// is at the origin.
+pub fn subtract_centre_of_mass(x: &mut [f64], n_particles: usize, dimensions: usize) {
+    for walker in x.chunks_mut(n_particles * dimensions) {
+        for a in 0..dimensions {
+            let centre = (0..n_particles)
+                .map(|i| walker[i * dimensions + a])
+                .sum::<f64>()
+                / n_particles as f64;
+            for i in 0..n_particles {
+                walker[i * dimensions + a] -= centre;
+            }
+        }
+    }
 }
 
 /// ⟨r²⟩ per particle, from positions `[walkers, N·d]` (row-major).

@@ -1,17 +1,21 @@
-//! Local energy E_L = (Hψ)/ψ = −½ Σ_k [∂_k² log|ψ| + (∂_k log|ψ|)²] + V(x) (PHYSICS.md §2).
+//! Local energy E_L = (Hψ)/ψ = −(ħ²/2m) Σ_k [∂_k² log|ψ| + (∂_k log|ψ|)²] + V(x)
+//! (PHYSICS.md §2), split into the kinetic part and each potential term.
 
 use burn::tensor::Tensor;
+use nqs_model::threads::{blocks, worker_threads};
 use nqs_model::{Order, WaveFunction, row_sum};
 
 use crate::hamiltonian::Hamiltonian;
 
-/// Local energy of a batch, split into its kinetic and potential parts, all `[walkers]`.
+/// Local energy of a batch, all `[walkers]`.
 #[derive(Debug, Clone)]
 pub struct LocalEnergy {
-    /// Kinetic part −½(∇² log|ψ| + |∇ log|ψ||²).
+    /// Kinetic part −(ħ²/2m)(∇² log|ψ| + |∇ log|ψ||²).
     pub kinetic: Tensor<1>,
-    /// Potential V(x).
+    /// Potential V(x), the sum of `terms`.
     pub potential: Tensor<1>,
+    /// Each potential term, in the order of [`Hamiltonian::term_names`].
+    pub terms: Vec<Tensor<1>>,
 }
 
 impl LocalEnergy {
@@ -26,10 +30,18 @@ impl LocalEnergy {
 pub fn local_energy(psi: &WaveFunction, hamiltonian: &Hamiltonian, x: &Tensor<2>) -> LocalEnergy {
     let out = psi.forward(x, Order::Laplacian);
     let grad_sq = row_sum(out.expect_grad().square());
-    let kinetic = (out.expect_lap() + grad_sq) * -0.5;
+    let kinetic = (out.expect_lap() + grad_sq) * -hamiltonian.kinetic_prefactor();
+    let terms = hamiltonian.potential_terms(x);
+    let [w, _] = x.dims();
+    let potential = terms
+        .iter()
+        .cloned()
+        .reduce(|a, b| a + b)
+        .unwrap_or_else(|| Tensor::zeros([w], &x.device()));
     LocalEnergy {
         kinetic,
-        potential: hamiltonian.potential(x),
+        potential,
+        terms,
     }
 }
 
@@ -43,19 +55,16 @@ pub fn local_energy_parallel(
     threads: usize,
 ) -> LocalEnergy {
     let [w, coords] = x.dims();
-    let threads = nqs_sampler::worker_threads(threads, w, coords);
+    let threads = worker_threads(threads, w, coords);
     if threads == 1 {
         return local_energy(psi, hamiltonian, x);
     }
-    let blocks: Vec<Tensor<2>> = nqs_sampler::blocks(w, threads)
-        .into_iter()
-        .map(|(start, len)| x.clone().narrow(0, start, len))
-        .collect();
     let parts: Vec<LocalEnergy> = std::thread::scope(|scope| {
-        let handles: Vec<_> = blocks
+        let handles: Vec<_> = blocks(w, threads)
             .into_iter()
-            .map(|block| {
+            .map(|(start, len)| {
                 let psi = psi.clone();
+                let block = x.clone().narrow(0, start, len);
                 scope.spawn(move || local_energy(&psi, hamiltonian, &block))
             })
             .collect();
@@ -64,8 +73,14 @@ pub fn local_energy_parallel(
             .map(|h| h.join().expect("a local-energy thread panicked"))
             .collect()
     });
+    let cat = |pick: &dyn Fn(&LocalEnergy) -> Tensor<1>| {
+        Tensor::cat(parts.iter().map(pick).collect(), 0)
+    };
     LocalEnergy {
-        kinetic: Tensor::cat(parts.iter().map(|p| p.kinetic.clone()).collect(), 0),
-        potential: Tensor::cat(parts.iter().map(|p| p.potential.clone()).collect(), 0),
+        kinetic: cat(&|p| p.kinetic.clone()),
+        potential: cat(&|p| p.potential.clone()),
+        terms: (0..parts[0].terms.len())
+            .map(|t| cat(&|p| p.terms[t].clone()))
+            .collect(),
     }
 }

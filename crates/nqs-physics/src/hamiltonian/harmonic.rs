@@ -3,7 +3,7 @@ use nqs_model::row_sum;
 
 use super::PotentialTerm;
 
-/// Isotropic harmonic trap ½ ω² Σ_i r_i².
+/// Isotropic harmonic trap ½ ω² Σ_i r_i² (unit mass).
 #[derive(Debug, Clone)]
 pub struct HarmonicTrap {
     /// Trap frequency ω.
@@ -11,6 +11,10 @@ pub struct HarmonicTrap {
 }
 
 impl PotentialTerm for HarmonicTrap {
+    fn name(&self) -> &'static str {
+        "trap"
+    }
+
     fn potential(&self, x: &Tensor<2>) -> Tensor<1> {
         row_sum(x.clone().square()) * (0.5 * self.omega * self.omega)
     }

@@ -1,0 +1,44 @@
+use burn::tensor::{Tensor, TensorData};
+use nqs_model::pairs::Pairs;
+use nqs_model::{Geometry, row_sum};
+
+use super::PotentialTerm;
+
+/// Coulomb repulsion Σ_{i<j} q_ij / r_ij, with q_ij the product of the pair's charges times
+/// the coupling (1 for electrons in Hartree units; e² = αħc times the probability that both
+/// are protons for nucleons). Pairs in the order of [`Pairs`].
+#[derive(Debug, Clone)]
+pub struct Coulomb {
+    /// Particle layout.
+    pub geometry: Geometry,
+    /// q_ij per pair i < j.
+    pub couplings: Vec<f64>,
+}
+
+impl Coulomb {
+    /// Unit charges: Σ_{i<j} 1/r_ij.
+    pub fn electrons(geometry: Geometry) -> Self {
+        let n = geometry.n_particles;
+        Self {
+            geometry,
+            couplings: vec![1.0; n * n.saturating_sub(1) / 2],
+        }
+    }
+}
+
+impl PotentialTerm for Coulomb {
+    fn name(&self) -> &'static str {
+        "coulomb"
+    }
+
+    fn potential(&self, x: &Tensor<2>) -> Tensor<1> {
+        if self.geometry.n_particles < 2 {
+            return Tensor::zeros([x.dims()[0]], &x.device());
+        }
+        let q = Tensor::<2>::from_data(
+            TensorData::new(self.couplings.clone(), [1, self.couplings.len()]),
+            &x.device(),
+        );
+        row_sum(Pairs::new(x, &self.geometry).r().recip() * q)
+    }
+}

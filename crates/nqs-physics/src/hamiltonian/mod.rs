@@ -1,0 +1,80 @@
+//! Hamiltonians H = −(ħ²/2m) Σ_k ∂_k² + V(x). A Hamiltonian holds the kinetic prefactor
+//! ħ²/2m (½ in Hartree units) and the potential terms of a batch; the kinetic term itself
+//! comes from the wave function's forward Laplacian. A new potential term is one new file
+//! implementing [`PotentialTerm`].
+
+mod coulomb;
+mod gaussian_pair;
+mod harmonic;
+mod three_body;
+
+pub use coulomb::Coulomb;
+pub use gaussian_pair::GaussianPair;
+pub use harmonic::HarmonicTrap;
+pub use three_body::GaussianThreeBody;
+
+use burn::tensor::Tensor;
+use nqs_model::Geometry;
+
+/// One additive term of the potential.
+pub trait PotentialTerm: std::fmt::Debug + Send + Sync {
+    /// Short name used in results (`trap`, `coulomb`, `v2`, `v3`).
+    fn name(&self) -> &'static str;
+
+    /// V(x), `[walkers]`.
+    ///
+    /// # Shapes
+    /// - x: `[walkers, N·d]`
+    fn potential(&self, x: &Tensor<2>) -> Tensor<1>;
+}
+
+/// A Hamiltonian: kinetic energy plus a sum of potential terms.
+#[derive(Debug)]
+pub struct Hamiltonian {
+    kinetic_prefactor: f64,
+    terms: Vec<Box<dyn PotentialTerm>>,
+}
+
+impl Hamiltonian {
+    /// H = −kinetic_prefactor Σ ∇² + Σ terms.
+    pub fn new(kinetic_prefactor: f64, terms: Vec<Box<dyn PotentialTerm>>) -> Self {
+        Self {
+            kinetic_prefactor,
+            terms,
+        }
+    }
+
+    /// The quantum dot of PHYSICS.md §1 in Hartree units: N electrons in an isotropic
+    /// d-dimensional trap of frequency ω, with or without the Coulomb repulsion.
+    pub fn quantum_dot(geometry: Geometry, omega: f64, coulomb: bool) -> Self {
+        let mut terms: Vec<Box<dyn PotentialTerm>> = vec![Box::new(HarmonicTrap { omega })];
+        if coulomb {
+            terms.push(Box::new(Coulomb::electrons(geometry)));
+        }
+        Self::new(0.5, terms)
+    }
+
+    /// ħ²/2m in the system's units.
+    pub fn kinetic_prefactor(&self) -> f64 {
+        self.kinetic_prefactor
+    }
+
+    /// Names of the potential terms, in order.
+    pub fn term_names(&self) -> Vec<&'static str> {
+        self.terms.iter().map(|t| t.name()).collect()
+    }
+
+    /// Each potential term, `[walkers]` each, in the order of [`Self::term_names`].
+    pub fn potential_terms(&self, x: &Tensor<2>) -> Vec<Tensor<1>> {
+        self.terms.iter().map(|t| t.potential(x)).collect()
+    }
+
+    /// Total potential V(x), `[walkers]`.
+    pub fn potential(&self, x: &Tensor<2>) -> Tensor<1> {
+        let [w, _] = x.dims();
+        self.potential_terms(x)
+            .into_iter()
+            .reduce(|a, b| a + b)
+            .unwrap_or_else(|| Tensor::zeros([w], &x.device()))
+    }
+}

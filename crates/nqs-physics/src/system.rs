@@ -1,0 +1,100 @@
+//! `[system]`: the tagged choice of physical system.
+
+use nqs_model::Geometry;
+use serde::{Deserialize, Serialize};
+
+use crate::nucleus::NucleusConfig;
+use crate::quantum_dot::QuantumDotConfig;
+use crate::{Hamiltonian, PhysicsError, Reference};
+
+/// `[system]` with `kind = "quantum_dot"` (the default when `kind` is absent) or
+/// `kind = "nucleus"`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SystemConfig {
+    /// Electrons in a harmonic trap (Hartree units).
+    QuantumDot(QuantumDotConfig),
+    /// A light nucleus (MeV, fm).
+    Nucleus(NucleusConfig),
+}
+
+impl SystemConfig {
+    /// The `kind` name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SystemConfig::QuantumDot(_) => "quantum_dot",
+            SystemConfig::Nucleus(_) => "nucleus",
+        }
+    }
+
+    /// Field checks, each error naming its field.
+    pub fn validate(&self) -> Result<(), PhysicsError> {
+        match self {
+            SystemConfig::QuantumDot(c) => c.validate(),
+            SystemConfig::Nucleus(c) => c.validate(),
+        }
+    }
+
+    /// Particle layout.
+    pub fn geometry(&self) -> Geometry {
+        match self {
+            SystemConfig::QuantumDot(c) => c.geometry(),
+            SystemConfig::Nucleus(c) => c.geometry(),
+        }
+    }
+
+    /// The trial states' scale ω (inverse length squared): the trap frequency of a quantum
+    /// dot (Hermite orbitals, network inputs), 1/trial_length² for a nucleus.
+    pub fn trial_scale(&self) -> f64 {
+        match self {
+            SystemConfig::QuantumDot(c) => c.omega,
+            SystemConfig::Nucleus(c) => 1.0 / (c.trial_length * c.trial_length),
+        }
+    }
+
+    /// Whether the system is self-bound (no external potential): its trial states must be
+    /// translation invariant, and observables are measured about the centre of mass.
+    pub fn self_bound(&self) -> bool {
+        matches!(self, SystemConfig::Nucleus(_))
+    }
+
+    /// The Hamiltonian.
+    pub fn hamiltonian(&self) -> Hamiltonian {
+        match self {
+            SystemConfig::QuantumDot(c) => c.hamiltonian(),
+            SystemConfig::Nucleus(c) => c.hamiltonian(),
+        }
+    }
+
+    /// The recommended reference energy, when one is known.
+    pub fn reference(&self) -> Option<Reference> {
+        match self {
+            SystemConfig::QuantumDot(c) => c.reference(),
+            SystemConfig::Nucleus(c) => c.reference(),
+        }
+    }
+
+    /// A title for plots and logs.
+    pub fn title(&self) -> String {
+        match self {
+            SystemConfig::QuantumDot(c) => c.title(),
+            SystemConfig::Nucleus(c) => c.title(),
+        }
+    }
+
+    /// Energy unit: "Ha" or "MeV".
+    pub fn energy_unit(&self) -> &'static str {
+        match self {
+            SystemConfig::QuantumDot(_) => "Ha",
+            SystemConfig::Nucleus(_) => "MeV",
+        }
+    }
+
+    /// Length unit: "a.u." (oscillator units) or "fm".
+    pub fn length_unit(&self) -> &'static str {
+        match self {
+            SystemConfig::QuantumDot(_) => "a.u.",
+            SystemConfig::Nucleus(_) => "fm",
+        }
+    }
+}

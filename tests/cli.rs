@@ -163,11 +163,27 @@ fn bad_input_gets_a_one_line_error_and_writes_nothing() {
             "model.factors[0].alpha",
         ),
     ];
-    for (i, (args, needle)) in cases.into_iter().enumerate() {
+    let set = |pairs: &[&str]| -> Vec<String> {
+        pairs.iter().flat_map(|p| ["--set".to_string(), p.to_string()]).collect()
+    };
+    // Nuclei: a nucleus the system does not support, a cutoff without constants, a
+    // non-positive mass, a quantum-dot factor (Hermite orbitals need a trap).
+    let nuclear: Vec<(Vec<String>, &str)> = vec![
+        (set(&["system.nucleus=\"5Li\""]), "5Li"),
+        (set(&["system.cutoff=3"]), "system.cutoff"),
+        (set(&["system.nucleon_mass=-1"]), "system.nucleon_mass"),
+        (set(&["model.factors.1={ kind = \"slater\" }"]), "model.factors[1].kind"),
+        (set(&["system.kind=\"neutron_star\""]), "neutron_star"),
+    ];
+    let cases = cases
+        .into_iter()
+        .map(|(a, n)| ("qd2d_n6_sj", a, n))
+        .chain(nuclear.into_iter().map(|(a, n)| ("nuc_h2_lo4", a, n)));
+    for (i, (name, args, needle)) in cases.enumerate() {
         let out = scratch(&format!("bad{i}"));
         let o = bin()
             .arg("--config")
-            .arg(config("qd2d_n6_sj"))
+            .arg(config(name))
             .arg("--out")
             .arg(&out)
             .args(&args)

@@ -34,7 +34,9 @@ fn main() -> anyhow::Result<()> {
         .convert::<f64>()
         .try_to_vec::<f64>()
         .expect("f64");
-    // −½ Σ_k [∂_k² log|ψ| + (∂_k log|ψ|)²] by central differences at h, Richardson with h/2.
+    // −(ħ²/2m) Σ_k [∂_k² log|ψ| + (∂_k log|ψ|)²] by central differences at h, Richardson
+    // with h/2.
+    let prefactor = trainer.hamiltonian.kinetic_prefactor();
     let kinetic = |h: f64| -> Vec<f64> {
         let rows = count * (2 * coords + 1);
         let mut batch = Vec::with_capacity(rows * coords);
@@ -60,7 +62,7 @@ fn main() -> anyhow::Result<()> {
                     let g = (p - m) / (2.0 * h);
                     sum += (p - 2.0 * v[0] + m) / (h * h) + g * g;
                 }
-                -0.5 * sum
+                -prefactor * sum
             })
             .collect()
     };
@@ -73,6 +75,19 @@ fn main() -> anyhow::Result<()> {
         mean_forward += forward[c] / count as f64;
         mean_fd += fd / count as f64;
     }
+    let mut sorted = forward.clone();
+    sorted.sort_by(f64::total_cmp);
+    let q = |p: f64| sorted[((count - 1) as f64 * p) as usize];
+    println!(
+        "E_L quantiles 0/1/10/50/90/99/100 %: {:.4} {:.4} {:.4} {:.4} {:.4} {:.4} {:.4}",
+        q(0.0),
+        q(0.01),
+        q(0.1),
+        q(0.5),
+        q(0.9),
+        q(0.99),
+        q(1.0)
+    );
     println!(
         "{count} walkers of {}: mean E_L forward {mean_forward:.8}, finite differences {mean_fd:.8}; largest relative difference {worst:.2e}",
         dir.display()

@@ -231,6 +231,10 @@ impl Config {
             system
                 .entry("kind")
                 .or_insert_with(|| toml::Value::String("quantum_dot".into()));
+            check_system_fields(system).map_err(|reason| TrainError::ConfigParse {
+                path: origin.to_string(),
+                reason,
+            })?;
         }
         let config: Config =
             value
@@ -327,7 +331,6 @@ impl Config {
                 "at least 2",
             );
         }
-        self.model.validate(&self.geometry())?;
         if self.system.self_bound() {
             // A self-bound system has no trap: only factors of relative positions apply.
             for (index, f) in self.model.factors.iter().enumerate() {
@@ -343,6 +346,7 @@ impl Config {
                 }
             }
         }
+        self.model.validate(&self.geometry())?;
         if sm.kind == SamplerKind::Gibbs {
             let pure_rbm = matches!(
                 self.model.factors.as_slice(),
@@ -411,6 +415,26 @@ fn set_path(node: &mut toml::Value, parts: &[&str], value: toml::Value) -> Resul
             set_path(child, rest, value)
         }
         _ => Err(format!("cannot set '{first}' inside a plain value")),
+    }
+}
+
+/// Deserialize `[system]` as its own kind first: errors of an internally tagged enum do not
+/// name the field ("expected usize in `system`"), those of the kind's struct do.
+fn check_system_fields(system: &toml::Table) -> Result<(), String> {
+    let mut fields = system.clone();
+    let kind = fields.remove("kind");
+    let named = |e: toml::de::Error| format!("in [system]: {}", one_line(&e.to_string()));
+    match kind.as_ref().and_then(|k| k.as_str()) {
+        Some("quantum_dot") => toml::Value::Table(fields)
+            .try_into::<QuantumDotConfig>()
+            .map(drop)
+            .map_err(named),
+        Some("nucleus") => toml::Value::Table(fields)
+            .try_into::<NucleusConfig>()
+            .map(drop)
+            .map_err(named),
+        // Unknown kinds: the enum's own error lists the allowed ones.
+        _ => Ok(()),
     }
 }
 

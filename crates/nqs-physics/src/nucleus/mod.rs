@@ -313,7 +313,9 @@ mod tests {
     fn kinetic_prefactor_and_references() {
         let c = config(Nucleus::H3);
         assert!((c.kinetic_prefactor() - 20.7348).abs() < 1e-4);
-        assert!(c.reference().is_none(), "Coulomb on: no reference");
+        // ³H has no proton pair: Coulomb changes nothing and the reference stands.
+        assert_eq!(c.reference().unwrap().energy, -7.8297050);
+        assert!(config(Nucleus::He3).reference().is_none(), "³He with Coulomb");
         let c = NucleusConfig {
             coulomb: false,
             ..config(Nucleus::He3)

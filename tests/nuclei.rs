@@ -167,8 +167,12 @@ fn nuclear_states_and_local_energies_are_translation_invariant() {
     let hamiltonian = config.system.hamiltonian();
     let walkers = 8;
     let x = positions(walkers, geometry.n_coords(), 1.2, 9, &device);
-    let shift: Vec<f64> = (0..walkers * geometry.n_particles)
-        .flat_map(|w| [3.7 - 0.3 * w as f64, -11.2, 0.9 * w as f64])
+    // One translation a per walker, the same for all its particles.
+    let shift: Vec<f64> = (0..walkers)
+        .flat_map(|w| {
+            let a = [3.7 - 0.3 * w as f64, -11.2, 0.9 * w as f64];
+            std::iter::repeat_n(a, geometry.n_particles).flatten()
+        })
         .collect();
     let moved = x.clone() + tensor2(shift, walkers, geometry.n_coords(), &device);
     let (before, after) = (host1(psi.log_psi(&x)), host1(psi.log_psi(&moved)));
@@ -203,8 +207,27 @@ fn train_nucleus(name: &str, overrides: &[&str]) -> (f64, f64, f64) {
     (e, err, reference)
 }
 
+// The shipped A = 3, 4 configs train for 4000 steps (about 5 and 7 minutes on 2 cores; their
+// energies, within 0.5 % of the references, are in docs/results.md from
+// `nqs-train bench --full`). The tests train the same configs for a quarter and a seventh of
+// that and assert looser bounds.
+
 #[test]
 fn triton_in_the_symmetric_sector() {
-    let (e, _, reference) = train_nucleus("nuc_h3_lo4", &[]);
-    assert!((e - reference).abs() < 0.005 * reference.abs(), "E = {e}");
+    let (e, _, reference) = train_nucleus(
+        "nuc_h3_lo4",
+        &["run.steps=1000", "eval.samples_per_walker=100"],
+    );
+    // This build: −7.7918(242) against −7.82971.
+    assert!((e - reference).abs() < 0.015 * reference.abs(), "E = {e}");
+}
+
+#[test]
+fn alpha_particle_in_the_symmetric_sector() {
+    let (e, _, reference) = train_nucleus(
+        "nuc_he4_lo4",
+        &["run.steps=600", "eval.samples_per_walker=100"],
+    );
+    // This build: −22.367(73) against −22.77975.
+    assert!((e - reference).abs() < 0.03 * reference.abs(), "E = {e}");
 }

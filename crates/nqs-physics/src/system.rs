@@ -82,10 +82,10 @@ impl SystemConfig {
         }
     }
 
-    /// Energy unit: "Ha" or "MeV".
+    /// Energy unit: "Hartree" or "MeV".
     pub fn energy_unit(&self) -> &'static str {
         match self {
-            SystemConfig::QuantumDot(_) => "Ha",
+            SystemConfig::QuantumDot(_) => "Hartree",
             SystemConfig::Nucleus(_) => "MeV",
         }
     }

@@ -132,7 +132,10 @@ pub fn write(rows: &[CompareRow], out: &Path) -> Result<String, TrainError> {
         .first()
         .and_then(|r| r.reference.clone())
         .map(|x| (x.energy, format!("reference {} ({})", x.energy, x.method)));
-    plots::energy_plot(&out.join("energy"), &trajectories, reference)?;
+    let unit = rows
+        .first()
+        .map_or("Hartree", |r| r.summary.system().energy_unit());
+    plots::energy_plot(&out.join("energy"), &trajectories, reference, unit)?;
     Ok(md)
 }
 
@@ -242,16 +245,19 @@ pub fn write_sweep(
     std::fs::write(out.join("sweep.md"), &md).map_err(|e| TrainError::io(out, e))?;
     std::fs::write(out.join("sweep.csv"), &csv).map_err(|e| TrainError::io(out, e))?;
     let numeric = energy.iter().all(|p| p.0.is_finite());
+    let unit = points
+        .first()
+        .map_or("Hartree", |p| p.1.system().energy_unit());
     if numeric {
         let reference = (!refs.is_empty()).then(|| Curve {
-            label: "reference (exact or DMC)".into(),
+            label: "reference".into(),
             points: refs,
         });
         plots::curves_plot(
             &out.join("sweep_energy"),
             &format!("energy against {key}"),
             key,
-            "energy (Hartree)",
+            &format!("energy ({unit})"),
             &[Curve {
                 label: "VMC energy".into(),
                 points: energy,
@@ -262,7 +268,7 @@ pub fn write_sweep(
             &out.join("sweep_parts"),
             &format!("kinetic and potential energy against {key}"),
             key,
-            "energy (Hartree)",
+            &format!("energy ({unit})"),
             &[
                 Curve {
                     label: "kinetic".into(),

@@ -73,18 +73,21 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 /// Energy against step for several runs, with the reference as a dashed line: the whole
 /// trajectory on the left, a zoom on the last half (the converged part) on the right.
+/// `unit` names the energy unit on the axis ("Hartree", "MeV").
 pub fn energy_plot(
     stem: &Path,
     runs: &[Trajectory],
     reference: Option<(f64, String)>,
+    unit: &str,
 ) -> Result<(), TrainError> {
-    both!(stem, |root| energy_panels(&root, runs, &reference))
+    both!(stem, |root| energy_panels(&root, runs, &reference, unit))
 }
 
 fn energy_panels<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     runs: &[Trajectory],
     reference: &Option<(f64, String)>,
+    unit: &str,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let panels = root.split_evenly((1, 2));
@@ -125,7 +128,7 @@ fn energy_panels<DB: DrawingBackend>(
             .configure_mesh()
             .x_label_formatter(&|x| format!("{x:.0}"))
             .x_desc("optimisation step")
-            .y_desc("energy (Hartree)")
+            .y_desc(format!("energy ({unit})"))
             .label_style(("sans-serif", 16))
             .axis_desc_style(("sans-serif", 18))
             .draw()

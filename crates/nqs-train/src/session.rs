@@ -159,6 +159,7 @@ fn finish(
                 .collect(),
         }],
         system.reference().map(|r| (r.energy, r.label())),
+        system.energy_unit(),
     )?;
     if let Some(d) = &evaluation.density {
         plots::density_plot(

@@ -62,7 +62,7 @@ pub fn lookup(
             reference: Reference {
                 energy: number(&f[5])?,
                 uncertainty: number(&f[6]).unwrap_or(0.0),
-                method: format!("{} ({})", f[12], f[4]),
+                method: format!("{}, {}", f[12], f[4]),
                 source: f[13].clone(),
             },
             kinetic: number(&f[7]),

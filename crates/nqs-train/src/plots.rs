@@ -274,15 +274,22 @@ fn curves_panel<DB: DrawingBackend>(
     Ok(())
 }
 
-/// The density grid as a heat map (left) and the radial profile with error bars (right).
-pub fn density_plot(stem: &Path, d: &DensityResult, title: &str) -> Result<(), TrainError> {
-    both!(stem, |root| density_panels(&root, d, title))
+/// The density grid as a heat map (left) and the radial profile with error bars (right);
+/// `unit` names the length unit ("a.u.", "fm").
+pub fn density_plot(
+    stem: &Path,
+    d: &DensityResult,
+    title: &str,
+    unit: &str,
+) -> Result<(), TrainError> {
+    both!(stem, |root| density_panels(&root, d, title, unit))
 }
 
 fn density_panels<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     d: &DensityResult,
     title: &str,
+    unit: &str,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let root = root
@@ -304,8 +311,8 @@ fn density_panels<DB: DrawingBackend>(
         chart
             .configure_mesh()
             .disable_mesh()
-            .x_desc("x (a.u.)")
-            .y_desc("y (a.u.)")
+            .x_desc(format!("x ({unit})"))
+            .y_desc(format!("y ({unit})"))
             .label_style(("sans-serif", 15))
             .axis_desc_style(("sans-serif", 17))
             .draw()
@@ -333,28 +340,41 @@ fn density_panels<DB: DrawingBackend>(
     curves_panel(
         &right,
         "radial density",
-        "r (a.u.)",
+        &format!("r ({unit})"),
         "ρ(r) (particles per unit volume)",
         &[curve],
         None,
     )
 }
 
-/// Parallel and antiparallel pair distributions with error bars.
-pub fn pair_plot(stem: &Path, p: &PairDistributionResult, title: &str) -> Result<(), TrainError> {
+/// Parallel and antiparallel pair distributions with error bars; `species` is false when
+/// all particles are of one spin species (the nucleons of a spatially symmetric nucleus),
+/// and then one curve shows all pairs.
+pub fn pair_plot(
+    stem: &Path,
+    p: &PairDistributionResult,
+    title: &str,
+    unit: &str,
+    species: bool,
+) -> Result<(), TrainError> {
     let curve = |label: &str, v: &[f64], e: &[f64]| Curve {
         label: label.into(),
         points: (0..p.r.len()).map(|i| (p.r[i], v[i], e[i])).collect(),
     };
+    let curves = if species {
+        vec![
+            curve("parallel spins", &p.parallel, &p.parallel_error),
+            curve("antiparallel spins", &p.antiparallel, &p.antiparallel_error),
+        ]
+    } else {
+        vec![curve("all pairs", &p.parallel, &p.parallel_error)]
+    };
     curves_plot(
         stem,
         title,
-        "r₁₂ (a.u.)",
+        &format!("r₁₂ ({unit})"),
         "pair density P(r₁₂) (pairs per unit volume)",
-        &[
-            curve("parallel spins", &p.parallel, &p.parallel_error),
-            curve("antiparallel spins", &p.antiparallel, &p.antiparallel_error),
-        ],
+        &curves,
         None,
     )
 }

@@ -166,6 +166,7 @@ fn finish(
             &run.file("density"),
             d,
             &format!("one-body density, {title}"),
+            system.length_unit(),
         )?;
     }
     if let Some(p) = &evaluation.pair_distribution {
@@ -173,6 +174,8 @@ fn finish(
             &run.file("pair_distribution"),
             p,
             &format!("pair distribution, {title}"),
+            system.length_unit(),
+            trainer.config.geometry().n_down() > 0,
         )?;
     }
     Ok(Some(summary))

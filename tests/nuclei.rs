@@ -92,17 +92,22 @@ fn deuteron_radial_solver_agrees_with_the_shipped_reference() {
     assert!((exact - shipped).abs() < 2e-5, "{exact} vs {shipped}");
 }
 
-#[test]
-fn deuteron_trains_to_the_exact_energy() {
-    let config = shipped("nuc_h2_lo4", &[]);
-    let exact = deuteron_exact(&config);
+/// Train `config` for its steps and return the frozen evaluation's energy and error.
+fn train_and_evaluate(config: Config) -> (f64, f64) {
     let samples = config.eval.samples_per_walker;
     let mut trainer = Trainer::new(config, device()).expect("trainer");
     for _ in 0..trainer.config.run.steps {
         trainer.train_step().expect("training step");
     }
     let eval = trainer.evaluate(samples).expect("evaluation");
-    let (e, err) = (eval.energy.mean, eval.energy.error);
+    (eval.energy.mean, eval.energy.error)
+}
+
+#[test]
+fn deuteron_trains_to_the_exact_energy() {
+    let config = shipped("nuc_h2_lo4", &[]);
+    let exact = deuteron_exact(&config);
+    let (e, err) = train_and_evaluate(config);
     eprintln!("2H Λ=4: E = {e:.5} ± {err:.5} (exact {exact:.5})");
     assert!(e > exact - 3.0 * err, "E = {e} ± {err} below the exact {exact}");
     assert!((e - exact).abs() < 0.005, "E = {e} ± {err} vs exact {exact}");
@@ -195,13 +200,7 @@ fn nuclear_states_and_local_energies_are_translation_invariant() {
 fn train_nucleus(name: &str, overrides: &[&str]) -> (f64, f64, f64) {
     let config = shipped(name, overrides);
     let reference = config.system.reference().expect("ECG reference").energy;
-    let samples = config.eval.samples_per_walker;
-    let mut trainer = Trainer::new(config, device()).expect("trainer");
-    for _ in 0..trainer.config.run.steps {
-        trainer.train_step().expect("training step");
-    }
-    let eval = trainer.evaluate(samples).expect("evaluation");
-    let (e, err) = (eval.energy.mean, eval.energy.error);
+    let (e, err) = train_and_evaluate(config);
     eprintln!("{name}: E = {e:.5} ± {err:.5} (reference {reference})");
     assert!(e > reference - 3.0 * err, "{name}: E = {e} ± {err} below {reference}");
     (e, err, reference)

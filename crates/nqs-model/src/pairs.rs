@@ -125,6 +125,34 @@ impl Pairs {
 }
 
 impl Pairs {
+    /// Σ_{i<j} u(t_ij) for a function of t = ω r_ij², given its jet over the pair rows
+    /// (`[walkers·P, 1]`, derivatives with respect to t): ∇_i u = 2ω u'(t)(x_i − x_j) and,
+    /// per particle, ∇_i² u = 2ωd u' + 4ω t u''.
+    ///
+    /// # Shapes
+    /// - t: `[walkers, P]`
+    pub fn aggregate_scaled_square(
+        &self,
+        t: Tensor<2>,
+        jet: crate::Jet,
+        omega: f64,
+        dimensions: usize,
+        order: Order,
+    ) -> LogPsi {
+        let [w, n_pairs] = t.dims();
+        let u = jet.value.reshape([w, n_pairs]);
+        let du = jet.grad.map(|g| g.reshape([w, n_pairs]));
+        let d2u = jet.lap.map(|l| l.reshape([w, n_pairs]));
+        let c = du.clone().map(|du| du * (2.0 * omega));
+        let lap = match (du, d2u) {
+            (Some(du), Some(d2u)) => {
+                Some(du * (2.0 * omega * dimensions as f64) + d2u * t * (4.0 * omega))
+            }
+            _ => None,
+        };
+        self.aggregate(u, c, lap, order)
+    }
+
     /// Gradients of L pair features: feature l of pair p = (i, j) has ∇_i = c[p, l] (x_i − x_j)
     /// and ∇_j = −c[p, l] (x_i − x_j); returns Σ_p of them per coordinate, `[walkers, N·d, L]`.
     ///

@@ -143,7 +143,7 @@ impl Ffnn {
     fn pair_part(&self, x: &Tensor<2>, order: Order) -> LogPsi {
         let [w, _] = x.dims();
         let g = self.geometry;
-        let (d, omega) = (g.dimensions as f64, self.omega);
+        let omega = self.omega;
         // Pairs i < j: rows [w·P, 2] = (s = ω r_ij², parallel-spin label).
         let pairs = Pairs::new(x, &g);
         let n_pairs = pairs.len();
@@ -151,15 +151,7 @@ impl Ffnn {
         let spin = pairs.parallel.clone().expand([w, n_pairs]);
         let input = Tensor::stack::<3>(vec![s.clone(), spin], 2).reshape([w * n_pairs, 2]);
         let jet = self.pair_or_full.forward(Jet::input(input, 1, order));
-        let u = jet.value.reshape([w, n_pairs]);
-        let du = jet.grad.map(|g| g.reshape([w, n_pairs]));
-        let d2u = jet.lap.map(|l| l.reshape([w, n_pairs]));
-        let c = du.clone().map(|du| du * (2.0 * omega));
-        let lap = match (du, d2u) {
-            (Some(du), Some(d2u)) => Some(du * (2.0 * omega * d) + d2u * s * (4.0 * omega)),
-            _ => None,
-        };
-        pairs.aggregate(u, c, lap, order)
+        pairs.aggregate_scaled_square(s, jet, omega, g.dimensions, order)
     }
 
     fn forward_plain(&self, kappa: &Param<Tensor<1>>, x: &Tensor<2>, order: Order) -> LogPsi {

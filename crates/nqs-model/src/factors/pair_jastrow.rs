@@ -70,21 +70,12 @@ impl PairJastrow {
             return no_pairs(x, order);
         }
         let [w, _] = x.dims();
-        let (d, omega) = (self.geometry.dimensions as f64, self.omega);
         let pairs = Pairs::new(x, &self.geometry);
         let n_pairs = pairs.len();
-        let t = pairs.r2.clone() * omega; // [w, P]
+        let t = pairs.r2.clone() * self.omega; // [w, P]
         let jet = self
             .u
             .forward(Jet::input(t.clone().reshape([w * n_pairs, 1]), 1, order));
-        let u = jet.value.reshape([w, n_pairs]);
-        let du = jet.grad.map(|g| g.reshape([w, n_pairs]));
-        let d2u = jet.lap.map(|l| l.reshape([w, n_pairs]));
-        let c = du.clone().map(|du| du * (2.0 * omega));
-        let lap = match (du, d2u) {
-            (Some(du), Some(d2u)) => Some(du * (2.0 * omega * d) + d2u * t * (4.0 * omega)),
-            _ => None,
-        };
-        pairs.aggregate(u, c, lap, order)
+        pairs.aggregate_scaled_square(t, jet, self.omega, self.geometry.dimensions, order)
     }
 }

@@ -230,3 +230,47 @@ fn alpha_particle_in_the_symmetric_sector() {
     // This build: −22.367(73) against −22.77975.
     assert!((e - reference).abs() < 0.03 * reference.abs(), "E = {e}");
 }
+
+#[test]
+fn potential_terms_agree_with_loops_over_pairs_and_triples() {
+    // The three-body term's closed form against the sum over triples and corners, and the
+    // two-body term against the sum over pairs with ⟨σ_i·σ_j⟩ = −1 (⁴He).
+    let config = shipped("nuc_he4_lo4", &[]);
+    let SystemConfig::Nucleus(n) = &config.system else {
+        panic!("a nucleus config")
+    };
+    let lecs = n.lecs();
+    let geometry = config.geometry();
+    let device = device();
+    let walkers = 5;
+    let x = positions(walkers, geometry.n_coords(), 0.8, 13, &device);
+    let hamiltonian = config.system.hamiltonian();
+    assert_eq!(hamiltonian.term_names(), vec!["v2", "v3"]);
+    let terms: Vec<Vec<f64>> = hamiltonian
+        .potential_terms(&x)
+        .into_iter()
+        .map(host1)
+        .collect();
+    let xs = host2(x);
+    let g = |p: &[f64], i: usize, j: usize| {
+        let r2: f64 = (0..3).map(|a| (p[3 * i + a] - p[3 * j + a]).powi(2)).sum();
+        (-0.25 * n.cutoff * n.cutoff * r2).exp()
+    };
+    for w in 0..walkers {
+        let p = &xs[w * 12..(w + 1) * 12];
+        let mut v2 = 0.0;
+        let mut v3 = 0.0;
+        for i in 0..4 {
+            for j in (i + 1)..4 {
+                v2 += (lecs.c1 - lecs.c2) * g(p, i, j);
+                for k in (j + 1)..4 {
+                    // Σ_cyc: the corner at k, at j and at i.
+                    v3 += lecs.d0
+                        * (g(p, i, k) * g(p, j, k) + g(p, i, j) * g(p, k, j) + g(p, j, i) * g(p, k, i));
+                }
+            }
+        }
+        assert!((terms[0][w] - v2).abs() < 1e-9 * v2.abs().max(1.0), "v2 {} vs {v2}", terms[0][w]);
+        assert!((terms[1][w] - v3).abs() < 1e-9 * v3.abs().max(1.0), "v3 {} vs {v3}", terms[1][w]);
+    }
+}

@@ -163,6 +163,57 @@ mod tests {
         }
     }
 
+    /// Kronecker product of square row-major matrices.
+    fn kron(a: &[f64], na: usize, b: &[f64], nb: usize) -> Vec<f64> {
+        let n = na * nb;
+        let mut out = vec![0.0; n * n];
+        for (i, j) in (0..na).flat_map(|i| (0..na).map(move |j| (i, j))) {
+            for (k, l) in (0..nb).flat_map(|k| (0..nb).map(move |l| (k, l))) {
+                out[(i * nb + k) * n + j * nb + l] = a[i * na + j] * b[k * nb + l];
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn sigma_dot_sigma_equals_the_explicit_matrix() {
+        // One nucleon's 4 states are (isospin ⊗ spin) with spin the fast index, so a spin
+        // operator is 1₂ ⊗ σ; nucleon k is digit k (k = 0 fastest), so the A-nucleon operator
+        // is O_{A−1} ⊗ … ⊗ O_0. σ^y ⊗ σ^y = −(iσ^y) ⊗ (iσ^y), with iσ^y = [[0, 1], [−1, 0]] real.
+        let id2 = [1.0, 0.0, 0.0, 1.0];
+        let sx = [0.0, 1.0, 1.0, 0.0];
+        let isy = [0.0, 1.0, -1.0, 0.0];
+        let sz = [1.0, 0.0, 0.0, -1.0];
+        let id4 = kron(&id2, 2, &id2, 2);
+        let a = 3;
+        let (i, j) = (0, 2);
+        let mut matrix = vec![0.0; 64 * 64];
+        for (single, sign) in [(sx, 1.0), (isy, -1.0), (sz, 1.0)] {
+            let op = kron(&id2, 2, &single, 2);
+            let mut full = vec![1.0];
+            let mut dim = 1;
+            for k in (0..a).rev() {
+                let factor = if k == i || k == j { &op } else { &id4 };
+                full = kron(&full, dim, factor, 4);
+                dim *= 4;
+            }
+            for (m, f) in matrix.iter_mut().zip(&full) {
+                *m += sign * f;
+            }
+        }
+        // A state of no particular symmetry.
+        let chi = SpinIsospinState {
+            nucleons: a,
+            amplitudes: (0..64).map(|b| ((b * 37 % 11) as f64 - 5.0) / 7.0).collect(),
+        };
+        let applied = chi.sigma_dot_sigma(i, j);
+        assert!(applied.norm2() > 1.0, "a non-trivial image");
+        for row in 0..64 {
+            let expected: f64 = (0..64).map(|c| matrix[row * 64 + c] * chi.amplitudes[c]).sum();
+            assert!((applied.amplitudes[row] - expected).abs() < 1e-12, "row {row}");
+        }
+    }
+
     #[test]
     fn sigma_dot_sigma_is_twice_the_spin_exchange_minus_one() {
         // Independent check of the Pauli-matrix action: σ_i·σ_j = 2 P^σ_ij − 1 on any state.

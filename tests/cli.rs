@@ -299,3 +299,32 @@ fn sweep_writes_one_run_per_value_and_resumes() {
     );
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn sweep_over_a_nuclear_cutoff_reports_each_reference_and_the_terms() {
+    let out = scratch("sweep_nuclear");
+    let o = bin()
+        .args(["sweep", "--config"])
+        .arg(config("nuc_h2_lo4"))
+        .args(["--set", "system.cutoff=2,6"])
+        .args(TINY)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    // The exact deuteron energies of the two cutoffs (nuclear_ecg.csv).
+    assert!(rows[1].ends_with(",-2.2245738"), "{csv}");
+    assert!(rows[2].ends_with(",-2.2257278"), "{csv}");
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("system.cutoff=6/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["system"]["kind"], "nucleus");
+    assert_eq!(summary["terms"][0]["name"], "v2");
+    assert!(summary["rms_radius"].as_f64().unwrap() > 0.0);
+    std::fs::remove_dir_all(&out).unwrap();
+}

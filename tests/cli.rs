@@ -164,7 +164,10 @@ fn bad_input_gets_a_one_line_error_and_writes_nothing() {
         ),
     ];
     let set = |pairs: &[&str]| -> Vec<String> {
-        pairs.iter().flat_map(|p| ["--set".to_string(), p.to_string()]).collect()
+        pairs
+            .iter()
+            .flat_map(|p| ["--set".to_string(), p.to_string()])
+            .collect()
     };
     // Nuclei: a nucleus the system does not support, a cutoff without constants, a
     // non-positive mass, a quantum-dot factor (Hermite orbitals need a trap).
@@ -172,7 +175,10 @@ fn bad_input_gets_a_one_line_error_and_writes_nothing() {
         (set(&["system.nucleus=\"5Li\""]), "5Li"),
         (set(&["system.cutoff=3"]), "system.cutoff"),
         (set(&["system.nucleon_mass=-1"]), "system.nucleon_mass"),
-        (set(&["model.factors.1={ kind = \"slater\" }"]), "model.factors[1].kind"),
+        (
+            set(&["model.factors.1={ kind = \"slater\" }"]),
+            "model.factors[1].kind",
+        ),
         (set(&["system.kind=\"neutron_star\""]), "neutron_star"),
     ];
     let cases = cases

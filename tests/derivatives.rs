@@ -113,7 +113,8 @@ const FFNN_PLAIN: &str =
     "[[factors]]\nkind = \"ffnn\"\nhidden = [8, 6]\nsymmetric = false\noutput_gain = 1.0\n";
 const ENVELOPE: &str =
     "[[factors]]\nkind = \"envelope\"\nbeta = 0.7\na = 0.6\ngamma = 0.4\nkappa = 0.3\n";
-const PAIR_JASTROW: &str = "[[factors]]\nkind = \"pair_jastrow\"\nhidden = [7, 5]\noutput_gain = 1.0\n";
+const PAIR_JASTROW: &str =
+    "[[factors]]\nkind = \"pair_jastrow\"\nhidden = [7, 5]\noutput_gain = 1.0\n";
 const DEEP_SETS: &str = "[[factors]]\nkind = \"deep_sets\"\nhidden = [6]\nlatent = 4\n\
      readout = [5]\noutput_gain = 1.0\n";
 
@@ -130,7 +131,12 @@ fn nucleus(a: usize) -> Geometry {
 fn translation_invariant_factors_for_nuclei() {
     for a in [2, 3, 4] {
         check(&format!("envelope A={a}"), ENVELOPE, nucleus(a), 0.8);
-        check(&format!("pair_jastrow A={a}"), PAIR_JASTROW, nucleus(a), 0.8);
+        check(
+            &format!("pair_jastrow A={a}"),
+            PAIR_JASTROW,
+            nucleus(a),
+            0.8,
+        );
         check(&format!("deep_sets A={a}"), DEEP_SETS, nucleus(a), 0.8);
     }
     check(
@@ -140,12 +146,7 @@ fn translation_invariant_factors_for_nuclei() {
         1.0,
     );
     // Also in 2D, next to a Slater determinant of a quantum dot.
-    check(
-        "deep_sets 2D N=6",
-        DEEP_SETS,
-        Geometry::balanced(6, 2),
-        1.0,
-    );
+    check("deep_sets 2D N=6", DEEP_SETS, Geometry::balanced(6, 2), 1.0);
 }
 
 #[test]

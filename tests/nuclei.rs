@@ -109,8 +109,14 @@ fn deuteron_trains_to_the_exact_energy() {
     let exact = deuteron_exact(&config);
     let (e, err) = train_and_evaluate(config);
     eprintln!("2H Λ=4: E = {e:.5} ± {err:.5} (exact {exact:.5})");
-    assert!(e > exact - 3.0 * err, "E = {e} ± {err} below the exact {exact}");
-    assert!((e - exact).abs() < 0.005, "E = {e} ± {err} vs exact {exact}");
+    assert!(
+        e > exact - 3.0 * err,
+        "E = {e} ± {err} below the exact {exact}"
+    );
+    assert!(
+        (e - exact).abs() < 0.005,
+        "E = {e} ± {err} vs exact {exact}"
+    );
 }
 
 /// k Σ_{i<j} r_ij²: harmonic pair forces.
@@ -184,7 +190,12 @@ fn nuclear_states_and_local_energies_are_translation_invariant() {
     let e_before = host1(local_energy(&psi, &hamiltonian, &x).total());
     let e_after = host1(local_energy(&psi, &hamiltonian, &moved).total());
     for w in 0..walkers {
-        assert!((before[w] - after[w]).abs() < 1e-10, "log ψ: {} vs {}", before[w], after[w]);
+        assert!(
+            (before[w] - after[w]).abs() < 1e-10,
+            "log ψ: {} vs {}",
+            before[w],
+            after[w]
+        );
         assert!(
             (e_before[w] - e_after[w]).abs() < 1e-8 * e_before[w].abs().max(1.0),
             "E_L: {} vs {}",
@@ -202,7 +213,10 @@ fn train_nucleus(name: &str, overrides: &[&str]) -> (f64, f64, f64) {
     let reference = config.system.reference().expect("ECG reference").energy;
     let (e, err) = train_and_evaluate(config);
     eprintln!("{name}: E = {e:.5} ± {err:.5} (reference {reference})");
-    assert!(e > reference - 3.0 * err, "{name}: E = {e} ± {err} below {reference}");
+    assert!(
+        e > reference - 3.0 * err,
+        "{name}: E = {e} ± {err} below {reference}"
+    );
     (e, err, reference)
 }
 
@@ -266,11 +280,21 @@ fn potential_terms_agree_with_loops_over_pairs_and_triples() {
                 for k in (j + 1)..4 {
                     // Σ_cyc: the corner at k, at j and at i.
                     v3 += lecs.d0
-                        * (g(p, i, k) * g(p, j, k) + g(p, i, j) * g(p, k, j) + g(p, j, i) * g(p, k, i));
+                        * (g(p, i, k) * g(p, j, k)
+                            + g(p, i, j) * g(p, k, j)
+                            + g(p, j, i) * g(p, k, i));
                 }
             }
         }
-        assert!((terms[0][w] - v2).abs() < 1e-9 * v2.abs().max(1.0), "v2 {} vs {v2}", terms[0][w]);
-        assert!((terms[1][w] - v3).abs() < 1e-9 * v3.abs().max(1.0), "v3 {} vs {v3}", terms[1][w]);
+        assert!(
+            (terms[0][w] - v2).abs() < 1e-9 * v2.abs().max(1.0),
+            "v2 {} vs {v2}",
+            terms[0][w]
+        );
+        assert!(
+            (terms[1][w] - v3).abs() < 1e-9 * v3.abs().max(1.0),
+            "v3 {} vs {v3}",
+            terms[1][w]
+        );
     }
 }

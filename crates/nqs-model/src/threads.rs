@@ -38,4 +38,3 @@ pub fn blocks(walkers: usize, parts: usize) -> Vec<(usize, usize)> {
         })
         .collect()
 }
-

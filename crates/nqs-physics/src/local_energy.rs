@@ -73,9 +73,8 @@ pub fn local_energy_parallel(
             .map(|h| h.join().expect("a local-energy thread panicked"))
             .collect()
     });
-    let cat = |pick: &dyn Fn(&LocalEnergy) -> Tensor<1>| {
-        Tensor::cat(parts.iter().map(pick).collect(), 0)
-    };
+    let cat =
+        |pick: &dyn Fn(&LocalEnergy) -> Tensor<1>| Tensor::cat(parts.iter().map(pick).collect(), 0);
     LocalEnergy {
         kinetic: cat(&|p| p.kinetic.clone()),
         potential: cat(&|p| p.potential.clone()),

@@ -5,9 +5,9 @@
 use nqs_model::Geometry;
 use serde::{Deserialize, Serialize};
 
+use crate::PhysicsError;
 use crate::hamiltonian::Hamiltonian;
 use crate::reference::{Reference, quantum_dots};
-use crate::PhysicsError;
 
 /// Interaction between the electrons.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::TrainError;
 use crate::plots::{self, Curve, Trajectory};
-use nqs_physics::Reference;
 use crate::run_dir::Summary;
+use nqs_physics::Reference;
 
 /// One run in a comparison.
 #[derive(Debug, Clone)]

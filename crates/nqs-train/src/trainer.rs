@@ -300,7 +300,9 @@ impl Trainer {
         let (n, d) = (geometry.n_particles, geometry.dimensions);
         let extent = obs.extent_for(n, d, system.trial_scale());
         let blocks = obs.blocks.clamp(1, samples_per_walker);
-        let mut density = obs.density.then(|| Density::new(d, obs.bins, extent, blocks));
+        let mut density = obs
+            .density
+            .then(|| Density::new(d, obs.bins, extent, blocks));
         let mut pairs = (obs.pair_distribution && n > 1)
             .then(|| PairDistribution::new(d, geometry.n_up, obs.bins, 2.0 * extent, blocks));
         for t in 0..samples_per_walker {
@@ -321,7 +323,12 @@ impl Trainer {
             for (values, term) in terms.iter_mut().zip(e.terms) {
                 values.extend(to_host(term));
             }
-            let mut x = to_host(self.sampler.x.clone().reshape([walkers * geometry.n_coords()]));
+            let mut x = to_host(
+                self.sampler
+                    .x
+                    .clone()
+                    .reshape([walkers * geometry.n_coords()]),
+            );
             if system.self_bound() {
                 observables::subtract_centre_of_mass(&mut x, n, d);
             }

@@ -116,7 +116,10 @@ impl DeepSets {
     /// - x: `[walkers, N·d]`
     pub fn forward(&self, x: &Tensor<2>, order: Order) -> LogPsi {
         let [w, _] = x.dims();
-        let z = Jet::cat(vec![self.one_body_stream(x, order), self.pair_stream(x, order)]);
+        let z = Jet::cat(vec![
+            self.one_body_stream(x, order),
+            self.pair_stream(x, order),
+        ]);
         let out = self.readout.forward(z);
         LogPsi {
             value: out.value.reshape([w]),
@@ -136,14 +139,13 @@ impl DeepSets {
         let l = jet.value.dims()[1];
         let value = jet.value.reshape([w, n, l]).sum_dim(1).reshape([w, l]);
         let grad = jet.grad.clone().map(|dphi| {
-            let per_particle =
-                v.reshape([w, n, d, 1]) * dphi.reshape([w, n, 1, l]) * (2.0 * omega);
+            let per_particle = v.reshape([w, n, d, 1]) * dphi.reshape([w, n, 1, l]) * (2.0 * omega);
             lift_relative_grad(per_particle)
         });
         let lap = match (jet.grad, jet.lap) {
             (Some(dphi), Some(d2phi)) => {
-                let per_particle = dphi.reshape([w * n, l]) * (2.0 * omega * d as f64)
-                    + d2phi * s * (4.0 * omega);
+                let per_particle =
+                    dphi.reshape([w * n, l]) * (2.0 * omega * d as f64) + d2phi * s * (4.0 * omega);
                 Some(
                     per_particle.reshape([w, n, l]).sum_dim(1).reshape([w, l])
                         * laplacian_factor(&g),
@@ -163,7 +165,11 @@ impl DeepSets {
         let t = pairs.r2.clone().reshape([w * n_pairs, 1]) * omega;
         let jet = self.pair.forward(Jet::input(t.clone(), 1, order));
         let l = jet.value.dims()[1];
-        let value = jet.value.reshape([w, n_pairs, l]).sum_dim(1).reshape([w, l]);
+        let value = jet
+            .value
+            .reshape([w, n_pairs, l])
+            .sum_dim(1)
+            .reshape([w, l]);
         let grad = jet
             .grad
             .clone()
@@ -171,8 +177,8 @@ impl DeepSets {
         let lap = match (jet.grad, jet.lap) {
             (Some(dphi), Some(d2phi)) => {
                 // Each pair's Laplacian counts once for each of its two particles.
-                let per_pair = dphi.reshape([w * n_pairs, l]) * (4.0 * omega * d)
-                    + d2phi * t * (8.0 * omega);
+                let per_pair =
+                    dphi.reshape([w * n_pairs, l]) * (4.0 * omega * d) + d2phi * t * (8.0 * omega);
                 Some(per_pair.reshape([w, n_pairs, l]).sum_dim(1).reshape([w, l]))
             }
             _ => None,

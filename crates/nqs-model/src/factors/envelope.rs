@@ -89,7 +89,11 @@ impl EnvelopeConfig {
             }
         }
         if self.beta == 0.0 && self.kappa == 0.0 {
-            return bad("beta", 0.0, "beta or kappa must be positive, else nothing confines");
+            return bad(
+                "beta",
+                0.0,
+                "beta or kappa must be positive, else nothing confines",
+            );
         }
         if !self.gamma.is_finite() {
             return bad("gamma", self.gamma, "must be a finite number");

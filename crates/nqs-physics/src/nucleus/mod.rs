@@ -315,7 +315,10 @@ mod tests {
         assert!((c.kinetic_prefactor() - 20.7348).abs() < 1e-4);
         // ³H has no proton pair: Coulomb changes nothing and the reference stands.
         assert_eq!(c.reference().unwrap().energy, -7.8297050);
-        assert!(config(Nucleus::He3).reference().is_none(), "³He with Coulomb");
+        assert!(
+            config(Nucleus::He3).reference().is_none(),
+            "³He with Coulomb"
+        );
         let c = NucleusConfig {
             coulomb: false,
             ..config(Nucleus::He3)
@@ -333,7 +336,10 @@ mod tests {
         let mut c = config(Nucleus::H2);
         c.cutoff = 3.0;
         let msg = c.validate().unwrap_err().to_string();
-        assert!(msg.contains("system.cutoff") && msg.contains("2, 4, 6"), "{msg}");
+        assert!(
+            msg.contains("system.cutoff") && msg.contains("2, 4, 6"),
+            "{msg}"
+        );
         c.lecs = Some(Lecs {
             c1: -400.0,
             c2: 0.0,
@@ -341,6 +347,11 @@ mod tests {
         });
         assert!(c.validate().is_ok());
         c.nucleon_mass = 0.0;
-        assert!(c.validate().unwrap_err().to_string().contains("system.nucleon_mass"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("system.nucleon_mass")
+        );
     }
 }

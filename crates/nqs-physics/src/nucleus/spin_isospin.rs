@@ -39,7 +39,11 @@ fn permutations(n: usize) -> Vec<(Vec<usize>, f64)> {
         for pos in 0..=rest.len() {
             let mut p = rest.clone();
             p.insert(pos, n - 1);
-            let parity = if (rest.len() - pos) % 2 == 0 { 1.0 } else { -1.0 };
+            let parity = if (rest.len() - pos) % 2 == 0 {
+                1.0
+            } else {
+                -1.0
+            };
             out.push((p, sign * parity));
         }
     }
@@ -204,13 +208,20 @@ mod tests {
         // A state of no particular symmetry.
         let chi = SpinIsospinState {
             nucleons: a,
-            amplitudes: (0..64).map(|b| ((b * 37 % 11) as f64 - 5.0) / 7.0).collect(),
+            amplitudes: (0..64)
+                .map(|b| ((b * 37 % 11) as f64 - 5.0) / 7.0)
+                .collect(),
         };
         let applied = chi.sigma_dot_sigma(i, j);
         assert!(applied.norm2() > 1.0, "a non-trivial image");
         for row in 0..64 {
-            let expected: f64 = (0..64).map(|c| matrix[row * 64 + c] * chi.amplitudes[c]).sum();
-            assert!((applied.amplitudes[row] - expected).abs() < 1e-12, "row {row}");
+            let expected: f64 = (0..64)
+                .map(|c| matrix[row * 64 + c] * chi.amplitudes[c])
+                .sum();
+            assert!(
+                (applied.amplitudes[row] - expected).abs() < 1e-12,
+                "row {row}"
+            );
         }
     }
 
@@ -226,7 +237,11 @@ mod tests {
         for (b, &value) in applied.amplitudes.iter().enumerate() {
             let (si, sj) = (digit(b, 0), digit(b, 2));
             // Spin exchange swaps the spin bits, keeps the isospins.
-            let source = with_digit(with_digit(b, 0, (si & 2) | (sj & 1)), 2, (sj & 2) | (si & 1));
+            let source = with_digit(
+                with_digit(b, 0, (si & 2) | (sj & 1)),
+                2,
+                (sj & 2) | (si & 1),
+            );
             let expected = 2.0 * product.amplitudes[source] - product.amplitudes[b];
             assert!((value - expected).abs() < 1e-12, "basis state {b}");
         }

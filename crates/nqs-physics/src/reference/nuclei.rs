@@ -81,9 +81,27 @@ mod tests {
     fn table_has_the_values_the_tests_use() {
         let d = lookup("2H", 4.0, 'A', Sector::Symmetric).unwrap();
         assert_eq!(d.reference.energy, -2.2251550);
-        assert_eq!(lookup("3H", 4.0, 'A', Sector::Symmetric).unwrap().reference.energy, -7.8297050);
-        assert_eq!(lookup("4He", 4.0, 'A', Sector::Symmetric).unwrap().reference.energy, -22.77975);
-        assert_eq!(lookup("3H", 4.0, 'A', Sector::Full).unwrap().reference.energy, -8.48167);
+        assert_eq!(
+            lookup("3H", 4.0, 'A', Sector::Symmetric)
+                .unwrap()
+                .reference
+                .energy,
+            -7.8297050
+        );
+        assert_eq!(
+            lookup("4He", 4.0, 'A', Sector::Symmetric)
+                .unwrap()
+                .reference
+                .energy,
+            -22.77975
+        );
+        assert_eq!(
+            lookup("3H", 4.0, 'A', Sector::Full)
+                .unwrap()
+                .reference
+                .energy,
+            -8.48167
+        );
         assert!(lookup("4He", 4.0, 'A', Sector::Full).is_none());
         assert!(lookup("3H", 3.0, 'A', Sector::Symmetric).is_none());
     }

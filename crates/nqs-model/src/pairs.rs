@@ -9,6 +9,14 @@ use burn::tensor::{Tensor, TensorData};
 
 use crate::{Geometry, LogPsi, Order, row_sum};
 
+/// The pairs i < j of `n` particles in the order every pair table uses: (0,1), (0,2), …,
+/// (1,2), …
+pub fn pair_indices(n: usize) -> Vec<(usize, usize)> {
+    (0..n)
+        .flat_map(|i| ((i + 1)..n).map(move |j| (i, j)))
+        .collect()
+}
+
 /// Separations of the N(N − 1)/2 pairs i < j of a batch, in pair-major order
 /// (0,1), (0,2), …, (1,2), …
 ///
@@ -36,9 +44,7 @@ impl Pairs {
         let [_, n_coords] = x.dims();
         let (n, d) = (geometry.n_particles, geometry.dimensions);
         let device = x.device();
-        let pairs: Vec<(usize, usize)> = (0..n)
-            .flat_map(|i| ((i + 1)..n).map(move |j| (i, j)))
-            .collect();
+        let pairs = pair_indices(n);
         let n_pairs = pairs.len();
         let parallel = pairs
             .iter()

@@ -5,7 +5,7 @@ use burn::tensor::Tensor;
 use nqs_model::threads::{blocks, worker_threads};
 use nqs_model::{Order, WaveFunction, row_sum};
 
-use crate::hamiltonian::Hamiltonian;
+use crate::hamiltonian::{Hamiltonian, sum_terms};
 
 /// Local energy of a batch, all `[walkers]`.
 #[derive(Debug, Clone)]
@@ -32,12 +32,7 @@ pub fn local_energy(psi: &WaveFunction, hamiltonian: &Hamiltonian, x: &Tensor<2>
     let grad_sq = row_sum(out.expect_grad().square());
     let kinetic = (out.expect_lap() + grad_sq) * -hamiltonian.kinetic_prefactor();
     let terms = hamiltonian.potential_terms(x);
-    let [w, _] = x.dims();
-    let potential = terms
-        .iter()
-        .cloned()
-        .reduce(|a, b| a + b)
-        .unwrap_or_else(|| Tensor::zeros([w], &x.device()));
+    let potential = sum_terms(&terms, x);
     LocalEnergy {
         kinetic,
         potential,

@@ -106,9 +106,7 @@ impl BackflowConfig {
         }
         let slater = SlaterConfig { alpha: self.alpha }.init(geometry, omega, device)?;
         let n = geometry.n_particles;
-        let all: Vec<(usize, usize)> = (0..n)
-            .flat_map(|i| ((i + 1)..n).map(move |j| (i, j)))
-            .collect();
+        let all = crate::pairs::pair_indices(n);
         let same = |&(i, j): &(usize, usize)| geometry.is_up(i) == geometry.is_up(j);
         let mut pairs: Vec<(usize, usize)> = all.iter().copied().filter(same).collect();
         let n_parallel = pairs.len();

@@ -18,7 +18,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::derivatives::LogPsi;
-use crate::factors::check_hidden;
+use crate::factors::{check_hidden, check_widths};
 use crate::jet::Mlp;
 use crate::pairs::Pairs;
 use crate::relative::{laplacian_factor, lift_relative_grad, relative_positions};
@@ -78,12 +78,7 @@ impl DeepSetsConfig {
         device: &Device,
     ) -> Result<DeepSets, ModelError> {
         check_hidden(&self.hidden, index)?;
-        check_hidden(&self.readout, index).map_err(|_| ModelError::InvalidFactor {
-            index,
-            field: "readout",
-            value: format!("{:?}", self.readout),
-            reason: "needs at least one hidden layer, each of width ≥ 1".into(),
-        })?;
+        check_widths("readout", &self.readout, index)?;
         if self.latent == 0 {
             return Err(ModelError::InvalidFactor {
                 index,

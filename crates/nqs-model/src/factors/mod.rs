@@ -152,10 +152,19 @@ impl Factor {
 
 /// Hidden widths of a factor's network: at least one layer, none of width 0.
 pub(crate) fn check_hidden(hidden: &[usize], index: usize) -> Result<(), ModelError> {
+    check_widths("hidden", hidden, index)
+}
+
+/// The widths in `field` of factor `index`: at least one layer, none of width 0.
+pub(crate) fn check_widths(
+    field: &'static str,
+    hidden: &[usize],
+    index: usize,
+) -> Result<(), ModelError> {
     if hidden.is_empty() || hidden.contains(&0) {
         return Err(ModelError::InvalidFactor {
             index,
-            field: "hidden",
+            field,
             value: format!("{hidden:?}"),
             reason: "needs at least one hidden layer, each of width ≥ 1".into(),
         });

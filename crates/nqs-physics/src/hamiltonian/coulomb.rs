@@ -1,8 +1,8 @@
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 use nqs_model::pairs::Pairs;
 use nqs_model::{Geometry, row_sum};
 
-use super::PotentialTerm;
+use super::{PotentialTerm, pair_row};
 
 /// Coulomb repulsion Σ_{i<j} q_ij / r_ij, with q_ij the product of the pair's charges times
 /// the coupling (1 for electrons in Hartree units; e² = αħc times the probability that both
@@ -35,10 +35,7 @@ impl PotentialTerm for Coulomb {
         if self.geometry.n_particles < 2 {
             return Tensor::zeros([x.dims()[0]], &x.device());
         }
-        let q = Tensor::<2>::from_data(
-            TensorData::new(self.couplings.clone(), [1, self.couplings.len()]),
-            &x.device(),
-        );
+        let q = pair_row(&self.couplings, x);
         row_sum(Pairs::new(x, &self.geometry).r().recip() * q)
     }
 }

@@ -28,6 +28,24 @@ pub trait PotentialTerm: std::fmt::Debug + Send + Sync {
     fn potential(&self, x: &Tensor<2>) -> Tensor<1>;
 }
 
+/// Per-pair constants (one per pair i < j, in the order of [`nqs_model::pairs::Pairs`]) as a
+/// `[1, P]` row on `x`'s device, to multiply a `[walkers, P]` table of pair functions.
+pub(crate) fn pair_row(values: &[f64], x: &Tensor<2>) -> Tensor<2> {
+    Tensor::from_data(
+        burn::tensor::TensorData::new(values.to_vec(), [1, values.len()]),
+        &x.device(),
+    )
+}
+
+/// Σ of potential terms of a batch `x`, `[walkers]` (zeros when there are none).
+pub(crate) fn sum_terms(terms: &[Tensor<1>], x: &Tensor<2>) -> Tensor<1> {
+    terms
+        .iter()
+        .cloned()
+        .reduce(|a, b| a + b)
+        .unwrap_or_else(|| Tensor::zeros([x.dims()[0]], &x.device()))
+}
+
 /// A Hamiltonian: kinetic energy plus a sum of potential terms.
 #[derive(Debug)]
 pub struct Hamiltonian {
@@ -71,10 +89,6 @@ impl Hamiltonian {
 
     /// Total potential V(x), `[walkers]`.
     pub fn potential(&self, x: &Tensor<2>) -> Tensor<1> {
-        let [w, _] = x.dims();
-        self.potential_terms(x)
-            .into_iter()
-            .reduce(|a, b| a + b)
-            .unwrap_or_else(|| Tensor::zeros([w], &x.device()))
+        sum_terms(&self.potential_terms(x), x)
     }
 }

@@ -1,5 +1,5 @@
 use burn::tensor::{Tensor, TensorData};
-use nqs_model::pairs::Pairs;
+use nqs_model::pairs::{Pairs, pair_indices};
 use nqs_model::{Geometry, row_sum};
 
 use super::PotentialTerm;
@@ -32,9 +32,7 @@ impl PotentialTerm for GaussianThreeBody {
         }
         let g = (Pairs::new(x, &self.geometry).r2 * (-0.25 * self.cutoff * self.cutoff)).exp();
         // touches[p, k] = 1 when particle k belongs to pair p (pairs i < j in order).
-        let pairs: Vec<(usize, usize)> = (0..n)
-            .flat_map(|i| ((i + 1)..n).map(move |j| (i, j)))
-            .collect();
+        let pairs = pair_indices(n);
         let mut touches = vec![0.0; pairs.len() * n];
         for (p, &(i, j)) in pairs.iter().enumerate() {
             touches[p * n + i] = 1.0;

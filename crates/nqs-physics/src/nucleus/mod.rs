@@ -192,8 +192,8 @@ impl NucleusConfig {
     pub fn pair_expectations(&self) -> Vec<(f64, f64)> {
         let chi = self.nucleus.spin_isospin_state();
         let a = self.nucleus.mass_number();
-        (0..a)
-            .flat_map(|i| ((i + 1)..a).map(move |j| (i, j)))
+        nqs_model::pairs::pair_indices(a)
+            .into_iter()
             .map(|(i, j)| {
                 (
                     chi.sigma_dot_sigma_expectation(i, j),

@@ -117,14 +117,12 @@ const PAIR_JASTROW: &str =
     "[[factors]]\nkind = \"pair_jastrow\"\nhidden = [7, 5]\noutput_gain = 1.0\n";
 const DEEP_SETS: &str = "[[factors]]\nkind = \"deep_sets\"\nhidden = [6]\nlatent = 4\n\
      readout = [5]\noutput_gain = 1.0\n";
+const SPIN_CORRELATOR: &str =
+    "[[factors]]\nkind = \"spin_correlator\"\nhidden = [6, 5]\noutput_gain = 1.0\n";
 
 /// A nucleus layout: A particles in 3D, one spatial species.
 fn nucleus(a: usize) -> Geometry {
-    Geometry {
-        n_particles: a,
-        dimensions: 3,
-        n_up: a,
-    }
+    Geometry::nucleus(a, a / 2)
 }
 
 #[test]
@@ -138,10 +136,23 @@ fn translation_invariant_factors_for_nuclei() {
             0.8,
         );
         check(&format!("deep_sets A={a}"), DEEP_SETS, nucleus(a), 0.8);
+        check(
+            &format!("spin_correlator A={a}"),
+            SPIN_CORRELATOR,
+            nucleus(a),
+            0.8,
+        );
     }
+    // ³He: two protons and one neutron.
     check(
-        "envelope*pair_jastrow*deep_sets A=4",
-        &format!("{ENVELOPE}{PAIR_JASTROW}{DEEP_SETS}"),
+        "spin_correlator 3He",
+        SPIN_CORRELATOR,
+        Geometry::nucleus(3, 2),
+        0.8,
+    );
+    check(
+        "envelope*pair_jastrow*deep_sets*spin_correlator A=4",
+        &format!("{ENVELOPE}{PAIR_JASTROW}{DEEP_SETS}{SPIN_CORRELATOR}"),
         nucleus(4),
         1.0,
     );

@@ -106,8 +106,8 @@ fn split_gradient_equals_one_thread_gradient() {
     let x: Vec<f64> = (0..walkers * 12).map(|_| rng.normal()).collect();
     let x = tensor2(x, walkers, 12, &device);
     let centred: Vec<f64> = (0..walkers).map(|_| rng.normal()).collect();
-    let one = surrogate_gradient(&model, &x, &centred, 1);
-    let two = surrogate_gradient(&model, &x, &centred, 2);
+    let one = surrogate_gradient(&model, &x, &centred, None, 1);
+    let two = surrogate_gradient(&model, &x, &centred, None, 2);
     assert_eq!(
         nqs_sampler::worker_threads(2, walkers, 12),
         2,

@@ -18,11 +18,7 @@ use nqs_train::{Config, Trainer};
 
 /// A nucleus layout: A nucleons in 3D, one spatial species.
 fn nucleus(a: usize) -> Geometry {
-    Geometry {
-        n_particles: a,
-        dimensions: 3,
-        n_up: a,
-    }
+    Geometry::nucleus(a, a / 2)
 }
 
 fn shipped(name: &str, overrides: &[&str]) -> Config {
@@ -88,7 +84,7 @@ fn deuteron_exact(config: &Config) -> f64 {
 fn deuteron_radial_solver_agrees_with_the_shipped_reference() {
     let config = shipped("nuc_h2_lo4", &[]);
     let exact = deuteron_exact(&config);
-    let shipped = config.system.reference().expect("ECG reference").energy;
+    let shipped = config.reference().expect("ECG reference").energy;
     assert!((exact - shipped).abs() < 2e-5, "{exact} vs {shipped}");
 }
 
@@ -210,7 +206,7 @@ fn nuclear_states_and_local_energies_are_translation_invariant() {
 /// more than 3σ below it.
 fn train_nucleus(name: &str, overrides: &[&str]) -> (f64, f64, f64) {
     let config = shipped(name, overrides);
-    let reference = config.system.reference().expect("ECG reference").energy;
+    let reference = config.reference().expect("ECG reference").energy;
     let (e, err) = train_and_evaluate(config);
     eprintln!("{name}: E = {e:.5} ± {err:.5} (reference {reference})");
     assert!(

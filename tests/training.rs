@@ -19,7 +19,7 @@ fn train_with(name: &str, overrides: &[&str]) -> (f64, f64) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../configs/{name}.toml"));
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     let config = Config::load(&path, &overrides).expect("shipped config");
-    let exact = config.system.reference().expect("reference value");
+    let exact = config.reference().expect("reference value");
     let samples = config.eval.samples_per_walker;
     // A backflow state moves the nodes: below a fixed-node DMC value is allowed (and
     // cross-checked in docs/results.md); below an exact value never is.

@@ -11,6 +11,10 @@ pub struct Geometry {
     pub dimensions: usize,
     /// Number of spin-up particles (the first `n_up`).
     pub n_up: usize,
+    /// `Some(Z)` when the particles are A = N nucleons with Z protons, whose spins and
+    /// isospins are not tied to the particle index (they live in a spin-isospin factor);
+    /// `n_up` is then N (one spatial species). `None` for electrons.
+    pub protons: Option<usize>,
 }
 
 impl Geometry {
@@ -20,6 +24,17 @@ impl Geometry {
             n_particles,
             dimensions,
             n_up: n_particles.div_ceil(2),
+            protons: None,
+        }
+    }
+
+    /// A nucleons with Z protons in 3D.
+    pub fn nucleus(nucleons: usize, protons: usize) -> Self {
+        Self {
+            n_particles: nucleons,
+            dimensions: 3,
+            n_up: nucleons,
+            protons: Some(protons),
         }
     }
 

@@ -22,6 +22,7 @@ mod linalg;
 pub mod pairs;
 mod reduce;
 pub mod relative;
+pub mod spin_isospin;
 pub mod threads;
 mod wavefunction;
 

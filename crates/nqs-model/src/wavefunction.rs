@@ -5,6 +5,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::derivatives::LogPsi;
+use crate::factors::{SpinAmplitudes, SpinCorrelator};
 use crate::{Factor, FactorConfig, Geometry, ModelError, Order, ParamRng};
 
 /// `[model]` section: the list of factors, multiplied together.
@@ -35,7 +36,7 @@ impl WaveFunctionConfig {
     pub fn validate(&self, geometry: &Geometry) -> Result<(), ModelError> {
         if self.factors.is_empty() {
             return Err(ModelError::InvalidModel(
-                "model.factors is empty: give at least one factor (slater, backflow, pade_jastrow, rbm, ffnn, envelope, pair_jastrow, deep_sets)"
+                "model.factors is empty: give at least one factor (slater, backflow, pade_jastrow, rbm, ffnn, envelope, pair_jastrow, deep_sets, spin_correlator)"
                     .into(),
             ));
         }
@@ -57,11 +58,22 @@ impl WaveFunctionConfig {
             FactorConfig::Ffnn(c) => !c.symmetric,
             FactorConfig::PadeJastrow(_)
             | FactorConfig::PairJastrow(_)
-            | FactorConfig::DeepSets(_) => false,
+            | FactorConfig::DeepSets(_)
+            | FactorConfig::SpinCorrelator(_) => false,
         });
         if !normalisable {
             return Err(ModelError::InvalidModel(
                 "the product is not normalisable: add a slater, an rbm, an ffnn with symmetric = false (which has a Gaussian envelope) or an envelope".into(),
+            ));
+        }
+        let spin_correlators = self
+            .factors
+            .iter()
+            .filter(|f| matches!(f, FactorConfig::SpinCorrelator(_)))
+            .count();
+        if spin_correlators > 1 {
+            return Err(ModelError::InvalidModel(
+                "more than one spin_correlator: the spin-isospin amplitudes come from one factor".into(),
             ));
         }
         if slaters == 1 {
@@ -125,17 +137,49 @@ impl WaveFunction {
     /// # Shapes
     /// - x: `[walkers, N·d]`
     pub fn forward(&self, x: &Tensor<2>, order: Order) -> LogPsi {
-        self.factors
+        self.forward_with_spin(x, order).0
+    }
+
+    /// log|ψ| with derivatives up to `order` and, when the product has a spin-isospin
+    /// correlator, its amplitudes with the same derivatives (log|ψ| then includes log|χ|).
+    ///
+    /// # Shapes
+    /// - x: `[walkers, N·d]`
+    pub fn forward_with_spin(
+        &self,
+        x: &Tensor<2>,
+        order: Order,
+    ) -> (LogPsi, Option<SpinAmplitudes>) {
+        let mut spin = None;
+        let log_psi = self
+            .factors
             .iter()
-            .map(|f| f.forward(x, order).0)
+            .map(|f| match f {
+                Factor::SpinCorrelator(c) => {
+                    let amplitudes = c.amplitudes(x, order);
+                    let log_norm = SpinCorrelator::log_norm(&amplitudes, order);
+                    spin = Some(amplitudes);
+                    log_norm
+                }
+                other => other.forward(x, order).0,
+            })
             .reduce(LogPsi::add)
-            .expect("a validated wave function has at least one factor")
+            .expect("a validated wave function has at least one factor");
+        (log_psi, spin)
     }
 
     /// log|ψ| only, `[walkers]`: differentiable in the parameters when the module lives on
     /// an autodiff device.
     pub fn log_psi(&self, x: &Tensor<2>) -> Tensor<1> {
         self.forward(x, Order::Value).value
+    }
+
+    /// The spin-isospin correlator, when the product has one.
+    pub fn spin_correlator(&self) -> Option<&SpinCorrelator> {
+        self.factors.iter().find_map(|f| match f {
+            Factor::SpinCorrelator(c) => Some(c),
+            _ => None,
+        })
     }
 
     /// sign(ψ), `[walkers]` (+1 for factors without a sign).

@@ -1,11 +1,19 @@
 //! Local energy E_L = (Hψ)/ψ = −(ħ²/2m) Σ_k [∂_k² log|ψ| + (∂_k log|ψ|)²] + V(x)
 //! (PHYSICS.md §2), split into the kinetic part and each potential term.
+//!
+//! With spin-isospin amplitudes, ψ_s(x) = Φ(x) χ_s(x) summed over s, the local energy is
+//! E_L = Σ_s χ_s (Hψ)_s / (Φ q), q = Σ_s χ_s². The kinetic part is the scalar formula for
+//! log|ψ| = log Φ + ½ log q plus (ħ²/2m)(Σ_s |∇χ_s|²/q − |∇ log|χ||²) ≥ 0 (the norm of a
+//! vector bends less than its components), and each spin operator O_q of a potential term
+//! enters through ⟨χ|O_q|χ⟩/q at the walker. The parameter gradient then needs one more
+//! vector per walker ([`LocalEnergy::spin_residual`]).
 
 use burn::tensor::Tensor;
+use nqs_model::factors::SpinAmplitudes;
 use nqs_model::threads::{blocks, worker_threads};
 use nqs_model::{Order, WaveFunction, row_sum};
 
-use crate::hamiltonian::{Hamiltonian, sum_terms};
+use crate::hamiltonian::{Hamiltonian, SpinOperators, sum_terms};
 
 /// Local energy of a batch, all `[walkers]`.
 #[derive(Debug, Clone)]
@@ -16,6 +24,11 @@ pub struct LocalEnergy {
     pub potential: Tensor<1>,
     /// Each potential term, in the order of [`Hamiltonian::term_names`].
     pub terms: Vec<Tensor<1>>,
+    /// With spin-isospin amplitudes χ: r_s/q per walker, `[walkers, S]`, where r is the part
+    /// of (Hψ)_s/Φ orthogonal to χ. The exact energy gradient is
+    /// 2⟨(E_L − E) ∂ log|ψ| + Σ_s (r_s/q) ∂χ_s⟩: the usual covariance term misses the
+    /// second part when the spin states are summed rather than sampled.
+    pub spin_residual: Option<Tensor<2>>,
 }
 
 impl LocalEnergy {
@@ -28,15 +41,83 @@ impl LocalEnergy {
 /// E_L at the walkers `x: [walkers, N·d]`; `psi` must live on a plain (non-autodiff)
 /// device: the Laplacian comes from the forward-Laplacian pass, which records no tape.
 pub fn local_energy(psi: &WaveFunction, hamiltonian: &Hamiltonian, x: &Tensor<2>) -> LocalEnergy {
-    let out = psi.forward(x, Order::Laplacian);
-    let grad_sq = row_sum(out.expect_grad().square());
+    let (out, spin) = psi.forward_with_spin(x, Order::Laplacian);
+    let grad = out.expect_grad();
+    let grad_sq = row_sum(grad.clone().square());
     let kinetic = (out.expect_lap() + grad_sq) * -hamiltonian.kinetic_prefactor();
     let terms = hamiltonian.potential_terms(x);
+    match (spin, psi.spin_correlator()) {
+        (Some(amplitudes), Some(correlator)) => {
+            let operators = SpinOperators::new(correlator.basis());
+            with_spin(hamiltonian, x, kinetic, terms, grad, amplitudes, &operators)
+        }
+        _ => {
+            let potential = sum_terms(&terms, x);
+            LocalEnergy {
+                kinetic,
+                potential,
+                terms,
+                spin_residual: None,
+            }
+        }
+    }
+}
+
+/// The spin-isospin parts of the local energy (module docs).
+fn with_spin(
+    hamiltonian: &Hamiltonian,
+    x: &Tensor<2>,
+    kinetic: Tensor<1>,
+    mut terms: Vec<Tensor<1>>,
+    grad_log_psi: Tensor<2>,
+    amplitudes: SpinAmplitudes,
+    operators: &SpinOperators,
+) -> LocalEnergy {
+    let prefactor = hamiltonian.kinetic_prefactor();
+    let chi = amplitudes.chi;
+    let grad_chi = amplitudes.grad.expect("amplitude gradients"); // [w, N·d, S]
+    let lap_chi = amplitudes.lap.expect("amplitude Laplacians"); // [w, S]
+    let [w, n, s] = grad_chi.dims();
+    let q = row_sum(chi.clone().square()).unsqueeze_dim::<2>(1); // [w, 1]
+    // ∇ log|χ| = Σ_s χ_s ∇χ_s / q.
+    let grad_log_chi =
+        (grad_chi.clone() * chi.clone().unsqueeze_dim::<3>(1)).sum_dim(2).reshape([w, n]) / q.clone();
+    let grad_chi_sq = row_sum(grad_chi.clone().square().reshape([w, n * s]));
+    let kinetic = kinetic
+        + (grad_chi_sq / q.clone().reshape([w]) - row_sum(grad_log_chi.clone().square()))
+            * prefactor;
+    // The non-scalar part of (Hψ)_s/Φ: −(ħ²/2m)(2∇log Φ·∇χ_s + ∇²χ_s) + Σ_q f_q (O_q χ)_s.
+    let grad_log_phi = grad_log_psi - grad_log_chi;
+    let mut vector = ((grad_chi * grad_log_phi.unsqueeze_dim::<3>(2))
+        .sum_dim(1)
+        .reshape([w, s])
+        * 2.0
+        + lap_chi)
+        * -prefactor;
+    for (term, part) in terms.iter_mut().zip(hamiltonian.operator_parts(x)) {
+        let Some(part) = part else { continue };
+        let applied = operators.apply(part.operator, &chi); // [w, P, S]
+        let pairs = part.expectation.len();
+        let expectation = (applied.clone() * chi.clone().unsqueeze_dim::<3>(1))
+            .sum_dim(2)
+            .reshape([w, pairs])
+            / q.clone();
+        let reference = crate::hamiltonian::pair_row(&part.expectation, x);
+        *term = term.clone() + row_sum(part.coefficients.clone() * (expectation - reference));
+        vector = vector
+            + (applied * part.coefficients.unsqueeze_dim::<3>(2))
+                .sum_dim(1)
+                .reshape([w, s]);
+    }
+    // r = w − (χ·w/q) χ, reported as r/q.
+    let along = row_sum(vector.clone() * chi.clone()).unsqueeze_dim::<2>(1) / q.clone();
+    let residual = (vector - chi * along) / q;
     let potential = sum_terms(&terms, x);
     LocalEnergy {
         kinetic,
         potential,
         terms,
+        spin_residual: Some(residual),
     }
 }
 
@@ -76,5 +157,10 @@ pub fn local_energy_parallel(
         terms: (0..parts[0].terms.len())
             .map(|t| cat(&|p| p.terms[t].clone()))
             .collect(),
+        spin_residual: parts
+            .iter()
+            .map(|p| p.spin_residual.clone())
+            .collect::<Option<Vec<_>>>()
+            .map(|r| Tensor::cat(r, 0)),
     }
 }

@@ -66,11 +66,13 @@ impl SystemConfig {
         }
     }
 
-    /// The recommended reference energy, when one is known.
-    pub fn reference(&self) -> Option<Reference> {
+    /// The recommended reference energy, when one is known, for trial states with
+    /// (`spin_amplitudes`) or without spin-isospin amplitudes: a nucleus without them lives
+    /// in the spatially symmetric sector, whose value is higher than the unrestricted one.
+    pub fn reference(&self, spin_amplitudes: bool) -> Option<Reference> {
         match self {
             SystemConfig::QuantumDot(c) => c.reference(),
-            SystemConfig::Nucleus(c) => c.reference(),
+            SystemConfig::Nucleus(c) => c.reference(spin_amplitudes),
         }
     }
 

@@ -65,7 +65,7 @@ fn benches(c: &mut Criterion) {
             });
             let centred: Vec<f64> = (0..walkers).map(|k| (k % 7) as f64 - 3.0).collect();
             c.bench_function(&id("gradient_1_thread"), |b| {
-                b.iter(|| surrogate_gradient(&trainer.model, &x, &centred, 1))
+                b.iter(|| surrogate_gradient(&trainer.model, &x, &centred, None, 1))
             });
         }
     }

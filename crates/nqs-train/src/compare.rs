@@ -57,7 +57,7 @@ pub fn load_rows(dirs: &[PathBuf]) -> Result<Vec<CompareRow>, TrainError> {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| dir.display().to_string()),
-                reference: summary.system().reference(),
+                reference: summary.reference(),
                 summary,
                 trajectory,
             })
@@ -204,7 +204,7 @@ pub fn write_sweep(
     let mut refs = Vec::new();
     for (value, s, _) in points {
         let x: f64 = value.parse().unwrap_or(f64::NAN);
-        let r = s.system().reference();
+        let r = s.reference();
         let _ = writeln!(
             md,
             "| {value} | {:.5} ± {:.5} | {:.5} ± {:.5} | {:.5} ± {:.5} | {:.5} | {:.4} ± {:.4} | {} |",

@@ -339,14 +339,28 @@ impl Config {
                         &format!("model.factors[{index}].kind"),
                         format!("\"{}\"", f.kind()),
                         &format!(
-                            "envelope, pair_jastrow or deep_sets for a {} system (factors of absolute positions need a trap)",
+                            "envelope, pair_jastrow, deep_sets or spin_correlator for a {} system (factors of absolute positions need a trap)",
                             self.system.kind()
                         ),
                     );
                 }
             }
         }
-        self.model.validate(&self.geometry())?;
+        let geometry = self.geometry();
+        for (index, f) in self.model.factors.iter().enumerate() {
+            if matches!(f, nqs_model::FactorConfig::SpinCorrelator(_)) && geometry.protons.is_none()
+            {
+                return invalid(
+                    &format!("model.factors[{index}].kind"),
+                    "\"spin_correlator\"".to_string(),
+                    &format!(
+                        "a factor of a nucleus system (spin-isospin amplitudes of nucleons), not of a {} system",
+                        self.system.kind()
+                    ),
+                );
+            }
+        }
+        self.model.validate(&geometry)?;
         if sm.kind == SamplerKind::Gibbs {
             let pure_rbm = matches!(
                 self.model.factors.as_slice(),
@@ -357,6 +371,17 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The reference energy for this system and trial state (the unrestricted value for a
+    /// nucleus whose trial state has spin-isospin amplitudes).
+    pub fn reference(&self) -> Option<nqs_physics::Reference> {
+        let spin = self
+            .model
+            .factors
+            .iter()
+            .any(|f| matches!(f, nqs_model::FactorConfig::SpinCorrelator(_)));
+        self.system.reference(spin)
     }
 
     /// The factor kinds joined by `*`, e.g. "slater*pade_jastrow".

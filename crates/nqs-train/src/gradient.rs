@@ -1,7 +1,10 @@
 //! The parameter gradient of the surrogate loss, with the walkers split over threads.
 //!
 //! L = 2·mean_w(ΔE_w log|ψ(x_w)|) is a sum over walkers, so its gradient is the sum of the
-//! gradients of the block losses L_b = 2·Σ_{w∈b} ΔE_w log|ψ(x_w)| / W. burn's CPU backends
+//! gradients of the block losses L_b = 2·Σ_{w∈b} ΔE_w log|ψ(x_w)| / W. With spin-isospin
+//! amplitudes χ (summed, not sampled) the exact gradient has one more term,
+//! 2·mean_w Σ_s (r_s/q)_w ∂χ_s(x_w) ([`nqs_physics::LocalEnergy::spin_residual`]), added to
+//! the same loss with the constant weights r/q. burn's CPU backends
 //! run each op on one core; each block's forward and backward pass runs on its own thread
 //! with its own copy of the parameters as fresh autodiff leaves (same parameter ids), so the
 //! blocks share no autodiff graph.
@@ -9,9 +12,7 @@
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
-use nqs_model::WaveFunction;
-
-use crate::loss::surrogate_loss;
+use nqs_model::{Order, WaveFunction};
 
 /// Smallest walker block, in coordinates, whose backward pass gets a thread of its own.
 /// Two concurrent backward passes pay more fixed cost than two sampler blocks: measured
@@ -20,42 +21,78 @@ use crate::loss::surrogate_loss;
 /// 5.6 → 4.1 ms; N = 12 with 4096 walkers 22.3 → 12.6 ms.
 pub const MIN_GRADIENT_BLOCK_COORDS: usize = 12288;
 
+/// Constant per-walker weights on the spin-isospin amplitudes: Σ_w Σ_s b_ws χ_s(x_w) joins
+/// the loss.
+#[derive(Debug, Clone, Copy)]
+pub struct AmplitudeWeights<'a> {
+    /// b, `[walkers, S]` row-major.
+    pub values: &'a [f64],
+    /// Number of basis states S.
+    pub states: usize,
+}
+
+impl<'a> AmplitudeWeights<'a> {
+    fn block(self, start: usize, len: usize) -> AmplitudeWeights<'a> {
+        AmplitudeWeights {
+            values: &self.values[start * self.states..(start + len) * self.states],
+            states: self.states,
+        }
+    }
+}
+
 /// ∂L/∂θ for the autodiff `model` at walkers `x` (plain device, `[walkers, N·d]`) with
-/// centred local energies `centred`, on at most `threads` threads, none with a block below
+/// centred local energies `centred` and, for spin-isospin amplitudes, the residuals r/q
+/// (`spin_residual`), on at most `threads` threads, none with a block below
 /// [`MIN_GRADIENT_BLOCK_COORDS`] coordinates.
 pub fn surrogate_gradient(
     model: &WaveFunction,
     x: &Tensor<2>,
     centred: &[f64],
+    spin_residual: Option<AmplitudeWeights<'_>>,
     threads: usize,
 ) -> GradientsParams {
-    let [w, coords] = x.dims();
-    let threads = nqs_sampler::worker_threads_min(threads, w, coords, MIN_GRADIENT_BLOCK_COORDS);
-    if threads == 1 {
-        let loss = surrogate_loss(centred, model.log_psi(&x.clone().autodiff()));
-        return GradientsParams::from_grads(loss.backward(), model);
-    }
-    let weights: Vec<f64> = centred.iter().map(|c| 2.0 * c / w as f64).collect();
-    weighted_gradient(model, x, &weights, threads)
+    let w = centred.len() as f64;
+    let weights: Vec<f64> = centred.iter().map(|c| 2.0 * c / w).collect();
+    let spin: Option<Vec<f64>> =
+        spin_residual.map(|r| r.values.iter().map(|v| 2.0 * v / w).collect());
+    let spin = spin.as_deref().zip(spin_residual).map(|(values, r)| AmplitudeWeights {
+        values,
+        states: r.states,
+    });
+    weighted_gradient(model, x, &weights, spin, threads)
 }
 
-/// ∇_θ Σ_w u_w log|ψ(x_w)| = Oᵀu for host weights `u` (`[walkers]`): one backward pass,
-/// with the walkers split over at most `threads` threads as in [`surrogate_gradient`].
+/// ∇_θ [Σ_w u_w log|ψ(x_w)| + Σ_w Σ_s b_ws χ_s(x_w)] for host weights `u` (`[walkers]`)
+/// and optional amplitude weights b: one backward pass, with the walkers split over at most
+/// `threads` threads as in [`surrogate_gradient`]. Without b it is Oᵀu.
 pub fn weighted_gradient(
     model: &WaveFunction,
     x: &Tensor<2>,
     weights: &[f64],
+    amplitude_weights: Option<AmplitudeWeights<'_>>,
     threads: usize,
 ) -> GradientsParams {
     let [w, coords] = x.dims();
     let threads = nqs_sampler::worker_threads_min(threads, w, coords, MIN_GRADIENT_BLOCK_COORDS);
-    let block_loss = |model: &WaveFunction, block: Tensor<2>, u: &[f64]| {
-        let log_psi = model.log_psi(&block.autodiff());
-        let u = Tensor::<1>::from_data(TensorData::new(u.to_vec(), [u.len()]), &log_psi.device());
-        (u * log_psi).sum()
+    let block_loss = |model: &WaveFunction,
+                      block: Tensor<2>,
+                      u: &[f64],
+                      b: Option<AmplitudeWeights<'_>>| {
+        let (log_psi, spin) = model.forward_with_spin(&block.autodiff(), Order::Value);
+        let device = log_psi.value.device();
+        let u = Tensor::<1>::from_data(TensorData::new(u.to_vec(), [u.len()]), &device);
+        let loss = (u * log_psi.value).sum();
+        match (b, spin) {
+            (Some(b), Some(spin)) => {
+                let shape = [b.values.len() / b.states, b.states];
+                let b = Tensor::<2>::from_data(TensorData::new(b.values.to_vec(), shape), &device);
+                loss + (b * spin.chi).sum()
+            }
+            _ => loss,
+        }
     };
     if threads == 1 {
-        let loss = block_loss(model, x.clone(), weights);
+        let loss = block_loss(model, x.clone(), weights, amplitude_weights);
         return GradientsParams::from_grads(loss.backward(), model);
     }
     let parts: Vec<GradientsParams> = std::thread::scope(|scope| {
@@ -65,9 +102,10 @@ pub fn weighted_gradient(
                 let block = x.clone().narrow(0, start, len);
                 let model = model.clone().map(&mut FreshLeaves);
                 let u = &weights[start..start + len];
+                let b = amplitude_weights.map(|b| b.block(start, len));
                 let block_loss = &block_loss;
                 scope.spawn(move || {
-                    let loss = block_loss(&model, block, u);
+                    let loss = block_loss(&model, block, u, b);
                     GradientsParams::from_grads(loss.backward(), &model)
                 })
             })

@@ -92,6 +92,12 @@ pub struct TermSummary {
 }
 
 impl Summary {
+    /// The reference energy for this run's system and trial state.
+    pub fn reference(&self) -> Option<nqs_physics::Reference> {
+        let spin = self.model.split('*').any(|k| k == "spin_correlator");
+        self.system().reference(spin)
+    }
+
     /// The system: the stored one, or the quantum dot of (N, d, ω) for older summaries.
     pub fn system(&self) -> nqs_physics::SystemConfig {
         self.system.clone().unwrap_or_else(|| {

@@ -158,7 +158,7 @@ fn finish(
                 .map(|m| (m.step as f64, m.energy, m.energy_error))
                 .collect(),
         }],
-        system.reference().map(|r| (r.energy, r.label())),
+        trainer.config.reference().map(|r| (r.energy, r.label())),
         system.energy_unit(),
     )?;
     if let Some(d) = &evaluation.density {

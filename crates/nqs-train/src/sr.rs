@@ -18,7 +18,7 @@ use burn::tensor::Tensor;
 use nqs_model::WaveFunction;
 use serde::{Deserialize, Serialize};
 
-use crate::gradient::weighted_gradient;
+use crate::gradient::{AmplitudeWeights, weighted_gradient};
 use crate::params::{dot, grads_to_vec, norm, to_vec, with_values};
 
 /// `[optimizer.sr]`: settings of stochastic reconfiguration (`optimizer.kind = "sr"`).
@@ -150,7 +150,7 @@ impl<'a> SrMatrix<'a> {
 
     /// Oᵀ u = Σ_w u_w ∂ log|ψ(x_w)|/∂θ, one backward pass.
     pub fn o_transpose_times(&self, u: &[f64]) -> Vec<f64> {
-        let grads = weighted_gradient(self.model, self.x, u, self.threads);
+        let grads = weighted_gradient(self.model, self.x, u, None, self.threads);
         grads_to_vec(self.model, &grads)
     }
 
@@ -263,13 +263,15 @@ pub fn solve(
     }
 }
 
-/// The SR step at the walkers `x` with centred local energies: returns the updated autodiff
-/// model and the solution (δ, to warm-start the next solve).
+/// The SR step at the walkers `x` with centred local energies (and, for spin-isospin
+/// amplitudes, the residuals r/q of the force): returns the updated autodiff model and the
+/// solution (δ, to warm-start the next solve).
 #[allow(clippy::too_many_arguments)]
 pub fn step(
     model: WaveFunction,
     x: &Tensor<2>,
     centred: &[f64],
+    spin_residual: Option<AmplitudeWeights<'_>>,
     learning_rate: f64,
     shift: f64,
     config: &SrConfig,
@@ -285,7 +287,16 @@ pub fn step(
     };
     let x_s = x.clone().narrow(0, 0, s_walkers);
     let (solution, theta) = {
-        let force = grads_to_vec(&model, &weighted_gradient(&model, x, &weights, threads));
+        let spin: Option<Vec<f64>> =
+            spin_residual.map(|r| r.values.iter().map(|v| v / w).collect());
+        let spin = spin.as_deref().zip(spin_residual).map(|(values, r)| AmplitudeWeights {
+            values,
+            states: r.states,
+        });
+        let force = grads_to_vec(
+            &model,
+            &weighted_gradient(&model, x, &weights, spin, threads),
+        );
         let s = SrMatrix::new(&model, &x_s, threads);
         let solution = solve(
             &s,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use nqs_physics::{Hamiltonian, local_energy_parallel};
 
 use crate::config::{Config, OptimizerKind};
-use crate::gradient::surrogate_gradient;
+use crate::gradient::{AmplitudeWeights, surrogate_gradient};
 use crate::loss::centred_clipped;
 use crate::observables::{self, Density, DensityResult, PairDistribution, PairDistributionResult};
 use crate::stats::Stats;
@@ -203,9 +203,18 @@ impl Trainer {
         }
         let sampled = Instant::now();
         let x = self.sampler.x.clone();
-        let e_local = to_host(
-            local_energy_parallel(&psi, &self.hamiltonian, &x, self.config.sampler.threads).total(),
-        );
+        let energies =
+            local_energy_parallel(&psi, &self.hamiltonian, &x, self.config.sampler.threads);
+        let e_local = to_host(energies.total());
+        let spin_states = energies.spin_residual.as_ref().map(|r| r.dims()[1]);
+        let spin_residual: Option<Vec<f64>> = energies.spin_residual.map(|r| {
+            let [w, s] = r.dims();
+            to_host(r.reshape([w * s]))
+        });
+        let spin_residual = spin_residual
+            .as_deref()
+            .zip(spin_states)
+            .map(|(values, states)| AmplitudeWeights { values, states });
         let measured = Instant::now();
         if e_local.iter().any(|e| !e.is_finite()) {
             return Err(TrainError::NonFinite {
@@ -225,6 +234,7 @@ impl Trainer {
                 self.model.clone(),
                 &x,
                 &centred,
+                spin_residual,
                 lr,
                 sr.shift_at(self.step),
                 sr,
@@ -235,7 +245,7 @@ impl Trainer {
             (cg_iterations, cg_residual) = (solution.iterations, solution.residual);
             self.sr_delta = Some(solution.delta);
         } else {
-            let grads = surrogate_gradient(&self.model, &x, &centred, threads);
+            let grads = surrogate_gradient(&self.model, &x, &centred, spin_residual, threads);
             self.model = self.optimizer.step(lr, self.model.clone(), grads);
         }
         self.sampler.invalidate();

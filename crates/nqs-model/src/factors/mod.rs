@@ -9,6 +9,7 @@ mod pade;
 mod pair_jastrow;
 mod rbm;
 mod slater;
+mod spin_correlator;
 
 pub use backflow::{Backflow, BackflowConfig};
 pub use deep_sets::{DeepSets, DeepSetsConfig};
@@ -19,6 +20,7 @@ pub use pade::{PadeJastrow, PadeJastrowConfig};
 pub use pair_jastrow::{PairJastrow, PairJastrowConfig};
 pub use rbm::{Rbm, RbmConfig};
 pub use slater::{SlaterConfig, SlaterDeterminant};
+pub use spin_correlator::{CHANNELS, SpinAmplitudes, SpinCorrelator, SpinCorrelatorConfig};
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -29,7 +31,7 @@ use crate::{Geometry, ModelError, Order, ParamRng};
 
 /// One factor of the product wave function, as written in the config
 /// (`[[model.factors]]` with `kind = "slater" | "backflow" | "pade_jastrow" | "rbm" | "ffnn" |
-/// "envelope" | "pair_jastrow" | "deep_sets"`).
+/// "envelope" | "pair_jastrow" | "deep_sets" | "spin_correlator"`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FactorConfig {
@@ -49,6 +51,8 @@ pub enum FactorConfig {
     PairJastrow(PairJastrowConfig),
     /// Permutation-invariant DeepSets correlator.
     DeepSets(DeepSetsConfig),
+    /// Spin-isospin pair correlator of nucleons.
+    SpinCorrelator(SpinCorrelatorConfig),
 }
 
 impl FactorConfig {
@@ -63,6 +67,7 @@ impl FactorConfig {
             FactorConfig::Envelope(_) => "envelope",
             FactorConfig::PairJastrow(_) => "pair_jastrow",
             FactorConfig::DeepSets(_) => "deep_sets",
+            FactorConfig::SpinCorrelator(_) => "spin_correlator",
         }
     }
 
@@ -71,7 +76,10 @@ impl FactorConfig {
     pub fn translation_invariant(&self) -> bool {
         matches!(
             self,
-            FactorConfig::Envelope(_) | FactorConfig::PairJastrow(_) | FactorConfig::DeepSets(_)
+            FactorConfig::Envelope(_)
+                | FactorConfig::PairJastrow(_)
+                | FactorConfig::DeepSets(_)
+                | FactorConfig::SpinCorrelator(_)
         )
     }
 
@@ -99,6 +107,9 @@ impl FactorConfig {
             FactorConfig::DeepSets(c) => {
                 Factor::DeepSets(c.init(geometry, omega, index, rng, device)?)
             }
+            FactorConfig::SpinCorrelator(c) => {
+                Factor::SpinCorrelator(c.init(geometry, omega, index, rng, device)?)
+            }
         })
     }
 }
@@ -122,6 +133,8 @@ pub enum Factor {
     PairJastrow(PairJastrow),
     /// DeepSets correlator.
     DeepSets(DeepSets),
+    /// Spin-isospin correlator (contributes log|χ|).
+    SpinCorrelator(SpinCorrelator),
 }
 
 impl Factor {
@@ -146,6 +159,7 @@ impl Factor {
             Factor::Envelope(f) => (f.forward(x, order), None),
             Factor::PairJastrow(f) => (f.forward(x, order), None),
             Factor::DeepSets(f) => (f.forward(x, order), None),
+            Factor::SpinCorrelator(f) => (f.forward(x, order), None),
         }
     }
 }

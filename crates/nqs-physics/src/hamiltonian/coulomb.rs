@@ -2,7 +2,7 @@ use burn::tensor::Tensor;
 use nqs_model::pairs::Pairs;
 use nqs_model::{Geometry, row_sum};
 
-use super::{PotentialTerm, pair_row};
+use super::{OperatorPart, PotentialTerm, SpinCoupling, pair_row};
 
 /// Coulomb repulsion Σ_{i<j} q_ij / r_ij, with q_ij the product of the pair's charges times
 /// the coupling (1 for electrons in Hartree units; e² = αħc times the probability that both
@@ -13,6 +13,9 @@ pub struct Coulomb {
     pub geometry: Geometry,
     /// q_ij per pair i < j.
     pub couplings: Vec<f64>,
+    /// For nucleons: e² times the proton-pair projector, whose reference-state expectation
+    /// `couplings` holds, to apply to spin-isospin amplitudes.
+    pub spin: Option<SpinCoupling>,
 }
 
 impl Coulomb {
@@ -22,6 +25,7 @@ impl Coulomb {
         Self {
             geometry,
             couplings: vec![1.0; n * n.saturating_sub(1) / 2],
+            spin: None,
         }
     }
 }
@@ -37,5 +41,14 @@ impl PotentialTerm for Coulomb {
         }
         let q = pair_row(&self.couplings, x);
         row_sum(Pairs::new(x, &self.geometry).r().recip() * q)
+    }
+
+    fn operator_part(&self, x: &Tensor<2>) -> Option<OperatorPart> {
+        let spin = self.spin.as_ref()?;
+        (self.geometry.n_particles >= 2).then(|| OperatorPart {
+            operator: spin.operator,
+            coefficients: Pairs::new(x, &self.geometry).r().recip() * spin.strength,
+            expectation: spin.expectation.clone(),
+        })
     }
 }

@@ -2,10 +2,12 @@ use burn::tensor::Tensor;
 use nqs_model::pairs::Pairs;
 use nqs_model::{Geometry, row_sum};
 
-use super::{PotentialTerm, pair_row};
+use super::{OperatorPart, PotentialTerm, SpinCoupling, pair_row};
 
 /// Smeared two-body contact Σ_{i<j} c_ij e^{−Λ² r_ij²/4} (pionless EFT at leading order,
-/// with c_ij = C1 + C2 ⟨σ_i·σ_j⟩ of the pair's spin state). Pairs in the order of [`Pairs`].
+/// with c_ij = C1 + C2 ⟨σ_i·σ_j⟩ of the pair's spin state; with spin-isospin amplitudes
+/// the C2 σ_i·σ_j part is applied to them, see [`super::spin_operators`]). Pairs in the
+/// order of [`Pairs`].
 #[derive(Debug, Clone)]
 pub struct GaussianPair {
     /// Particle layout.
@@ -14,6 +16,16 @@ pub struct GaussianPair {
     pub strengths: Vec<f64>,
     /// Cutoff Λ (fm⁻¹).
     pub cutoff: f64,
+    /// The σ_i·σ_j part of the strengths (C2 times ⟨σ_i·σ_j⟩), when the spin operator is
+    /// to be applied to spin-isospin amplitudes.
+    pub spin: Option<SpinCoupling>,
+}
+
+impl GaussianPair {
+    /// e^{−Λ² r_ij²/4}, `[walkers, P]`.
+    fn smeared(&self, x: &Tensor<2>) -> Tensor<2> {
+        (Pairs::new(x, &self.geometry).r2 * (-0.25 * self.cutoff * self.cutoff)).exp()
+    }
 }
 
 impl PotentialTerm for GaussianPair {
@@ -25,8 +37,15 @@ impl PotentialTerm for GaussianPair {
         if self.geometry.n_particles < 2 {
             return Tensor::zeros([x.dims()[0]], &x.device());
         }
-        let c = pair_row(&self.strengths, x);
-        let r2 = Pairs::new(x, &self.geometry).r2;
-        row_sum((r2 * (-0.25 * self.cutoff * self.cutoff)).exp() * c)
+        row_sum(self.smeared(x) * pair_row(&self.strengths, x))
+    }
+
+    fn operator_part(&self, x: &Tensor<2>) -> Option<OperatorPart> {
+        let spin = self.spin.as_ref()?;
+        (self.geometry.n_particles >= 2).then(|| OperatorPart {
+            operator: spin.operator,
+            coefficients: self.smeared(x) * spin.strength,
+            expectation: spin.expectation.clone(),
+        })
     }
 }

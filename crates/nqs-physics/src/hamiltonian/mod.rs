@@ -6,11 +6,13 @@
 mod coulomb;
 mod gaussian_pair;
 mod harmonic;
+pub mod spin_operators;
 mod three_body;
 
 pub use coulomb::Coulomb;
 pub use gaussian_pair::GaussianPair;
 pub use harmonic::HarmonicTrap;
+pub use spin_operators::{OperatorPart, PairOperator, SpinCoupling, SpinOperators};
 pub use three_body::GaussianThreeBody;
 
 use burn::tensor::Tensor;
@@ -26,6 +28,15 @@ pub trait PotentialTerm: std::fmt::Debug + Send + Sync {
     /// # Shapes
     /// - x: `[walkers, N·d]`
     fn potential(&self, x: &Tensor<2>) -> Tensor<1>;
+
+    /// The spin-isospin-dependent part Σ_q f_q(x) O_q of the term, when it has one; its
+    /// value in the reference spin-isospin state is already in [`Self::potential`].
+    ///
+    /// # Shapes
+    /// - x: `[walkers, N·d]`
+    fn operator_part(&self, _x: &Tensor<2>) -> Option<OperatorPart> {
+        None
+    }
 }
 
 /// Per-pair constants (one per pair i < j, in the order of [`nqs_model::pairs::Pairs`]) as a
@@ -85,6 +96,11 @@ impl Hamiltonian {
     /// Each potential term, `[walkers]` each, in the order of [`Self::term_names`].
     pub fn potential_terms(&self, x: &Tensor<2>) -> Vec<Tensor<1>> {
         self.terms.iter().map(|t| t.potential(x)).collect()
+    }
+
+    /// Each term's spin-isospin-dependent part, in the order of [`Self::term_names`].
+    pub fn operator_parts(&self, x: &Tensor<2>) -> Vec<Option<OperatorPart>> {
+        self.terms.iter().map(|t| t.operator_part(x)).collect()
     }
 
     /// Total potential V(x), `[walkers]`.

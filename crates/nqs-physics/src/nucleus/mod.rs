@@ -14,7 +14,7 @@
 //! the kinetic energy is the intrinsic one: the centre of mass carries none.
 
 mod lecs;
-pub mod spin_isospin;
+pub use nqs_model::spin_isospin;
 
 pub use lecs::{Lecs, published, published_cutoffs};
 
@@ -22,7 +22,10 @@ use nqs_model::Geometry;
 use serde::{Deserialize, Serialize};
 
 use crate::PhysicsError;
-use crate::hamiltonian::{Coulomb, GaussianPair, GaussianThreeBody, Hamiltonian, PotentialTerm};
+use crate::hamiltonian::{
+    Coulomb, GaussianPair, GaussianThreeBody, Hamiltonian, PairOperator, PotentialTerm,
+    SpinCoupling,
+};
 use crate::reference::Reference;
 use crate::reference::nuclei::{self, NuclearReference, Sector};
 use spin_isospin::SpinIsospinState;
@@ -50,7 +53,19 @@ pub enum Nucleus {
 impl Nucleus {
     /// Mass number A.
     pub fn mass_number(self) -> usize {
-        self.occupied().len()
+        match self {
+            Nucleus::H2 => 2,
+            Nucleus::H3 | Nucleus::He3 => 3,
+            Nucleus::He4 => 4,
+        }
+    }
+
+    /// Charge Z.
+    pub fn protons(self) -> usize {
+        match self {
+            Nucleus::H2 | Nucleus::H3 => 1,
+            Nucleus::He3 | Nucleus::He4 => 2,
+        }
     }
 
     /// The config name, e.g. "3He".
@@ -74,20 +89,16 @@ impl Nucleus {
     }
 
     /// Occupied single-nucleon spin-isospin states (0 = p↑, 1 = p↓, 2 = n↑, 3 = n↓) of the
-    /// fully antisymmetric spin-isospin state with the largest M_S.
-    pub fn occupied(self) -> &'static [usize] {
-        match self {
-            // Spin ↑↑ times the isospin singlet (pn − np)/√2: S = 1, T = 0.
-            Nucleus::H2 => &[0, 2],
-            Nucleus::H3 => &[0, 2, 3],
-            Nucleus::He3 => &[0, 1, 2],
-            Nucleus::He4 => &[0, 1, 2, 3],
-        }
+    /// fully antisymmetric spin-isospin state with the largest M_S (²H: spin ↑↑ times the
+    /// isospin singlet, S = 1, T = 0).
+    pub fn occupied(self) -> Vec<usize> {
+        spin_isospin::occupied(self.mass_number(), self.protons())
+            .expect("A ≤ 4 with at most two protons and two neutrons")
     }
 
     /// Its fully antisymmetric spin-isospin state.
     pub fn spin_isospin_state(self) -> SpinIsospinState {
-        SpinIsospinState::antisymmetric(self.occupied())
+        SpinIsospinState::antisymmetric(&self.occupied())
     }
 }
 
@@ -172,14 +183,10 @@ impl NucleusConfig {
             .expect("validated: constants given or published")
     }
 
-    /// A nucleons in 3D, one spatial species (the spatial function is symmetric).
+    /// A nucleons with Z protons in 3D, one spatial species (spin and isospin live in the
+    /// spin-isospin state, not in the particle index).
     pub fn geometry(&self) -> Geometry {
-        let a = self.nucleus.mass_number();
-        Geometry {
-            n_particles: a,
-            dimensions: 3,
-            n_up: a,
-        }
+        Geometry::nucleus(self.nucleus.mass_number(), self.nucleus.protons())
     }
 
     /// ħ²/2M (MeV fm²).
@@ -203,7 +210,10 @@ impl NucleusConfig {
             .collect()
     }
 
-    /// The Hamiltonian with the spin-isospin operators replaced by their expectation values.
+    /// The Hamiltonian. Its pair terms carry their spin-isospin operators: a trial state
+    /// without spin-isospin amplitudes gets their expectation values in the nucleus's
+    /// antisymmetric state, one with amplitudes (a `spin_correlator` factor) gets them
+    /// applied exactly.
     pub fn hamiltonian(&self) -> Hamiltonian {
         let geometry = self.geometry();
         let lecs = self.lecs();
@@ -215,6 +225,11 @@ impl NucleusConfig {
                 .map(|&(sigma, _)| lecs.c1 + lecs.c2 * sigma)
                 .collect(),
             cutoff: self.cutoff,
+            spin: Some(SpinCoupling {
+                operator: PairOperator::SigmaDotSigma,
+                strength: lecs.c2,
+                expectation: pairs.iter().map(|p| p.0).collect(),
+            }),
         })];
         if geometry.n_particles >= 3 {
             terms.push(Box::new(GaussianThreeBody {
@@ -228,6 +243,11 @@ impl NucleusConfig {
             terms.push(Box::new(Coulomb {
                 geometry,
                 couplings: pairs.iter().map(|&(_, pp)| e2 * pp).collect(),
+                spin: Some(SpinCoupling {
+                    operator: PairOperator::ProtonPair,
+                    strength: e2,
+                    expectation: pairs.iter().map(|p| p.1).collect(),
+                }),
             }));
         }
         Hamiltonian::new(self.kinetic_prefactor(), terms)
@@ -258,9 +278,15 @@ impl NucleusConfig {
         nuclei::lookup(name, self.cutoff, convention, sector)
     }
 
-    /// The reference energy of the sector the trial states live in.
-    pub fn reference(&self) -> Option<Reference> {
-        self.ecg_reference(Sector::Symmetric).map(|r| r.reference)
+    /// The reference energy of the sector the trial states live in: the spatially
+    /// symmetric one, or with spin-isospin amplitudes the unrestricted one.
+    pub fn reference(&self, spin_amplitudes: bool) -> Option<Reference> {
+        let sector = if spin_amplitudes {
+            Sector::Full
+        } else {
+            Sector::Symmetric
+        };
+        self.ecg_reference(sector).map(|r| r.reference)
     }
 
     /// E.g. "³H, pionless LO, Λ = 4 fm⁻¹".
@@ -314,21 +340,25 @@ mod tests {
         let c = config(Nucleus::H3);
         assert!((c.kinetic_prefactor() - 20.7348).abs() < 1e-4);
         // ³H has no proton pair: Coulomb changes nothing and the reference stands.
-        assert_eq!(c.reference().unwrap().energy, -7.8297050);
+        assert_eq!(c.reference(false).unwrap().energy, -7.8297050);
         assert!(
-            config(Nucleus::He3).reference().is_none(),
+            config(Nucleus::He3).reference(false).is_none(),
             "³He with Coulomb"
         );
         let c = NucleusConfig {
             coulomb: false,
             ..config(Nucleus::He3)
         };
-        assert_eq!(c.reference().unwrap().energy, -7.8297050);
+        assert_eq!(c.reference(false).unwrap().energy, -7.8297050);
         let c = NucleusConfig {
             nucleon_mass: 939.0,
             ..config(Nucleus::H2)
         };
-        assert!(c.reference().is_none());
+        assert!(c.reference(false).is_none());
+        assert_eq!(
+            config(Nucleus::H3).reference(true).unwrap().energy,
+            -8.48167
+        );
     }
 
     #[test]

@@ -300,13 +300,50 @@ fn shipped(name: &str, overrides: &[&str]) -> Config {
 }
 
 /// Train and evaluate a shipped config (f64 CPU) with overrides: (energy, error).
-fn train(name: &str, overrides: &[&str]) -> (f64, f64) {
-    let config = shipped(name, overrides);
+fn train(config: Config) -> (f64, f64) {
     let steps = config.run.steps;
+    let samples = config.eval.samples_per_walker;
     let mut trainer = Trainer::new(config, device()).expect("trainer");
     for _ in 0..steps {
         trainer.train_step().expect("step");
     }
-    let eval = trainer.evaluate(40).expect("evaluation");
+    let eval = trainer.evaluate(samples).expect("evaluation");
     (eval.energy.mean, eval.energy.error)
+}
+
+// The shipped spin configs train for 4000 steps (their energies are in docs/results.md from
+// `nqs-train bench --full`); the tests train the same configs for fewer steps and assert
+// looser bounds.
+
+#[test]
+fn triton_with_spin_isospin_amplitudes_goes_below_the_symmetric_sector() {
+    let config = shipped(
+        "nuc_h3_lo4_spin",
+        &["run.steps=1000", "eval.samples_per_walker=100"],
+    );
+    let reference = config.reference().expect("unrestricted reference");
+    assert_eq!(reference.energy, -8.48167);
+    let (e, err) = train(config);
+    eprintln!("nuc_h3_lo4_spin, 1000 steps: E = {e:.5} ± {err:.5}");
+    // Variational: never below the unrestricted value beyond 3σ (and its own 1e-3 MeV).
+    assert!(
+        e > reference.energy - 3.0 * err - 1e-3,
+        "E = {e} ± {err} below {}",
+        reference.energy
+    );
+    // Far below the best symmetric-sector state (−7.82971): this build TBD.
+    assert!(e < -8.3, "E = {e} ± {err}");
+}
+
+#[test]
+fn alpha_particle_with_spin_isospin_amplitudes_goes_below_the_symmetric_sector() {
+    let config = shipped(
+        "nuc_he4_lo4_spin",
+        &["run.steps=600", "eval.samples_per_walker=100"],
+    );
+    let (e, err) = train(config);
+    eprintln!("nuc_he4_lo4_spin, 600 steps: E = {e:.5} ± {err:.5}");
+    // Below the converged symmetric-sector value −22.77975, a bound for every spatially
+    // symmetric state: this build TBD.
+    assert!(e < -22.77975 - 3.0 * err, "E = {e} ± {err}");
 }

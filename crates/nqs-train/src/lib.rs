@@ -8,6 +8,7 @@ pub mod checkpoint;
 pub mod compare;
 pub mod config;
 pub mod driver;
+pub mod emulate;
 mod error;
 pub mod gradient;
 pub mod loss;

@@ -3,6 +3,7 @@
 //! ```text
 //! nqs-train --config configs/qd2d_n6_sj.toml [--backend flex|ndarray|wgpu] [--out DIR] [--set KEY=VALUE]... [--seed N]
 //! nqs-train eval --from DIR [--samples N]
+//! nqs-train emulate --from SWEEP_DIR [--size n] [--predict a:b:n] [--out DIR]
 //! ```
 
 use std::io::IsTerminal;
@@ -49,6 +50,31 @@ enum Command {
     Compare(CompareArgs),
     /// Train one run per value of a swept config key: table and plots against the value.
     Sweep(SweepArgs),
+    /// Emulate the energy across a swept parameter with a parametric matrix model.
+    Emulate(EmulateArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct EmulateArgs {
+    /// A sweep directory (its sweep.csv) or a CSV whose rows are c, E, σ.
+    #[arg(long)]
+    from: PathBuf,
+    /// The swept key (checked against the sweep's), e.g. system.omega.
+    #[arg(long)]
+    key: Option<String>,
+    /// Matrix size n (default: the smallest of 1, 2, 3 that fits the data within their error
+    /// bars, else the one with the smallest leave-one-out error).
+    #[arg(long)]
+    size: Option<usize>,
+    /// Prediction grid START:END:POINTS (default: the training range and a quarter beyond).
+    #[arg(long, value_name = "START:END:POINTS")]
+    predict: Option<String>,
+    /// Output directory (default: FROM/emulator for a sweep, FROM's stem + "-emulator").
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Seed of the fits' random starts and of the bootstrap.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -183,6 +209,7 @@ fn main() {
         Some(Command::Bench(args)) => bench(args),
         Some(Command::Compare(args)) => compare_runs(args),
         Some(Command::Sweep(args)) => sweep(args),
+        Some(Command::Emulate(args)) => emulate(args),
         None => train(cli.train),
     };
     if let Err(err) = result {
@@ -384,6 +411,35 @@ fn sweep(args: SweepArgs) -> Result<()> {
     }
     let table = compare::write_sweep(&plan.key, &points, &out)?;
     println!("{table}");
+    Ok(())
+}
+
+fn emulate(args: EmulateArgs) -> Result<()> {
+    let predict = args
+        .predict
+        .as_deref()
+        .map(nqs_train::emulate::parse_grid)
+        .transpose()?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        if args.from.is_dir() {
+            args.from.join("emulator")
+        } else {
+            args.from.with_extension("").with_file_name(format!(
+                "{}-emulator",
+                args.from.file_stem().unwrap_or_default().to_string_lossy()
+            ))
+        }
+    });
+    let table = nqs_train::emulate::run(&nqs_train::emulate::EmulateRequest {
+        from: args.from,
+        key: args.key,
+        size: args.size,
+        predict,
+        out: out.clone(),
+        seed: args.seed,
+    })?;
+    println!("{table}");
+    println!("-> {}", out.display());
     Ok(())
 }
 

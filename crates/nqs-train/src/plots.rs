@@ -378,3 +378,131 @@ pub fn pair_plot(
         None,
     )
 }
+
+/// What [`emulator_plot`] draws.
+pub struct EmulatorCurves<'a> {
+    /// Training energies (c, E, σ).
+    pub data: &'a [(f64, f64, f64)],
+    /// The emulator (c, E, uncertainty) on a grid.
+    pub emulator: &'a [(f64, f64, f64)],
+    /// The polynomial baseline (c, E) on the same grid.
+    pub polynomial: &'a [(f64, f64)],
+    /// Label of the polynomial.
+    pub polynomial_label: String,
+    /// The training range, marked by vertical lines.
+    pub range: (f64, f64),
+}
+
+/// An emulator against its training data: the PMM with its uncertainty band, the polynomial
+/// baseline dashed, the data with error bars, the training range marked.
+pub fn emulator_plot(
+    stem: &Path,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    curves: &EmulatorCurves<'_>,
+) -> Result<(), TrainError> {
+    both!(stem, |root| emulator_panel(
+        &root, title, x_desc, y_desc, curves
+    ))
+}
+
+fn emulator_panel<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    curves: &EmulatorCurves<'_>,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let (x0, x1) = range(
+        curves
+            .emulator
+            .iter()
+            .map(|p| p.0)
+            .chain(curves.data.iter().map(|p| p.0)),
+    );
+    // The vertical range follows the emulator and the data; the polynomial may leave it.
+    let (y0, y1) = range(
+        curves
+            .emulator
+            .iter()
+            .flat_map(|p| [p.1 - p.2, p.1 + p.2])
+            .chain(curves.data.iter().flat_map(|p| [p.1 - p.2, p.1 + p.2])),
+    );
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 26))
+        .margin(15)
+        .x_label_area_size(50)
+        .y_label_area_size(90)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(("sans-serif", 17))
+        .axis_desc_style(("sans-serif", 19))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let blue = PALETTE[0];
+    let band: Vec<(f64, f64)> = curves
+        .emulator
+        .iter()
+        .map(|p| (p.0, (p.1 + p.2).min(y1)))
+        .chain(curves.emulator.iter().rev().map(|p| (p.0, (p.1 - p.2).max(y0))))
+        .collect();
+    chart
+        .draw_series(std::iter::once(Polygon::new(band, blue.mix(0.2).filled())))
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(LineSeries::new(
+            curves.emulator.iter().map(|p| (p.0, p.1)),
+            blue.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?
+        .label("PMM emulator ± uncertainty")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], blue.stroke_width(3)));
+    let red = PALETTE[1];
+    let inside = |y: f64| y >= y0 && y <= y1;
+    chart
+        .draw_series(DashedLineSeries::new(
+            curves
+                .polynomial
+                .iter()
+                .filter(|p| inside(p.1))
+                .map(|p| (p.0, p.1)),
+            8,
+            5,
+            red.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?
+        .label(curves.polynomial_label.clone())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], red.stroke_width(2)));
+    for edge in [curves.range.0, curves.range.1] {
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(edge, y0), (edge, y1)],
+                4,
+                4,
+                BLACK.mix(0.5).stroke_width(1),
+            ))
+            .map_err(|e| e.to_string())?;
+    }
+    chart
+        .draw_series(curves.data.iter().map(|p| {
+            ErrorBar::new_vertical(p.0, p.1 - p.2, p.1, p.1 + p.2, BLACK.filled(), 8)
+        }))
+        .map_err(|e| e.to_string())?
+        .label("training energies (range dashed)")
+        .legend(|(x, y)| Circle::new((x + 10, y), 4, BLACK.filled()));
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 16))
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}

@@ -4,14 +4,17 @@
 //! H = −(ħ²/2M) Σ_i ∇_i² + Σ_{i<j} (C1 + C2 σ_i·σ_j) e^{−Λ² r_ij²/4}
 //!     + D0 Σ_{i<j<k} Σ_cyc e^{−Λ²(r_ik² + r_jk²)/4} [+ Σ_{i<j∈p} e²/r_ij].
 //!
-//! Trial states live in the sector of Adams et al.'s correlator: a spatially symmetric
-//! function times the fully antisymmetric spin-isospin state of the nucleus ([`spin_isospin`]).
-//! There every spin-isospin operator of the Hamiltonian enters through its expectation value
-//! in that state, computed here exactly in the 4^A basis: ⟨σ_i·σ_j⟩ per pair (the deuteron's
+//! Trial states come in two kinds. Without spin-isospin amplitudes they live in the sector
+//! of Adams et al.'s correlator: a spatially symmetric function times the fully
+//! antisymmetric spin-isospin state of the nucleus ([`spin_isospin`]). There every
+//! spin-isospin operator of the Hamiltonian enters through its expectation value in that
+//! state, computed here exactly in the 4^A basis: ⟨σ_i·σ_j⟩ per pair (the deuteron's
 //! S = 1, T = 0 gives +1; every pair of a fully antisymmetric A = 3, 4 state −1) and the
-//! probability that a pair is two protons (for the Coulomb term). The energy is a
-//! variational upper bound in that sector. The trial states are translation invariant, so
-//! the kinetic energy is the intrinsic one: the centre of mass carries none.
+//! probability that a pair is two protons (for the Coulomb term); the energy is a
+//! variational upper bound in that sector. With amplitudes (the `spin_correlator` factor)
+//! the pair terms carry their operators ([`crate::hamiltonian::SpinCoupling`]) and the local
+//! energy applies them exactly: the full problem. The trial states are translation
+//! invariant, so the kinetic energy is the intrinsic one: the centre of mass carries none.
 
 mod lecs;
 pub use nqs_model::spin_isospin;

@@ -119,6 +119,11 @@ const DEEP_SETS: &str = "[[factors]]\nkind = \"deep_sets\"\nhidden = [6]\nlatent
      readout = [5]\noutput_gain = 1.0\n";
 const SPIN_CORRELATOR: &str =
     "[[factors]]\nkind = \"spin_correlator\"\nhidden = [6, 5]\noutput_gain = 1.0\n";
+/// For A = 2 every operator acts on the deuteron's state as a number, so χ is a scalar
+/// function that large random weights drive through zero, where log|χ| is singular and
+/// finite differences lose their accuracy: smaller weights keep it away.
+const SPIN_CORRELATOR_MILD: &str =
+    "[[factors]]\nkind = \"spin_correlator\"\nhidden = [6, 5]\noutput_gain = 0.2\n";
 
 /// A nucleus layout: A particles in 3D, one spatial species.
 fn nucleus(a: usize) -> Geometry {
@@ -138,7 +143,11 @@ fn translation_invariant_factors_for_nuclei() {
         check(&format!("deep_sets A={a}"), DEEP_SETS, nucleus(a), 0.8);
         check(
             &format!("spin_correlator A={a}"),
-            SPIN_CORRELATOR,
+            if a == 2 {
+                SPIN_CORRELATOR_MILD
+            } else {
+                SPIN_CORRELATOR
+            },
             nucleus(a),
             0.8,
         );

@@ -25,7 +25,12 @@ fn emulator_of_a_quantum_dot_sweep_passes_through_the_trained_energies() {
     let o = bin()
         .args(["sweep", "--config"])
         .arg(&config)
-        .args(["--set", "system.omega=0.1,0.28,0.5,1.0", "--set", "eval.samples_per_walker=100"])
+        .args([
+            "--set",
+            "system.omega=0.1,0.28,0.5,1.0",
+            "--set",
+            "eval.samples_per_walker=100",
+        ])
         .arg("--out")
         .arg(&out)
         .output()
@@ -39,12 +44,17 @@ fn emulator_of_a_quantum_dot_sweep_passes_through_the_trained_energies() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let dir = out.join("emulator");
-    for f in ["emulator.json", "prediction.csv", "emulator.md", "emulator.png", "emulator.svg"] {
+    for f in [
+        "emulator.json",
+        "prediction.csv",
+        "emulator.md",
+        "emulator.png",
+        "emulator.svg",
+    ] {
         assert!(dir.join(f).exists(), "{f}");
     }
     let emulator: Emulator =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("emulator.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("emulator.json")).unwrap()).unwrap();
     assert_eq!(emulator.samples.len(), 4);
     for s in &emulator.samples {
         let e = emulator.pmm.eigenvalues(&[s.c])[0];
@@ -71,7 +81,10 @@ fn emulator_of_a_quantum_dot_sweep_passes_through_the_trained_energies() {
         .unwrap();
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("--key") && err.contains("system.omega"), "{err}");
+    assert!(
+        err.contains("--key") && err.contains("system.omega"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(!out.join("bad").exists());
     std::fs::remove_dir_all(&out).unwrap();

@@ -15,7 +15,9 @@ pub fn read_samples(path: &Path) -> Result<(String, Vec<Sample>), EmulateError> 
     };
     let text = std::fs::read_to_string(&file)
         .map_err(|e| EmulateError::Data(format!("cannot read {}: {e}", file.display())))?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
     let header: Vec<String> = lines
         .next()
         .ok_or_else(|| EmulateError::Data(format!("{} is empty", file.display())))?

@@ -361,10 +361,7 @@ impl Emulator {
 
     /// The training range (smallest and largest c).
     pub fn range(&self) -> (f64, f64) {
-        (
-            self.samples[0].c,
-            self.samples[self.samples.len() - 1].c,
-        )
+        (self.samples[0].c, self.samples[self.samples.len() - 1].c)
     }
 
     /// The leave-one-out refits' predictions at c (one per training point).

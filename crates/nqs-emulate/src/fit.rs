@@ -152,12 +152,7 @@ fn levenberg_marquardt(
 
 /// Fit a PMM of `options.size` with `inputs` inputs to the observations: the best of
 /// `options.starts` seeded random starts, plus a start at `warm` when given.
-pub fn fit(
-    data: &[Observation],
-    inputs: usize,
-    options: &FitOptions,
-    warm: Option<&Pmm>,
-) -> Fit {
+pub fn fit(data: &[Observation], inputs: usize, options: &FitOptions, warm: Option<&Pmm>) -> Fit {
     let p = n_params(options.size, inputs);
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let mut starts: Vec<Vec<f64>> = warm

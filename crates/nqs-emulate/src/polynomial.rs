@@ -20,7 +20,9 @@ impl Polynomial {
     pub fn fit(c: &[f64], y: &[f64], sigma: &[f64], degree: usize) -> Self {
         let (lo, hi) = c
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                (l.min(v), h.max(v))
+            });
         let centre = 0.5 * (lo + hi);
         let scale = if hi > lo { 0.5 * (hi - lo) } else { 1.0 };
         let cols = degree + 1;
@@ -46,6 +48,9 @@ impl Polynomial {
     /// p(c).
     pub fn eval(&self, c: f64) -> f64 {
         let t = (c - self.centre) / self.scale;
-        self.coefficients.iter().rev().fold(0.0, |acc, a| acc * t + a)
+        self.coefficients
+            .iter()
+            .rev()
+            .fold(0.0, |acc, a| acc * t + a)
     }
 }

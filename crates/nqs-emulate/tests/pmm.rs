@@ -125,7 +125,10 @@ fn anharmonic_ground_state(g: f64, basis: usize) -> f64 {
 #[test]
 fn anharmonic_oscillator_basis_is_converged() {
     for g in [0.0, 0.1, 1.0, 2.0] {
-        let (a, b) = (anharmonic_ground_state(g, 120), anharmonic_ground_state(g, 160));
+        let (a, b) = (
+            anharmonic_ground_state(g, 120),
+            anharmonic_ground_state(g, 160),
+        );
         assert!((a - b).abs() < 1e-10, "g = {g}: {a} vs {b}");
     }
     // Known values (Hioe and Montroll 1975): E₀(1) = 0.803770651…, E₀(0.1) = 0.559146327…
@@ -151,7 +154,12 @@ fn pmm_extrapolates_the_anharmonic_oscillator_far_better_than_polynomials() {
     // points of a function that is not a 2 × 2 family.
     for s in &samples {
         let p = emulator.predict(s.c);
-        assert!((p.energy - s.energy).abs() < 2e-4, "at g = {}: {}", s.c, p.energy);
+        assert!(
+            (p.energy - s.energy).abs() < 2e-4,
+            "at g = {}: {}",
+            s.c,
+            p.energy
+        );
     }
     let c: Vec<f64> = train.to_vec();
     let y: Vec<f64> = samples.iter().map(|s| s.energy).collect();

@@ -156,7 +156,13 @@ impl SpinIsospinState {
             .amplitudes
             .iter()
             .enumerate()
-            .map(|(b, &c)| if digit(b, i) < 2 && digit(b, j) < 2 { c } else { 0.0 })
+            .map(|(b, &c)| {
+                if digit(b, i) < 2 && digit(b, j) < 2 {
+                    c
+                } else {
+                    0.0
+                }
+            })
             .collect();
         Self {
             nucleons: self.nucleons,
@@ -346,7 +352,10 @@ mod tests {
             unit[c] = 1.0;
             let image = basis.embed(&unit).tau_dot_tau(0, 2).sigma_dot_sigma(1, 2);
             let kept = basis.embed(&basis.restrict(&image));
-            assert!((image.norm2() - kept.norm2()).abs() < 1e-12, "leak from {c}");
+            assert!(
+                (image.norm2() - kept.norm2()).abs() < 1e-12,
+                "leak from {c}"
+            );
             assert!(image.norm2() > 0.0);
         }
         assert_eq!(occupied(2, 1), Some(vec![0, 2]));

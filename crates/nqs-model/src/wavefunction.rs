@@ -73,7 +73,8 @@ impl WaveFunctionConfig {
             .count();
         if spin_correlators > 1 {
             return Err(ModelError::InvalidModel(
-                "more than one spin_correlator: the spin-isospin amplitudes come from one factor".into(),
+                "more than one spin_correlator: the spin-isospin amplitudes come from one factor"
+                    .into(),
             ));
         }
         if slaters == 1 {

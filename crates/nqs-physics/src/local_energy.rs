@@ -80,8 +80,10 @@ fn with_spin(
     let [w, n, s] = grad_chi.dims();
     let q = row_sum(chi.clone().square()).unsqueeze_dim::<2>(1); // [w, 1]
     // ∇ log|χ| = Σ_s χ_s ∇χ_s / q.
-    let grad_log_chi =
-        (grad_chi.clone() * chi.clone().unsqueeze_dim::<3>(1)).sum_dim(2).reshape([w, n]) / q.clone();
+    let grad_log_chi = (grad_chi.clone() * chi.clone().unsqueeze_dim::<3>(1))
+        .sum_dim(2)
+        .reshape([w, n])
+        / q.clone();
     let grad_chi_sq = row_sum(grad_chi.clone().square().reshape([w, n * s]));
     let kinetic = kinetic
         + (grad_chi_sq / q.clone().reshape([w]) - row_sum(grad_log_chi.clone().square()))

@@ -57,7 +57,8 @@ struct EmulatorFile<'a> {
 
 /// Fit, predict and write the files; returns the markdown summary.
 pub fn run(request: &EmulateRequest) -> Result<String, TrainError> {
-    let (key, samples) = read_samples(&request.from).map_err(|e| TrainError::Unsupported(e.to_string()))?;
+    let (key, samples) =
+        read_samples(&request.from).map_err(|e| TrainError::Unsupported(e.to_string()))?;
     if let Some(wanted) = &request.key
         && request.from.is_dir()
         && wanted != &key
@@ -79,9 +80,15 @@ pub fn run(request: &EmulateRequest) -> Result<String, TrainError> {
     let (lo, hi) = emulator.range();
     let (a, b, n) = request.predict.unwrap_or_else(|| {
         let pad = 0.25 * (hi - lo);
-        ((lo - pad).max(if lo > 0.0 { 0.0 } else { f64::MIN }), hi + pad, 200)
+        (
+            (lo - pad).max(if lo > 0.0 { 0.0 } else { f64::MIN }),
+            hi + pad,
+            200,
+        )
     });
-    let grid: Vec<f64> = (0..n).map(|i| a + (b - a) * i as f64 / (n - 1) as f64).collect();
+    let grid: Vec<f64> = (0..n)
+        .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)
+        .collect();
     let predictions: Vec<_> = grid.iter().map(|&c| emulator.predict(c)).collect();
 
     let out = &request.out;
@@ -96,7 +103,8 @@ pub fn run(request: &EmulateRequest) -> Result<String, TrainError> {
         &out.join("emulator.json"),
         &serde_json::to_string_pretty(&file).expect("the emulator serialises"),
     )?;
-    let mut csv = format!("{key},energy,uncertainty,bootstrap,jackknife,polynomial,inside_training_range\n");
+    let mut csv =
+        format!("{key},energy,uncertainty,bootstrap,jackknife,polynomial,inside_training_range\n");
     for p in &predictions {
         let _ = writeln!(
             csv,
@@ -114,7 +122,10 @@ pub fn run(request: &EmulateRequest) -> Result<String, TrainError> {
     let md = summary(&key, &emulator);
     write(&out.join("emulator.md"), &md)?;
     let data: Vec<(f64, f64, f64)> = samples.iter().map(|s| (s.c, s.energy, s.error)).collect();
-    let band: Vec<(f64, f64, f64)> = predictions.iter().map(|p| (p.c, p.energy, p.uncertainty)).collect();
+    let band: Vec<(f64, f64, f64)> = predictions
+        .iter()
+        .map(|p| (p.c, p.energy, p.uncertainty))
+        .collect();
     let poly: Vec<(f64, f64)> = predictions.iter().map(|p| (p.c, p.polynomial)).collect();
     emulator_plot(
         &out.join("emulator"),
@@ -150,7 +161,9 @@ fn summary(key: &str, emulator: &Emulator) -> String {
             .min_gap
             .map_or("– (n = 1)".to_string(), |g| format!("{g:.4}"))
     );
-    md.push_str("| model | size / degree | parameters | χ² | leave-one-out RMS |\n|---|---|---|---|---|\n");
+    md.push_str(
+        "| model | size / degree | parameters | χ² | leave-one-out RMS |\n|---|---|---|---|---|\n",
+    );
     for s in &emulator.scores {
         let _ = writeln!(
             md,

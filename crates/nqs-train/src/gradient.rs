@@ -23,20 +23,35 @@ pub const MIN_GRADIENT_BLOCK_COORDS: usize = 12288;
 
 /// Constant per-walker weights on the spin-isospin amplitudes: Σ_w Σ_s b_ws χ_s(x_w) joins
 /// the loss.
-#[derive(Debug, Clone, Copy)]
-pub struct AmplitudeWeights<'a> {
+#[derive(Debug, Clone, PartialEq)]
+pub struct AmplitudeWeights {
     /// b, `[walkers, S]` row-major.
-    pub values: &'a [f64],
+    pub values: Vec<f64>,
     /// Number of basis states S.
     pub states: usize,
 }
 
-impl<'a> AmplitudeWeights<'a> {
-    fn block(self, start: usize, len: usize) -> AmplitudeWeights<'a> {
-        AmplitudeWeights {
-            values: &self.values[start * self.states..(start + len) * self.states],
+impl AmplitudeWeights {
+    /// `[walkers, S]` from a device tensor.
+    pub fn from_tensor(t: Tensor<2>) -> Self {
+        let [w, s] = t.dims();
+        Self {
+            values: crate::to_host(t.reshape([w * s])),
+            states: s,
+        }
+    }
+
+    /// Every weight times `factor`.
+    pub fn scaled(&self, factor: f64) -> Self {
+        Self {
+            values: self.values.iter().map(|v| v * factor).collect(),
             states: self.states,
         }
+    }
+
+    /// The rows of walkers `start..start + len`.
+    fn block(&self, start: usize, len: usize) -> &[f64] {
+        &self.values[start * self.states..(start + len) * self.states]
     }
 }
 
@@ -48,18 +63,13 @@ pub fn surrogate_gradient(
     model: &WaveFunction,
     x: &Tensor<2>,
     centred: &[f64],
-    spin_residual: Option<AmplitudeWeights<'_>>,
+    spin_residual: Option<&AmplitudeWeights>,
     threads: usize,
 ) -> GradientsParams {
     let w = centred.len() as f64;
     let weights: Vec<f64> = centred.iter().map(|c| 2.0 * c / w).collect();
-    let spin: Option<Vec<f64>> =
-        spin_residual.map(|r| r.values.iter().map(|v| 2.0 * v / w).collect());
-    let spin = spin.as_deref().zip(spin_residual).map(|(values, r)| AmplitudeWeights {
-        values,
-        states: r.states,
-    });
-    weighted_gradient(model, x, &weights, spin, threads)
+    let spin = spin_residual.map(|r| r.scaled(2.0 / w));
+    weighted_gradient(model, x, &weights, spin.as_ref(), threads)
 }
 
 /// ∇_θ [Σ_w u_w log|ψ(x_w)| + Σ_w Σ_s b_ws χ_s(x_w)] for host weights `u` (`[walkers]`)
@@ -69,30 +79,29 @@ pub fn weighted_gradient(
     model: &WaveFunction,
     x: &Tensor<2>,
     weights: &[f64],
-    amplitude_weights: Option<AmplitudeWeights<'_>>,
+    amplitude_weights: Option<&AmplitudeWeights>,
     threads: usize,
 ) -> GradientsParams {
     let [w, coords] = x.dims();
     let threads = nqs_sampler::worker_threads_min(threads, w, coords, MIN_GRADIENT_BLOCK_COORDS);
-    let block_loss = |model: &WaveFunction,
-                      block: Tensor<2>,
-                      u: &[f64],
-                      b: Option<AmplitudeWeights<'_>>| {
-        let (log_psi, spin) = model.forward_with_spin(&block.autodiff(), Order::Value);
-        let device = log_psi.value.device();
-        let u = Tensor::<1>::from_data(TensorData::new(u.to_vec(), [u.len()]), &device);
-        let loss = (u * log_psi.value).sum();
-        match (b, spin) {
-            (Some(b), Some(spin)) => {
-                let shape = [b.values.len() / b.states, b.states];
-                let b = Tensor::<2>::from_data(TensorData::new(b.values.to_vec(), shape), &device);
-                loss + (b * spin.chi).sum()
+    let block_loss =
+        |model: &WaveFunction, block: Tensor<2>, u: &[f64], b: Option<(&[f64], usize)>| {
+            let (log_psi, spin) = model.forward_with_spin(&block.autodiff(), Order::Value);
+            let device = log_psi.value.device();
+            let u = Tensor::<1>::from_data(TensorData::new(u.to_vec(), [u.len()]), &device);
+            let loss = (u * log_psi.value).sum();
+            match (b, spin) {
+                (Some((b, states)), Some(spin)) => {
+                    let shape = [b.len() / states, states];
+                    let b = Tensor::<2>::from_data(TensorData::new(b.to_vec(), shape), &device);
+                    loss + (b * spin.chi).sum()
+                }
+                _ => loss,
             }
-            _ => loss,
-        }
-    };
+        };
     if threads == 1 {
-        let loss = block_loss(model, x.clone(), weights, amplitude_weights);
+        let b = amplitude_weights.map(|b| (b.values.as_slice(), b.states));
+        let loss = block_loss(model, x.clone(), weights, b);
         return GradientsParams::from_grads(loss.backward(), model);
     }
     let parts: Vec<GradientsParams> = std::thread::scope(|scope| {
@@ -102,7 +111,7 @@ pub fn weighted_gradient(
                 let block = x.clone().narrow(0, start, len);
                 let model = model.clone().map(&mut FreshLeaves);
                 let u = &weights[start..start + len];
-                let b = amplitude_weights.map(|b| b.block(start, len));
+                let b = amplitude_weights.map(|b| (b.block(start, len), b.states));
                 let block_loss = &block_loss;
                 scope.spawn(move || {
                     let loss = block_loss(&model, block, u, b);

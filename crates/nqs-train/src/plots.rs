@@ -450,7 +450,13 @@ fn emulator_panel<DB: DrawingBackend>(
         .emulator
         .iter()
         .map(|p| (p.0, (p.1 + p.2).min(y1)))
-        .chain(curves.emulator.iter().rev().map(|p| (p.0, (p.1 - p.2).max(y0))))
+        .chain(
+            curves
+                .emulator
+                .iter()
+                .rev()
+                .map(|p| (p.0, (p.1 - p.2).max(y0))),
+        )
         .collect();
     chart
         .draw_series(std::iter::once(Polygon::new(band, blue.mix(0.2).filled())))
@@ -490,9 +496,12 @@ fn emulator_panel<DB: DrawingBackend>(
             .map_err(|e| e.to_string())?;
     }
     chart
-        .draw_series(curves.data.iter().map(|p| {
-            ErrorBar::new_vertical(p.0, p.1 - p.2, p.1, p.1 + p.2, BLACK.filled(), 8)
-        }))
+        .draw_series(
+            curves
+                .data
+                .iter()
+                .map(|p| ErrorBar::new_vertical(p.0, p.1 - p.2, p.1, p.1 + p.2, BLACK.filled(), 8)),
+        )
         .map_err(|e| e.to_string())?
         .label("training energies (range dashed)")
         .legend(|(x, y)| Circle::new((x + 10, y), 4, BLACK.filled()));

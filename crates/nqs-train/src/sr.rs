@@ -271,7 +271,7 @@ pub fn step(
     model: WaveFunction,
     x: &Tensor<2>,
     centred: &[f64],
-    spin_residual: Option<AmplitudeWeights<'_>>,
+    spin_residual: Option<&AmplitudeWeights>,
     learning_rate: f64,
     shift: f64,
     config: &SrConfig,
@@ -287,15 +287,10 @@ pub fn step(
     };
     let x_s = x.clone().narrow(0, 0, s_walkers);
     let (solution, theta) = {
-        let spin: Option<Vec<f64>> =
-            spin_residual.map(|r| r.values.iter().map(|v| v / w).collect());
-        let spin = spin.as_deref().zip(spin_residual).map(|(values, r)| AmplitudeWeights {
-            values,
-            states: r.states,
-        });
+        let spin = spin_residual.map(|r| r.scaled(1.0 / w));
         let force = grads_to_vec(
             &model,
-            &weighted_gradient(&model, x, &weights, spin, threads),
+            &weighted_gradient(&model, x, &weights, spin.as_ref(), threads),
         );
         let s = SrMatrix::new(&model, &x_s, threads);
         let solution = solve(

@@ -206,15 +206,7 @@ impl Trainer {
         let energies =
             local_energy_parallel(&psi, &self.hamiltonian, &x, self.config.sampler.threads);
         let e_local = to_host(energies.total());
-        let spin_states = energies.spin_residual.as_ref().map(|r| r.dims()[1]);
-        let spin_residual: Option<Vec<f64>> = energies.spin_residual.map(|r| {
-            let [w, s] = r.dims();
-            to_host(r.reshape([w * s]))
-        });
-        let spin_residual = spin_residual
-            .as_deref()
-            .zip(spin_states)
-            .map(|(values, states)| AmplitudeWeights { values, states });
+        let spin_residual = energies.spin_residual.map(AmplitudeWeights::from_tensor);
         let measured = Instant::now();
         if e_local.iter().any(|e| !e.is_finite()) {
             return Err(TrainError::NonFinite {
@@ -234,7 +226,7 @@ impl Trainer {
                 self.model.clone(),
                 &x,
                 &centred,
-                spin_residual,
+                spin_residual.as_ref(),
                 lr,
                 sr.shift_at(self.step),
                 sr,
@@ -245,7 +237,8 @@ impl Trainer {
             (cg_iterations, cg_residual) = (solution.iterations, solution.residual);
             self.sr_delta = Some(solution.delta);
         } else {
-            let grads = surrogate_gradient(&self.model, &x, &centred, spin_residual, threads);
+            let grads =
+                surrogate_gradient(&self.model, &x, &centred, spin_residual.as_ref(), threads);
             self.model = self.optimizer.step(lr, self.model.clone(), grads);
         }
         self.sampler.invalidate();

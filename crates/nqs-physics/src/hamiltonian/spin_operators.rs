@@ -102,8 +102,6 @@ impl SpinOperators {
             TensorData::new(values.clone(), [self.states, self.pairs * self.states]),
             &chi.device(),
         );
-        chi.clone()
-            .matmul(m)
-            .reshape([w, self.pairs, self.states])
+        chi.clone().matmul(m).reshape([w, self.pairs, self.states])
     }
 }

@@ -17,13 +17,22 @@ pub fn read_samples(path: &Path) -> Result<(String, Vec<Sample>), EmulateError> 
         .map_err(|e| EmulateError::Data(format!("cannot read {}: {e}", file.display())))?;
     let mut lines = text
         .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
-    let header: Vec<String> = lines
-        .next()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .peekable();
+    let first: Vec<String> = lines
+        .peek()
         .ok_or_else(|| EmulateError::Data(format!("{} is empty", file.display())))?
         .split(',')
         .map(|s| s.trim().to_string())
         .collect();
+    // A first line of numbers is data (a headerless c, E, σ file); otherwise it names the
+    // columns.
+    let header: Vec<String> = if first.iter().all(|f| f.parse::<f64>().is_ok()) {
+        vec!["c".into(), "energy".into(), "energy_error".into()]
+    } else {
+        lines.next();
+        first
+    };
     let column = |name: &str| header.iter().position(|h| h == name);
     // A sweep table names its columns; a plain CSV is c, E, σ in that order.
     let (ic, ie, is) = match (column("energy"), column("energy_error")) {
@@ -64,4 +73,40 @@ pub fn read_samples(path: &Path) -> Result<(String, Vec<Sample>), EmulateError> 
     }
     samples.sort_by(|a, b| a.c.total_cmp(&b.c));
     Ok((header[ic].clone(), samples))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(name: &str, text: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("nqs-emulate-{}-{name}", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn sweep_tables_and_plain_csv_files_are_read() {
+        let sweep = write(
+            "sweep.csv",
+            "system.omega,energy,energy_error,kinetic\n1.0,3.0,0.001,1\n0.5,1.66,0.002,1\n",
+        );
+        let (key, samples) = read_samples(&sweep).unwrap();
+        assert_eq!(key, "system.omega");
+        assert_eq!(samples.len(), 2);
+        assert_eq!(
+            (samples[0].c, samples[0].energy, samples[0].error),
+            (0.5, 1.66, 0.002)
+        );
+        // Without a header every line is data.
+        let plain = write("plain.csv", "0.1,0.44,0.01\n0.2,0.7,0.01\n0.3,0.9,0.01\n");
+        let (key, samples) = read_samples(&plain).unwrap();
+        assert_eq!((key.as_str(), samples.len()), ("c", 3));
+        let bad = write("bad.csv", "c,E,s\n0.1,0.44,0\n");
+        let err = read_samples(&bad).unwrap_err().to_string();
+        assert!(err.contains("bad.csv") && err.contains("positive"), "{err}");
+        for p in [sweep, plain, bad] {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
 }

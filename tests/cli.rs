@@ -123,6 +123,11 @@ fn bad_input_gets_a_one_line_error_and_writes_nothing() {
             vec!["--set".into(), "sampler.walkers=0".into()],
             "sampler.walkers",
         ),
+        // Three zeros too many: refused from the memory estimate before any allocation.
+        (
+            vec!["--set".into(), "sampler.walkers=1000000000".into()],
+            "is available",
+        ),
         (
             vec!["--set".into(), "system.dimensions=\"two\"".into()],
             "dimensions",

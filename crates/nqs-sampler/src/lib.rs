@@ -83,6 +83,16 @@ pub fn burn_in(
     state: &mut SamplerState,
     psi: &WaveFunction,
 ) -> Result<(), SamplerError> {
+    burn_in_reporting(config, state, psi, &mut |_, _| {})
+}
+
+/// [`burn_in`], calling `report(done, total)` after every adaptation window of moves.
+pub fn burn_in_reporting(
+    config: &SamplerConfig,
+    state: &mut SamplerState,
+    psi: &WaveFunction,
+    report: &mut dyn FnMut(usize, usize),
+) -> Result<(), SamplerError> {
     const ADAPT_WINDOW: usize = 10;
     let mut done = 0;
     while done < config.burn_in {
@@ -94,6 +104,7 @@ pub fn burn_in(
             adapt_step_size(config, state, acc);
         }
         done += moves;
+        report(done, config.burn_in);
     }
     state.reset_counters();
     Ok(())

@@ -12,6 +12,7 @@ pub mod emulate;
 mod error;
 pub mod gradient;
 pub mod loss;
+pub mod memory;
 pub mod observables;
 pub mod params;
 pub mod plots;

@@ -116,6 +116,11 @@ impl Trainer {
             // Walker blocks on threads help only backends that run each op on one core.
             config.sampler.threads = 1;
         }
+        let float_bytes = match device.settings().float_dtype {
+            burn::tensor::FloatDType::F64 => 8,
+            _ => 4,
+        };
+        crate::memory::check(&config, float_bytes)?;
         let geometry = config.geometry();
         let autodiff = device.clone().autodiff();
         let scale = config.system.trial_scale();
@@ -174,7 +179,13 @@ impl Trainer {
 
     fn ensure_burned_in(&mut self, psi: &WaveFunction) -> Result<(), TrainError> {
         if !self.burned_in {
-            nqs_sampler::burn_in(&self.config.sampler, &mut self.sampler, psi)?;
+            let mut progress = Progress::new("burn-in", "moves");
+            nqs_sampler::burn_in_reporting(
+                &self.config.sampler,
+                &mut self.sampler,
+                psi,
+                &mut |done, total| progress.report(done, total),
+            )?;
             tracing::info!(
                 step_size = self.sampler.step_size,
                 "burn-in done ({} moves)",
@@ -308,7 +319,9 @@ impl Trainer {
             .then(|| Density::new(d, obs.bins, extent, blocks));
         let mut pairs = (obs.pair_distribution && n > 1)
             .then(|| PairDistribution::new(d, geometry.n_up, obs.bins, 2.0 * extent, blocks));
+        let mut progress = Progress::new("evaluation", "samples per walker");
         for t in 0..samples_per_walker {
+            progress.report(t, samples_per_walker);
             nqs_sampler::advance(
                 sampler_config,
                 &mut self.sampler,
@@ -366,5 +379,42 @@ impl Trainer {
             acceptance: self.sampler.acceptance(),
             seconds: start.elapsed().as_secs_f64(),
         })
+    }
+}
+
+/// Log lines for long phases without a progress bar (burn-in, evaluation): one every
+/// [`Progress::EVERY`] seconds, none for a phase that ends sooner.
+struct Progress {
+    what: &'static str,
+    unit: &'static str,
+    start: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    const EVERY: f64 = 5.0;
+
+    fn new(what: &'static str, unit: &'static str) -> Self {
+        let now = Instant::now();
+        Self {
+            what,
+            unit,
+            start: now,
+            last: now,
+        }
+    }
+
+    fn report(&mut self, done: usize, total: usize) {
+        if self.last.elapsed().as_secs_f64() < Self::EVERY || done == 0 {
+            return;
+        }
+        self.last = Instant::now();
+        let elapsed = self.start.elapsed().as_secs_f64();
+        let left = elapsed * (total - done.min(total)) as f64 / done as f64;
+        tracing::info!(
+            "{} {done}/{total} {}, {elapsed:.0} s so far, about {left:.0} s left",
+            self.what,
+            self.unit
+        );
     }
 }

@@ -71,6 +71,41 @@ impl FactorConfig {
         }
     }
 
+    /// Widest layer of the factor's networks (0 for a factor without one): with the particle
+    /// layout it sets the size of the factor's jets (see [`FactorConfig::jet_elements`]).
+    pub fn widest_layer(&self) -> usize {
+        let max = |v: &[usize]| v.iter().copied().max().unwrap_or(0);
+        match self {
+            FactorConfig::Slater(_) | FactorConfig::PadeJastrow(_) | FactorConfig::Envelope(_) => 0,
+            FactorConfig::Backflow(c) => {
+                max(&c.hidden).max(c.message_passing.as_ref().map_or(0, |m| m.width))
+            }
+            FactorConfig::Rbm(c) => c.n_hidden,
+            FactorConfig::Ffnn(c) => max(&c.hidden),
+            FactorConfig::PairJastrow(c) => max(&c.hidden),
+            FactorConfig::DeepSets(c) => max(&c.hidden).max(c.latent).max(max(&c.readout)),
+            FactorConfig::SpinCorrelator(c) => max(&c.hidden),
+        }
+    }
+
+    /// Floats per walker in the factor's widest jets during a Laplacian pass, a model of its
+    /// working set: N·d coordinates times (N + width) for the per-particle and orbital
+    /// tables, P = N(N − 1)/2 pairs times (width + d) for the pair tables, and for
+    /// message-passing backflow its pair stream, N²·width per layer. Calibrated against peak
+    /// memory in docs/performance.md.
+    pub fn jet_elements(&self, geometry: &Geometry) -> usize {
+        let (n, d) = (geometry.n_particles, geometry.dimensions);
+        let (coords, pairs, width) = (n * d, n * n.saturating_sub(1) / 2, self.widest_layer());
+        let stream = match self {
+            FactorConfig::Backflow(c) => c
+                .message_passing
+                .as_ref()
+                .map_or(0, |m| n * n * m.width * m.layers),
+            _ => 0,
+        };
+        coords * (n + width) + pairs * (width + d) + stream
+    }
+
     /// Whether the factor depends on relative positions only (x_i − x_j, x_i − X), so that
     /// it suits a self-bound system whose centre of mass is free.
     pub fn translation_invariant(&self) -> bool {

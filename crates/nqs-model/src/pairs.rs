@@ -92,6 +92,12 @@ impl Pairs {
         self.len() == 0
     }
 
+    /// Coordinate `a` of x_i − x_j for every pair, `[walkers, P]`.
+    pub fn separation(&self, a: usize) -> Tensor<2> {
+        let n_pairs = self.len();
+        self.diff.clone().narrow(1, a * n_pairs, n_pairs)
+    }
+
     /// |x_i − x_j|, `[walkers, P]`.
     pub fn r(&self) -> Tensor<2> {
         self.r2.clone().sqrt()

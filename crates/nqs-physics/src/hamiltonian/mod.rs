@@ -4,12 +4,14 @@
 //! implementing [`PotentialTerm`].
 
 mod coulomb;
+mod ewald;
 mod gaussian_pair;
 mod harmonic;
 pub mod spin_operators;
 mod three_body;
 
 pub use coulomb::Coulomb;
+pub use ewald::Ewald;
 pub use gaussian_pair::GaussianPair;
 pub use harmonic::HarmonicTrap;
 pub use spin_operators::{OperatorPart, PairOperator, SpinCoupling, SpinOperators};

@@ -1,0 +1,76 @@
+//! The Ewald sum of the electron gas against independent truth: the Madelung energies of
+//! the simple-cubic, body-centred and face-centred cubic Wigner crystals (published
+//! constants), independence of the splitting parameter, and periodicity.
+
+mod common;
+
+use common::*;
+use nqs_model::Geometry;
+use nqs_physics::hamiltonian::{Ewald, PotentialTerm};
+
+fn energy(ewald: &Ewald, positions: &[f64]) -> f64 {
+    let n = positions.len() / 3;
+    host1(ewald.potential(&tensor2(positions.to_vec(), 1, 3 * n, &device())))[0]
+}
+
+fn r_s(n: usize, length: f64) -> f64 {
+    (3.0 * length.powi(3) / (4.0 * std::f64::consts::PI * n as f64)).cbrt()
+}
+
+#[test]
+fn wigner_crystals_have_their_madelung_energies() {
+    let l = 3.7;
+    // Energy per electron times r_s (Hartree): sc −0.8800594421 (from the simple-cubic
+    // Madelung constant ξL = −2.837297479480620), bcc −0.895929255682, fcc −0.895873615195
+    // (the Wigner-crystal Madelung energies, e.g. Fuchs, Proc. R. Soc. A 151, 585 (1935);
+    // Coldwell-Horsfall and Maradudin, J. Math. Phys. 1, 395 (1960)).
+    let cubic = [0.0, 0.0, 0.0];
+    let body = [0.0, 0.0, 0.0, 0.5, 0.5, 0.5];
+    let face = [0.0, 0.0, 0.0, 0.5, 0.5, 0.0, 0.5, 0.0, 0.5, 0.0, 0.5, 0.5];
+    for (name, cell, expected) in [
+        ("sc", &cubic[..], -0.880_059_442_1),
+        ("bcc", &body[..], -0.895_929_255_682),
+        ("fcc", &face[..], -0.895_873_615_195),
+    ] {
+        let n = cell.len() / 3;
+        let ewald = Ewald::new(Geometry::balanced(n, 3), l, 1e-12);
+        let positions: Vec<f64> = cell.iter().map(|v| v * l).collect();
+        let per_electron = energy(&ewald, &positions) / n as f64 * r_s(n, l);
+        assert!(
+            (per_electron - expected).abs() < 1e-9,
+            "{name}: {per_electron} vs {expected}"
+        );
+    }
+    // The Madelung term of the simple-cubic lattice: ξ L = −2.837297479.
+    let ewald = Ewald::new(Geometry::balanced(1, 3), l, 1e-12);
+    assert!((ewald.madelung() * l + 2.837_297_479_480_62).abs() < 1e-9);
+}
+
+#[test]
+fn the_energy_does_not_depend_on_the_splitting_and_is_periodic() {
+    let l = 2.9;
+    let geometry = Geometry::balanced(5, 3);
+    let x = host2(positions(3, 15, 1.3, 17, &device()));
+    let sums: Vec<Ewald> = [2.5, 3.5, 5.0]
+        .iter()
+        .map(|a| Ewald::with_alpha(geometry, l, a / l, 1e-12))
+        .collect();
+    for w in 0..3 {
+        let point = &x[w * 15..(w + 1) * 15];
+        let e: Vec<f64> = sums.iter().map(|s| energy(s, point)).collect();
+        for v in &e[1..] {
+            assert!((v - e[0]).abs() < 1e-9 * e[0].abs().max(1.0), "{e:?}");
+        }
+        // Moving one electron by lattice vectors changes nothing.
+        let mut shifted = point.to_vec();
+        shifted[0] += l;
+        shifted[4] -= 2.0 * l;
+        shifted[14] += 3.0 * l;
+        let moved = energy(&sums[1], &shifted);
+        assert!(
+            (moved - e[1]).abs() < 1e-9 * e[1].abs().max(1.0),
+            "{moved} vs {}",
+            e[1]
+        );
+    }
+}

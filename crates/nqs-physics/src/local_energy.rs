@@ -48,7 +48,7 @@ pub fn local_energy(psi: &WaveFunction, hamiltonian: &Hamiltonian, x: &Tensor<2>
     let terms = hamiltonian.potential_terms(x);
     match (spin, psi.spin_correlator()) {
         (Some(amplitudes), Some(correlator)) => {
-            let operators = SpinOperators::new(correlator.basis());
+            let operators = hamiltonian.spin_operators(correlator.basis());
             with_spin(hamiltonian, x, kinetic, terms, grad, amplitudes, &operators)
         }
         _ => {

@@ -79,12 +79,14 @@ pub fn run(request: &EmulateRequest) -> Result<String, TrainError> {
         Emulator::fit(&samples, &settings).map_err(|e| TrainError::Unsupported(e.to_string()))?;
     let (lo, hi) = emulator.range();
     let (a, b, n) = request.predict.unwrap_or_else(|| {
+        // The training range and a quarter beyond, not crossing zero from positive values.
         let pad = 0.25 * (hi - lo);
-        (
-            (lo - pad).max(if lo > 0.0 { 0.0 } else { f64::MIN }),
-            hi + pad,
-            200,
-        )
+        let start = if lo > 0.0 {
+            (lo - pad).max(0.0)
+        } else {
+            lo - pad
+        };
+        (start, hi + pad, 200)
     });
     let grid: Vec<f64> = (0..n)
         .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)

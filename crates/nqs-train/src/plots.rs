@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Once;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::TrainError;
@@ -195,24 +196,22 @@ pub fn curves_plot(
     ))
 }
 
-fn curves_panel<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+/// Full-size axes with a title and axis descriptions (curves and emulator plots).
+fn titled_axes<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
     title: &str,
     x_desc: &str,
     y_desc: &str,
-    curves: &[Curve],
-    reference: Option<&Curve>,
-) -> Result<(), String> {
+    x: (f64, f64),
+    y: (f64, f64),
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let points = curves.iter().chain(reference).flat_map(|c| c.points.iter());
-    let (x0, x1) = range(points.clone().map(|p| p.0));
-    let (y0, y1) = range(points.flat_map(|p| [p.1 - p.2, p.1 + p.2]));
     let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 26))
         .margin(15)
         .x_label_area_size(50)
         .y_label_area_size(90)
-        .build_cartesian_2d(x0..x1, y0..y1)
+        .build_cartesian_2d(x.0..x.1, y.0..y.1)
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
@@ -222,6 +221,36 @@ fn curves_panel<DB: DrawingBackend>(
         .axis_desc_style(("sans-serif", 19))
         .draw()
         .map_err(|e| e.to_string())?;
+    Ok(chart)
+}
+
+/// The legend of a chart in `corner`.
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    corner: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 16))
+        .position(corner)
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
+fn curves_panel<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    curves: &[Curve],
+    reference: Option<&Curve>,
+) -> Result<(), String> {
+    let points = curves.iter().chain(reference).flat_map(|c| c.points.iter());
+    let (x0, x1) = range(points.clone().map(|p| p.0));
+    let (y0, y1) = range(points.flat_map(|p| [p.1 - p.2, p.1 + p.2]));
+    let mut chart = titled_axes(root, title, x_desc, y_desc, (x0, x1), (y0, y1))?;
     for (i, c) in curves.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         chart
@@ -263,15 +292,7 @@ fn curves_panel<DB: DrawingBackend>(
     } else {
         SeriesLabelPosition::UpperRight
     };
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 16))
-        .position(corner)
-        .draw()
-        .map_err(|e| e.to_string())?;
-    Ok(())
+    legend(&mut chart, corner)
 }
 
 /// The density grid as a heat map (left) and the radial profile with error bars (right);
@@ -414,7 +435,6 @@ fn emulator_panel<DB: DrawingBackend>(
     y_desc: &str,
     curves: &EmulatorCurves<'_>,
 ) -> Result<(), String> {
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
     let (x0, x1) = range(
         curves
             .emulator
@@ -430,21 +450,7 @@ fn emulator_panel<DB: DrawingBackend>(
             .flat_map(|p| [p.1 - p.2, p.1 + p.2])
             .chain(curves.data.iter().flat_map(|p| [p.1 - p.2, p.1 + p.2])),
     );
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 26))
-        .margin(15)
-        .x_label_area_size(50)
-        .y_label_area_size(90)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc(x_desc)
-        .y_desc(y_desc)
-        .label_style(("sans-serif", 17))
-        .axis_desc_style(("sans-serif", 19))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    let mut chart = titled_axes(root, title, x_desc, y_desc, (x0, x1), (y0, y1))?;
     let blue = PALETTE[0];
     let band: Vec<(f64, f64)> = curves
         .emulator
@@ -505,13 +511,5 @@ fn emulator_panel<DB: DrawingBackend>(
         .map_err(|e| e.to_string())?
         .label("training energies (range dashed)")
         .legend(|(x, y)| Circle::new((x + 10, y), 4, BLACK.filled()));
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 16))
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()
-        .map_err(|e| e.to_string())?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }

@@ -17,8 +17,12 @@ pub use harmonic::HarmonicTrap;
 pub use spin_operators::{OperatorPart, PairOperator, SpinCoupling, SpinOperators};
 pub use three_body::GaussianThreeBody;
 
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
 use burn::tensor::Tensor;
 use nqs_model::Geometry;
+use nqs_model::spin_isospin::Basis;
 
 /// One additive term of the potential.
 pub trait PotentialTerm: std::fmt::Debug + Send + Sync {
@@ -64,6 +68,8 @@ pub(crate) fn sum_terms(terms: &[Tensor<1>], x: &Tensor<2>) -> Tensor<1> {
 pub struct Hamiltonian {
     kinetic_prefactor: f64,
     terms: Vec<Box<dyn PotentialTerm>>,
+    /// The spin operators on the basis of the trial state it was first used with.
+    spin_operators: OnceLock<SpinOperators>,
 }
 
 impl Hamiltonian {
@@ -72,6 +78,20 @@ impl Hamiltonian {
         Self {
             kinetic_prefactor,
             terms,
+            spin_operators: OnceLock::new(),
+        }
+    }
+
+    /// The pair spin operators on `basis`: built once (0.4 ms for ⁴He) and kept, since a
+    /// run evaluates its Hamiltonian with one trial state; a different basis gets its own.
+    pub fn spin_operators(&self, basis: &Basis) -> Cow<'_, SpinOperators> {
+        let cached = self
+            .spin_operators
+            .get_or_init(|| SpinOperators::new(basis));
+        if cached.basis == *basis {
+            Cow::Borrowed(cached)
+        } else {
+            Cow::Owned(SpinOperators::new(basis))
         }
     }
 

@@ -48,6 +48,8 @@ pub struct OperatorPart {
 /// The pair operators as matrices on a spin-isospin basis.
 #[derive(Debug, Clone)]
 pub struct SpinOperators {
+    /// The basis they act on.
+    pub basis: Basis,
     states: usize,
     pairs: usize,
     /// Per operator, `[S, P·S]` row-major with entry (s', q·S + s) = ⟨s|O_q|s'⟩, so that
@@ -71,6 +73,7 @@ impl SpinOperators {
             m
         };
         Self {
+            basis: basis.clone(),
             states: s,
             pairs: pairs.len(),
             sigma: side_by_side(

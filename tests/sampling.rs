@@ -19,6 +19,7 @@ fn rbm_chi_square(kind: SamplerKind) -> f64 {
         dimensions: 1,
         n_up: 1,
         protons: None,
+        cell: None,
     };
     let psi = wave_function(
         "[[factors]]\nkind = \"rbm\"\nn_hidden = 3\ninit_std = 1.0\nsigma = 1.0\n",

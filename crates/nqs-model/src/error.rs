@@ -5,11 +5,12 @@ use thiserror::Error;
 pub enum ModelError {
     /// The particle count does not fill closed shells, so a Slater determinant is ambiguous.
     #[error(
-        "system.particles = {particles} is not a closed shell in {dimensions}D for a spin-balanced Slater determinant (allowed: {allowed})"
+        "system.particles = {particles} is not a closed {orbitals} shell in {dimensions}D for a spin-balanced Slater determinant (allowed: {allowed})"
     )]
     NotClosedShell {
         particles: usize,
         dimensions: usize,
+        orbitals: &'static str,
         allowed: String,
     },
     /// A factor was configured with a value outside its domain.

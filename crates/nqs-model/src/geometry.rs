@@ -1,9 +1,13 @@
-//! Particle layout shared by all factors: particle count, dimension and spin split.
+//! Particle layout shared by all factors: particle count, dimension, spin split and, for a
+//! periodic system, the side of its cell.
+
+use burn::tensor::Tensor;
 
 use crate::ModelError;
+use crate::plane_waves::plane_wave_shell_sizes;
 
 /// Particles `0..n_up` are spin up, `n_up..n` spin down. Coordinates are particle-major.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Geometry {
     /// Number of particles N.
     pub n_particles: usize,
@@ -15,6 +19,10 @@ pub struct Geometry {
     /// isospins are not tied to the particle index (they live in a spin-isospin factor);
     /// `n_up` is then N (one spatial species). `None` for electrons.
     pub protons: Option<usize>,
+    /// `Some(L)` in a periodic cube (square in 2D) of side L: pair separations are reduced
+    /// to the minimum image and pair functions are cut off smoothly at L/2. `None` in open
+    /// space.
+    pub cell: Option<f64>,
 }
 
 impl Geometry {
@@ -25,6 +33,15 @@ impl Geometry {
             dimensions,
             n_up: n_particles.div_ceil(2),
             protons: None,
+            cell: None,
+        }
+    }
+
+    /// A spin-balanced system in a periodic cell of side `length`.
+    pub fn periodic(n_particles: usize, dimensions: usize, length: f64) -> Self {
+        Self {
+            cell: Some(length),
+            ..Self::balanced(n_particles, dimensions)
         }
     }
 
@@ -35,6 +52,7 @@ impl Geometry {
             dimensions: 3,
             n_up: nucleons,
             protons: Some(protons),
+            cell: None,
         }
     }
 
@@ -53,9 +71,22 @@ impl Geometry {
         i < self.n_up
     }
 
-    /// Requires `n_up == n_down` and both equal to a closed-shell size in `dimensions`.
+    /// Separations reduced to the minimum image, each component in [−L/2, L/2], in a
+    /// periodic cell; unchanged in open space.
+    pub fn minimum_image<const D: usize>(&self, diff: Tensor<D>) -> Tensor<D> {
+        match self.cell {
+            Some(l) => diff.clone() - (diff / l).round() * l,
+            None => diff,
+        }
+    }
+
+    /// Requires `n_up == n_down` and both equal to a closed-shell size in `dimensions`:
+    /// oscillator shells in open space, plane-wave shells (|k|² = const) in a periodic cell.
     pub fn check_closed_shell(&self) -> Result<(), ModelError> {
-        let sizes = closed_shell_sizes(self.dimensions, 8);
+        let sizes = match self.cell {
+            Some(_) => plane_wave_shell_sizes(self.dimensions, 8),
+            None => closed_shell_sizes(self.dimensions, 8),
+        };
         let ok = self.n_up == self.n_down() && sizes.contains(&self.n_up);
         if ok {
             Ok(())
@@ -68,6 +99,11 @@ impl Geometry {
             Err(ModelError::NotClosedShell {
                 particles: self.n_particles,
                 dimensions: self.dimensions,
+                orbitals: if self.cell.is_some() {
+                    "plane-wave"
+                } else {
+                    "oscillator"
+                },
                 allowed,
             })
         }

@@ -20,6 +20,7 @@ mod init;
 mod jet;
 mod linalg;
 pub mod pairs;
+pub mod plane_waves;
 mod reduce;
 pub mod relative;
 pub mod spin_isospin;

@@ -4,6 +4,12 @@
 //! ∇_i² u(r_ij) = u''(r) + (d − 1) u'(r)/r (the same for particle j). Only the N(N − 1)/2
 //! pairs i < j are computed; gradients go back to the particles through the pair–particle
 //! incidence matrix.
+//!
+//! In a periodic cell of side L (`Geometry::cell`) the separations are reduced to the
+//! minimum image and every pair function u is multiplied by the smooth cutoff
+//! f(r) = (1 − z)³(1 + 3z), z = min(r/r_c, 1), r_c = L/2: f(0) = 1 and f'(0) = 0 keep the
+//! cusp, and f, f', f'' vanish at r_c, so that the product and its gradient and Laplacian
+//! are continuous where the minimum image jumps (every such point has r ≥ L/2).
 
 use burn::tensor::{Tensor, TensorData};
 
@@ -35,6 +41,8 @@ pub struct Pairs {
     /// Per dimension a, the incidence matrix placed on coordinate a: +1 at (p, i·d + a) and
     /// −1 at (p, j·d + a), `[P, N·d]` each.
     incidence: Vec<Tensor<2>>,
+    /// The cutoff radius r_c = L/2 in a periodic cell.
+    cutoff: Option<f64>,
 }
 
 impl Pairs {
@@ -64,9 +72,10 @@ impl Pairs {
         let matrix = |v: Vec<f64>, shape: [usize; 2]| {
             Tensor::<2>::from_data(TensorData::new(v, shape), &device)
         };
-        let diff = x
-            .clone()
-            .matmul(matrix(separation, [n_coords, d * n_pairs]));
+        let diff = geometry.minimum_image(
+            x.clone()
+                .matmul(matrix(separation, [n_coords, d * n_pairs])),
+        );
         let r2 = (0..d)
             .map(|a| diff.clone().narrow(1, a * n_pairs, n_pairs).square())
             .reduce(|s, t| s + t)
@@ -79,6 +88,7 @@ impl Pairs {
                 .into_iter()
                 .map(|m| matrix(m, [n_pairs, n_coords]))
                 .collect(),
+            cutoff: geometry.cell.map(|l| l / 2.0),
         }
     }
 
@@ -114,6 +124,10 @@ impl Pairs {
         lap: Option<Tensor<2>>,
         order: Order,
     ) -> LogPsi {
+        let (u, c, lap) = match self.cutoff {
+            Some(r_c) => self.cut_off(u, c, lap, r_c),
+            None => (u, c, lap),
+        };
         let n_pairs = self.len();
         let value = row_sum(u);
         let grad = order.gradient().then(|| {
@@ -137,6 +151,31 @@ impl Pairs {
 }
 
 impl Pairs {
+    /// u·f with its gradient coefficient and Laplacian (module docs), given u, c = u'/r and
+    /// lap = u'' + (d − 1)u'/r: with g = f'/r = −12(1 − z)²/r_c² and
+    /// f'' = −12(1 − z)(1 − 3z)/r_c², c̃ = c f + u g and
+    /// lap̃ = f lap + 2 c r² g + u (f'' + (d − 1) g).
+    fn cut_off(
+        &self,
+        u: Tensor<2>,
+        c: Option<Tensor<2>>,
+        lap: Option<Tensor<2>>,
+        r_c: f64,
+    ) -> (Tensor<2>, Option<Tensor<2>>, Option<Tensor<2>>) {
+        let d = self.incidence.len() as f64;
+        let (f, g, f2) = cutoff_factors(self.r2.clone(), r_c);
+        let lap = match (lap, &c) {
+            (Some(lap), Some(c)) => Some(
+                f.clone() * lap
+                    + c.clone() * self.r2.clone() * g.clone() * 2.0
+                    + u.clone() * (f2 + g.clone() * (d - 1.0)),
+            ),
+            _ => None,
+        };
+        let c = c.map(|c| c * f.clone() + u.clone() * g);
+        (u * f, c, lap)
+    }
+
     /// Σ_{i<j} u(t_ij) for a function of t = ω r_ij², given its jet over the pair rows
     /// (`[walkers·P, 1]`, derivatives with respect to t): ∇_i u = 2ω u'(t)(x_i − x_j) and,
     /// per particle, ∇_i² u = 2ωd u' + 4ω t u''.
@@ -192,6 +231,18 @@ impl Pairs {
             .reshape([w, l, n_coords])
             .swap_dims(1, 2)
     }
+}
+
+/// The smooth cutoff of a periodic cell (module docs) at squared distances r²: f,
+/// g = f'/r and f'' (finite at r = 0), each the shape of `r2`.
+pub(crate) fn cutoff_factors(r2: Tensor<2>, r_c: f64) -> (Tensor<2>, Tensor<2>, Tensor<2>) {
+    let one_minus_z = (r2.sqrt() / r_c).clamp_max(1.0).neg().add_scalar(1.0);
+    let z = one_minus_z.clone().neg().add_scalar(1.0);
+    let f = one_minus_z.clone() * one_minus_z.clone().square() * (z.clone() * 3.0).add_scalar(1.0);
+    let scale = -12.0 / (r_c * r_c);
+    let g = one_minus_z.clone().square() * scale;
+    let f2 = one_minus_z * (z * -3.0).add_scalar(1.0) * scale;
+    (f, g, f2)
 }
 
 /// A pair function's contribution when there are no pairs (N < 2): zero, with zero

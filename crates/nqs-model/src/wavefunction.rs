@@ -36,23 +36,31 @@ impl WaveFunctionConfig {
     pub fn validate(&self, geometry: &Geometry) -> Result<(), ModelError> {
         if self.factors.is_empty() {
             return Err(ModelError::InvalidModel(
-                "model.factors is empty: give at least one factor (slater, backflow, pade_jastrow, rbm, ffnn, envelope, pair_jastrow, deep_sets, spin_correlator)"
+                "model.factors is empty: give at least one factor (slater, backflow, plane_wave_slater, pade_jastrow, rbm, ffnn, envelope, pair_jastrow, deep_sets, spin_correlator)"
                     .into(),
             ));
         }
         let slaters = self
             .factors
             .iter()
-            .filter(|f| matches!(f, FactorConfig::Slater(_) | FactorConfig::Backflow(_)))
+            .filter(|f| {
+                matches!(
+                    f,
+                    FactorConfig::Slater(_)
+                        | FactorConfig::Backflow(_)
+                        | FactorConfig::PlaneWaveSlater(_)
+                )
+            })
             .count();
         if slaters > 1 {
             return Err(ModelError::InvalidModel(
-                "more than one determinant (slater, backflow): a product of determinants is not supported".into(),
+                "more than one determinant (slater, backflow, plane_wave_slater): a product of determinants is not supported".into(),
             ));
         }
         let normalisable = self.factors.iter().any(|f| match f {
             FactorConfig::Slater(_)
             | FactorConfig::Backflow(_)
+            | FactorConfig::PlaneWaveSlater(_)
             | FactorConfig::Rbm(_)
             | FactorConfig::Envelope(_) => true,
             FactorConfig::Ffnn(c) => !c.symmetric,
@@ -61,6 +69,20 @@ impl WaveFunctionConfig {
             | FactorConfig::DeepSets(_)
             | FactorConfig::SpinCorrelator(_) => false,
         });
+        if geometry.cell.is_some() {
+            // Backflow names its own fix (orbitals = "plane_waves") when it is built.
+            let open = self.factors.iter().enumerate().find(|(_, f)| {
+                !f.periodic() && !matches!(f, FactorConfig::Backflow(_))
+            });
+            if let Some((index, f)) = open {
+                return Err(ModelError::InvalidFactor {
+                    index,
+                    field: "kind",
+                    value: format!("\"{}\"", f.kind()),
+                    reason: "an open-space factor (Hermite orbitals, trap envelope, network of absolute positions) in a periodic system; use plane_wave_slater, backflow with orbitals = \"plane_waves\", pade_jastrow or pair_jastrow".into(),
+                });
+            }
+        }
         if !normalisable {
             return Err(ModelError::InvalidModel(
                 "the product is not normalisable: add a slater, an rbm, an ffnn with symmetric = false (which has a Gaussian envelope) or an envelope".into(),

@@ -3,12 +3,13 @@
 use nqs_model::Geometry;
 use serde::{Deserialize, Serialize};
 
+use crate::electron_gas::ElectronGasConfig;
 use crate::nucleus::NucleusConfig;
 use crate::quantum_dot::QuantumDotConfig;
 use crate::{Hamiltonian, PhysicsError, Reference};
 
-/// `[system]` with `kind = "quantum_dot"` (the default when `kind` is absent) or
-/// `kind = "nucleus"`.
+/// `[system]` with `kind = "quantum_dot"` (the default when `kind` is absent),
+/// `kind = "nucleus"` or `kind = "electron_gas"`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SystemConfig {
@@ -16,6 +17,8 @@ pub enum SystemConfig {
     QuantumDot(QuantumDotConfig),
     /// A light nucleus (MeV, fm).
     Nucleus(NucleusConfig),
+    /// The homogeneous electron gas in a periodic cube (Hartree units).
+    ElectronGas(ElectronGasConfig),
 }
 
 impl SystemConfig {
@@ -24,6 +27,7 @@ impl SystemConfig {
         match self {
             SystemConfig::QuantumDot(_) => "quantum_dot",
             SystemConfig::Nucleus(_) => "nucleus",
+            SystemConfig::ElectronGas(_) => "electron_gas",
         }
     }
 
@@ -32,6 +36,7 @@ impl SystemConfig {
         match self {
             SystemConfig::QuantumDot(c) => c.validate(),
             SystemConfig::Nucleus(c) => c.validate(),
+            SystemConfig::ElectronGas(c) => c.validate(),
         }
     }
 
@@ -40,15 +45,18 @@ impl SystemConfig {
         match self {
             SystemConfig::QuantumDot(c) => c.geometry(),
             SystemConfig::Nucleus(c) => c.geometry(),
+            SystemConfig::ElectronGas(c) => c.geometry(),
         }
     }
 
     /// The trial states' scale ω (inverse length squared): the trap frequency of a quantum
-    /// dot (Hermite orbitals, network inputs), 1/trial_length² for a nucleus.
+    /// dot (Hermite orbitals, network inputs), 1/trial_length² for a nucleus, 1/r_s² for
+    /// the electron gas.
     pub fn trial_scale(&self) -> f64 {
         match self {
             SystemConfig::QuantumDot(c) => c.omega,
             SystemConfig::Nucleus(c) => 1.0 / (c.trial_length * c.trial_length),
+            SystemConfig::ElectronGas(c) => 1.0 / (c.rs * c.rs),
         }
     }
 
@@ -63,6 +71,7 @@ impl SystemConfig {
         match self {
             SystemConfig::QuantumDot(c) => c.hamiltonian(),
             SystemConfig::Nucleus(c) => c.hamiltonian(),
+            SystemConfig::ElectronGas(c) => c.hamiltonian(),
         }
     }
 
@@ -73,6 +82,7 @@ impl SystemConfig {
         match self {
             SystemConfig::QuantumDot(c) => c.reference(),
             SystemConfig::Nucleus(c) => c.reference(spin_amplitudes),
+            SystemConfig::ElectronGas(c) => c.reference(),
         }
     }
 
@@ -81,13 +91,14 @@ impl SystemConfig {
         match self {
             SystemConfig::QuantumDot(c) => c.title(),
             SystemConfig::Nucleus(c) => c.title(),
+            SystemConfig::ElectronGas(c) => c.title(),
         }
     }
 
     /// Energy unit: "Hartree" or "MeV".
     pub fn energy_unit(&self) -> &'static str {
         match self {
-            SystemConfig::QuantumDot(_) => "Hartree",
+            SystemConfig::QuantumDot(_) | SystemConfig::ElectronGas(_) => "Hartree",
             SystemConfig::Nucleus(_) => "MeV",
         }
     }
@@ -95,7 +106,7 @@ impl SystemConfig {
     /// Length unit: "a.u." (oscillator units) or "fm".
     pub fn length_unit(&self) -> &'static str {
         match self {
-            SystemConfig::QuantumDot(_) => "a.u.",
+            SystemConfig::QuantumDot(_) | SystemConfig::ElectronGas(_) => "a.u.",
             SystemConfig::Nucleus(_) => "fm",
         }
     }

@@ -1,4 +1,5 @@
-//! Metropolis with Gaussian proposals and Metropolis–Hastings with Langevin drift.
+//! Metropolis with Gaussian proposals and Metropolis–Hastings with Langevin drift. In a
+//! periodic cell the walkers are wrapped back into the cell after every move.
 //!
 //! Langevin (D = ½): F = 2∇log|ψ|, x' = x + ½δt F(x) + √δt χ, accepted with
 //! min(1, G(x←x')|ψ(x')|² / (G(x'←x)|ψ(x)|²)), G(y←x) ∝ exp(−|y − x − ½δt F(x)|²/(2δt)).
@@ -57,7 +58,13 @@ pub(crate) fn step(state: &mut SamplerState, psi: &WaveFunction, langevin: bool)
         acc.clone().unsqueeze_dim::<2>(1),
         rej.clone().unsqueeze_dim::<2>(1),
     );
-    state.x = proposal * acc_col.clone() + x * rej_col.clone();
+    let moved = proposal * acc_col.clone() + x * rej_col.clone();
+    // In a periodic cell ψ is periodic: keep the walkers in [0, L)^d (ψ, and so the cache,
+    // is unchanged by the wrap up to rounding).
+    state.x = match psi.geometry().cell {
+        Some(l) => moved.clone() - (moved / l).floor() * l,
+        None => moved,
+    };
     let log_psi = new_log_psi * acc.clone() + cache.log_psi * rej;
     let grad_log_psi = match (cache.grad_log_psi, new_grad) {
         (Some(old), Some(new)) => Some(new * acc_col + old * rej_col),

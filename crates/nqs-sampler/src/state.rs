@@ -67,6 +67,15 @@ impl SamplerState {
         }
     }
 
+    /// Redraw every walker uniformly in the periodic cell [0, L)^d (the start of a chain in
+    /// a periodic system, whose |ψ|² has no length scale to centre a Gaussian on).
+    pub fn spread_uniformly(&mut self, length: f64) {
+        let [walkers, coords] = self.x.dims();
+        let device = self.x.device();
+        self.x = self.rng.uniform(walkers, coords, &device) * length;
+        self.cache = None;
+    }
+
     /// Forget the cached log|ψ|: call after every parameter update.
     pub fn invalidate(&mut self) {
         self.cache = None;

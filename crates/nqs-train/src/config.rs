@@ -458,6 +458,10 @@ fn check_system_fields(system: &toml::Table) -> Result<(), String> {
             .try_into::<NucleusConfig>()
             .map(drop)
             .map_err(named),
+        Some("electron_gas") => toml::Value::Table(fields)
+            .try_into::<nqs_physics::ElectronGasConfig>()
+            .map(drop)
+            .map_err(named),
         // Unknown kinds: the enum's own error lists the allowed ones.
         _ => Ok(()),
     }

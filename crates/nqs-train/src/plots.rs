@@ -394,7 +394,11 @@ pub fn pair_plot(
         stem,
         title,
         &format!("r₁₂ ({unit})"),
-        "pair density P(r₁₂) (pairs per unit volume)",
+        if p.normalised {
+            "pair distribution g(r₁₂)"
+        } else {
+            "pair density P(r₁₂) (pairs per unit volume)"
+        },
         &curves,
         None,
     )

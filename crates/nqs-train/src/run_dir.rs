@@ -289,7 +289,8 @@ impl RunDir {
 
 /// Write the observables of an evaluation as CSV files (and nothing when not measured):
 /// `density_grid.csv` (x, y, rho), `density_radial.csv` (r, rho, error) and
-/// `pair_distribution.csv` (r, parallel, error, antiparallel, error).
+/// `pair_distribution.csv` (r, parallel, error, antiparallel, error; g(r) in a periodic
+/// cell) and `structure_factor.csv` (k, S, error; periodic cells).
 pub fn write_observables(run: &RunDir, eval: &Evaluation) -> Result<(), TrainError> {
     if let Some(d) = &eval.density {
         let mut grid = String::from("x,y,rho\n");
@@ -330,6 +331,13 @@ pub fn write_observables(run: &RunDir, eval: &Evaluation) -> Result<(), TrainErr
             ));
         }
         run.write_atomic("pair_distribution.csv", text.as_bytes())?;
+    }
+    if let Some(s) = &eval.structure_factor {
+        let mut text = String::from("k,s,error\n");
+        for i in 0..s.k.len() {
+            text.push_str(&format!("{},{},{}\n", s.k[i], s.s[i], s.error[i]));
+        }
+        run.write_atomic("structure_factor.csv", text.as_bytes())?;
     }
     Ok(())
 }

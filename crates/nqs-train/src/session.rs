@@ -178,5 +178,18 @@ fn finish(
             trainer.config.geometry().n_down() > 0,
         )?;
     }
+    if let Some(s) = &evaluation.structure_factor {
+        plots::curves_plot(
+            &run.file("structure_factor"),
+            &format!("static structure factor, {title}"),
+            &format!("k (1/{})", system.length_unit()),
+            "S(k)",
+            &[plots::Curve {
+                label: "S(k) = ⟨|ρ_k|²⟩/N".into(),
+                points: (0..s.k.len()).map(|i| (s.k[i], s.s[i], s.error[i])).collect(),
+            }],
+            None,
+        )?;
+    }
     Ok(Some(summary))
 }

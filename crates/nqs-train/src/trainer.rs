@@ -18,7 +18,10 @@ use nqs_physics::{Hamiltonian, local_energy_parallel};
 use crate::config::{Config, OptimizerKind};
 use crate::gradient::{AmplitudeWeights, surrogate_gradient};
 use crate::loss::centred_clipped;
-use crate::observables::{self, Density, DensityResult, PairDistribution, PairDistributionResult};
+use crate::observables::{
+    self, Density, DensityResult, PairDistribution, PairDistributionResult, StructureFactor,
+    StructureFactorResult,
+};
 use crate::stats::Stats;
 use crate::{TrainError, to_host};
 
@@ -72,6 +75,8 @@ pub struct Evaluation {
     pub density: Option<DensityResult>,
     /// Spin-resolved pair distribution, when measured.
     pub pair_distribution: Option<PairDistributionResult>,
+    /// Static structure factor S(k) (periodic systems).
+    pub structure_factor: Option<StructureFactorResult>,
     /// Acceptance during the evaluation.
     pub acceptance: f64,
     /// Wall time of the evaluation.
@@ -149,6 +154,10 @@ impl Trainer {
             config.run.seed.wrapping_add(0x5A5A),
             &device,
         );
+        let mut sampler = sampler;
+        if let Some(length) = geometry.cell {
+            sampler.spread_uniformly(length);
+        }
         let hamiltonian = config.system.hamiltonian();
         Ok(Self {
             config,
@@ -314,11 +323,14 @@ impl Trainer {
         let (n, d) = (geometry.n_particles, geometry.dimensions);
         let extent = obs.extent_for(n, d, system.trial_scale());
         let blocks = obs.blocks.clamp(1, samples_per_walker);
-        let mut density = obs
-            .density
+        let cell = geometry.cell;
+        let mut density = (obs.density && cell.is_none())
             .then(|| Density::new(d, obs.bins, extent, blocks));
-        let mut pairs = (obs.pair_distribution && n > 1)
-            .then(|| PairDistribution::new(d, geometry.n_up, obs.bins, 2.0 * extent, blocks));
+        let mut pairs = (obs.pair_distribution && n > 1).then(|| match cell {
+            Some(l) => PairDistribution::periodic(d, geometry.n_up, obs.bins, l, blocks),
+            None => PairDistribution::new(d, geometry.n_up, obs.bins, 2.0 * extent, blocks),
+        });
+        let mut structure = cell.map(|l| StructureFactor::new(d, l, blocks));
         let mut progress = Progress::new("evaluation", "samples per walker");
         for t in 0..samples_per_walker {
             progress.report(t, samples_per_walker);
@@ -356,6 +368,9 @@ impl Trainer {
             if let Some(p) = pairs.as_mut() {
                 p.add(&x, walkers, block);
             }
+            if let Some(s) = structure.as_mut() {
+                s.add(&x, walkers, block);
+            }
         }
         let total: Vec<f64> = kinetic.iter().zip(&potential).map(|(k, v)| k + v).collect();
         if total.iter().any(|e| !e.is_finite()) {
@@ -376,6 +391,7 @@ impl Trainer {
             r2: Stats::chains(&r2, walkers),
             density: density.map(|d| d.result()),
             pair_distribution: pairs.map(|p| p.result()),
+            structure_factor: structure.map(|s| s.result()),
             acceptance: self.sampler.acceptance(),
             seconds: start.elapsed().as_secs_f64(),
         })

@@ -1,11 +1,16 @@
-//! Backflow Slater determinant: Hermite orbitals at quasi-particle coordinates (issue 9).
+//! Backflow Slater determinant: Hermite or plane-wave orbitals at quasi-particle
+//! coordinates (issue 9).
 //!
 //! y_i = x_i + Σ_{j≠i} η_{p(ij)}(r_ij) (x_i − x_j), r_ij = |x_i − x_j|, with p(ij) the
 //! spin-pair type (parallel, antiparallel) and η_p a tanh MLP of r (1 → W → … → 1, output
 //! layer initialised to zero by default, so training starts exactly at the plain Slater
-//! determinant). The determinants use Φ_kl = Π_a H_{n_la}(√(αω) y_ka); the Gaussian
-//! e^{−αω Σ r_i²/2} stays at the bare x. Times a Padé–Jastrow this is the `bf` ansatz of
-//! `../shared/peers/netket_qdot.py`.
+//! determinant). With Hermite orbitals (`orbitals = "hermite"`, trapped systems) the
+//! determinants use Φ_kl = Π_a H_{n_la}(√(αω) y_ka) and the Gaussian e^{−αω Σ r_i²/2}
+//! stays at the bare x; times a Padé–Jastrow this is the `bf` ansatz of
+//! `../shared/peers/netket_qdot.py`. With plane waves (`orbitals = "plane_waves"`, periodic
+//! systems) Φ_kl = cos(k_l·y_k − s_l), the separations are minimum images and η is
+//! multiplied by the smooth cutoff of [`crate::pairs`] (zero with two derivatives at L/2),
+//! so that y_i moves by L when x_i does and ψ is periodic and smooth.
 //!
 //! Every entry of Φ depends on all N·d coordinates, so the derivatives go through the
 //! dense determinant jet ([`crate::log_det_jet`]). The chain rule, with d_ij = x_i − x_j,
@@ -24,7 +29,9 @@ use serde::{Deserialize, Serialize};
 use crate::derivatives::LogPsi;
 use crate::factors::check_hidden;
 use crate::factors::message_passing::{MessagePassing, MessagePassingConfig, PairLayout};
-use crate::factors::slater::{SlaterConfig, SlaterDeterminant, gaussian};
+use crate::factors::plane_wave_slater::PlaneWaveSlater;
+use crate::factors::slater::{SlaterConfig, SlaterDeterminant, gaussian, spin_product};
+use crate::pairs::cutoff_factors;
 use crate::jet::Mlp;
 use crate::{Geometry, Jet, ModelError, Order, ParamRng, log_det_jet, row_sum};
 
@@ -42,9 +49,24 @@ pub struct BackflowConfig {
     /// exactly at the Slater determinant.
     #[serde(default)]
     pub output_gain: f64,
-    /// Add the equivariant message-passing rescaling y_i += ξ_i x_i (absent: pair MLP only).
+    /// Add the equivariant message-passing rescaling y_i += ξ_i x_i (absent: pair MLP only;
+    /// trapped systems only).
     #[serde(default)]
     pub message_passing: Option<MessagePassingConfig>,
+    /// `"hermite"` (trapped systems, the default) or `"plane_waves"` (periodic systems).
+    #[serde(default)]
+    pub orbitals: BackflowOrbitalKind,
+}
+
+/// The orbitals evaluated at the quasi-particle coordinates.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BackflowOrbitalKind {
+    /// Hermite functions of a trap (with the Gaussian at the bare coordinates).
+    #[default]
+    Hermite,
+    /// Plane waves of a periodic cell.
+    PlaneWaves,
 }
 
 fn one() -> f64 {
@@ -61,6 +83,118 @@ impl Default for BackflowConfig {
             hidden: default_hidden(),
             output_gain: 0.0,
             message_passing: None,
+            orbitals: BackflowOrbitalKind::Hermite,
+        }
+    }
+}
+
+/// The orbital set of a backflow determinant.
+#[derive(Module, Debug)]
+pub enum BackflowOrbitals {
+    /// Hermite orbitals, their exponent α and the Gaussian.
+    Hermite(SlaterDeterminant),
+    /// Plane waves of a periodic cell.
+    PlaneWaves(PlaneWaveSlater),
+}
+
+/// Orbital table Φ_kl at the quasi-particle rows, `[walkers·N, n_orb]`, with its
+/// y-derivatives: `d1[a]` = ∂Φ/∂y_a and `d2[a][b − a]` = ∂²Φ/∂y_a∂y_b for b ≥ a (when asked).
+struct OrbitalJet {
+    phi: Tensor<2>,
+    d1: Vec<Tensor<2>>,
+    d2: Vec<Vec<Tensor<2>>>,
+}
+
+impl BackflowOrbitals {
+    fn n_orbitals(&self) -> usize {
+        match self {
+            BackflowOrbitals::Hermite(s) => s.n_orbitals(),
+            BackflowOrbitals::PlaneWaves(p) => p.n_orbitals(),
+        }
+    }
+
+    /// Φ and its y-derivatives up to `derivs` (0, 1 or 2) at rows y, `[walkers·N, d]`.
+    fn at(&self, y: Tensor<2>, derivs: usize) -> OrbitalJet {
+        let device = y.device();
+        let d = y.dims()[1];
+        match self {
+            BackflowOrbitals::Hermite(slater) => {
+                let n_orb = slater.n_orbitals();
+                let alpha_omega = slater.alpha.val() * slater.omega; // [1]
+                let q = alpha_omega.clone().sqrt().unsqueeze::<2>();
+                let q2 = alpha_omega.unsqueeze::<2>();
+                let arg = (y * q.clone()).select(1, slater.column_dimension(&device));
+                let hermite = |deriv: usize| slater.hermite(&arg, deriv, &device);
+                let columns = |t: &Tensor<2>, a: usize| t.clone().narrow(1, a * n_orb, n_orb);
+                let h0 = hermite(0);
+                let h0_a: Vec<Tensor<2>> = (0..d).map(|a| columns(&h0, a)).collect();
+                let times_others = |t: Tensor<2>, skip: &[usize]| {
+                    (0..d)
+                        .filter(|b| !skip.contains(b))
+                        .fold(t, |p, b| p * h0_a[b].clone())
+                };
+                let phi = times_others(h0_a[0].clone(), &[0]);
+                let h1 = (derivs >= 1).then(|| hermite(1));
+                let d1 = h1.as_ref().map_or(vec![], |h1| {
+                    (0..d)
+                        .map(|a| times_others(columns(h1, a), &[a]) * q.clone())
+                        .collect()
+                });
+                let d2 = match (&h1, derivs >= 2) {
+                    (Some(h1), true) => {
+                        let h2 = hermite(2);
+                        (0..d)
+                            .map(|a| {
+                                let mut row = vec![times_others(columns(&h2, a), &[a]) * q2.clone()];
+                                row.extend(((a + 1)..d).map(|b| {
+                                    times_others(columns(h1, a) * columns(h1, b), &[a, b])
+                                        * q2.clone()
+                                }));
+                                row
+                            })
+                            .collect()
+                    }
+                    _ => vec![],
+                };
+                OrbitalJet { phi, d1, d2 }
+            }
+            BackflowOrbitals::PlaneWaves(pw) => {
+                let phase = pw.phases(y);
+                let phi = phase.clone().cos();
+                let d1 = if derivs >= 1 {
+                    let minus_sin = phase.sin().neg();
+                    (0..d)
+                        .map(|a| minus_sin.clone() * pw.k_row(a, &device))
+                        .collect()
+                } else {
+                    vec![]
+                };
+                let d2 = if derivs >= 2 {
+                    (0..d)
+                        .map(|a| {
+                            (a..d)
+                                .map(|b| {
+                                    phi.clone() * (pw.k_row(a, &device) * pw.k_row(b, &device)).neg()
+                                })
+                                .collect()
+                        })
+                        .collect()
+                } else {
+                    vec![]
+                };
+                OrbitalJet { phi, d1, d2 }
+            }
+        }
+    }
+
+    /// The factor outside the determinants: the Gaussian at the bare coordinates for Hermite
+    /// orbitals, none for plane waves.
+    fn envelope(&self, x: &Tensor<2>, order: Order) -> Option<LogPsi> {
+        match self {
+            BackflowOrbitals::Hermite(slater) => {
+                Some(gaussian(x, slater.alpha.val() * slater.omega, order))
+            }
+            BackflowOrbitals::PlaneWaves(_) => None,
         }
     }
 }
@@ -68,8 +202,8 @@ impl Default for BackflowConfig {
 /// Backflow Slater determinant factor.
 #[derive(Module, Debug)]
 pub struct Backflow {
-    /// Orbitals, their exponent α and the Gaussian.
-    pub slater: SlaterDeterminant,
+    /// The orbitals evaluated at the quasi-particle coordinates.
+    pub orbitals: BackflowOrbitals,
     /// η for parallel-spin pairs (absent when there are none).
     pub eta_parallel: Option<Mlp>,
     /// η for antiparallel-spin pairs (absent when there are none).
@@ -83,6 +217,10 @@ pub struct Backflow {
     pairs: Vec<(usize, usize)>,
     #[module(skip)]
     n_parallel: usize,
+    /// c in η(c r): 1 with Hermite orbitals (the peer's ansatz), √ω with plane waves, so
+    /// that the networks see distances in units of the system's length scale.
+    #[module(skip)]
+    input_scale: f64,
 }
 
 impl BackflowConfig {
@@ -104,7 +242,35 @@ impl BackflowConfig {
                 reason: "must be a positive number".into(),
             });
         }
-        let slater = SlaterConfig { alpha: self.alpha }.init(geometry, omega, device)?;
+        let periodic = geometry.cell.is_some();
+        if periodic != (self.orbitals == BackflowOrbitalKind::PlaneWaves) {
+            return Err(ModelError::InvalidFactor {
+                index,
+                field: "orbitals",
+                value: format!("{:?}", self.orbitals).to_lowercase(),
+                reason: if periodic {
+                    "a periodic system needs orbitals = \"plane_waves\"".into()
+                } else {
+                    "plane waves need a periodic system; use orbitals = \"hermite\" in a trap".into()
+                },
+            });
+        }
+        if periodic && self.message_passing.is_some() {
+            return Err(ModelError::InvalidFactor {
+                index,
+                field: "message_passing",
+                value: "(set)".into(),
+                reason: "the message-passing update reads absolute positions and is not periodic; remove it in a periodic system".into(),
+            });
+        }
+        let orbitals = match self.orbitals {
+            BackflowOrbitalKind::Hermite => BackflowOrbitals::Hermite(
+                SlaterConfig { alpha: self.alpha }.init(geometry, omega, device)?,
+            ),
+            BackflowOrbitalKind::PlaneWaves => {
+                BackflowOrbitals::PlaneWaves(PlaneWaveSlater::new(geometry, index)?)
+            }
+        };
         let n = geometry.n_particles;
         let all = crate::pairs::pair_indices(n);
         let same = |&(i, j): &(usize, usize)| geometry.is_up(i) == geometry.is_up(j);
@@ -129,21 +295,25 @@ impl BackflowConfig {
             None => None,
         };
         Ok(Backflow {
-            slater,
+            orbitals,
             eta_parallel,
             eta_antiparallel,
             message_passing,
             geometry,
             pairs,
             n_parallel,
+            input_scale: match self.orbitals {
+                BackflowOrbitalKind::Hermite => 1.0,
+                BackflowOrbitalKind::PlaneWaves => omega.sqrt(),
+            },
         })
     }
 }
 
-/// η, η′ and η″ of every pair, `[walkers, P]` each (derivatives up to `order`).
+/// η, s = η′/r and η″ of every pair, `[walkers, P]` each (derivatives up to `order`).
 struct Eta {
     value: Tensor<2>,
-    d1: Option<Tensor<2>>,
+    s: Option<Tensor<2>>,
     d2: Option<Tensor<2>>,
 }
 
@@ -156,10 +326,8 @@ impl Backflow {
         let [w, nd] = x.dims();
         let g = self.geometry;
         let (n, d) = (g.n_particles, g.dimensions);
-        let n_orb = self.slater.n_orbitals();
+        let n_orb = self.orbitals.n_orbitals();
         let device = x.device();
-        let alpha_omega = self.slater.alpha.val() * self.slater.omega; // [1]
-        let q = alpha_omega.clone().sqrt();
 
         let separation = self.separation(&device); // [N·d, d·P]
         let to_particles = separation.clone().transpose(); // [d·P, N·d]
@@ -168,43 +336,19 @@ impl Backflow {
         let repeat = |t: Tensor<2>| Tensor::cat(vec![t; d], 1); // [w, P] → [w, d·P]
         let xi = self.xi(x, &diff, &r, order);
         let y = self.displace(x, &diff, &eta.value, xi.as_ref(), to_particles.clone());
-
-        // Hermite polynomials at q y, and their first and second derivatives.
-        let arg = y.reshape([w * n, d]) * q.clone().unsqueeze::<2>();
-        let arg = arg.select(1, self.slater.column_dimension(&device));
-        let hermite = |deriv: usize| self.slater.hermite(&arg, deriv, &device);
-        let columns = |t: &Tensor<2>, a: usize| t.clone().narrow(1, a * n_orb, n_orb);
-        let h0 = hermite(0);
-        let h0_a: Vec<Tensor<2>> = (0..d).map(|a| columns(&h0, a)).collect();
-        let product_except = |skip: &[usize]| -> Option<Tensor<2>> {
-            (0..d)
-                .filter(|b| !skip.contains(b))
-                .map(|b| h0_a[b].clone())
-                .reduce(|p, t| p * t)
-        };
-        let times = |t: Tensor<2>, o: Option<Tensor<2>>| match o {
-            Some(o) => t * o,
-            None => t,
-        };
-        let phi = product_except(&[]).expect("d >= 1"); // [w·N, n_orb]
+        let derivs = usize::from(order.gradient()) + usize::from(order.laplacian());
+        let orbitals = self.orbitals.at(y.reshape([w * n, d]), derivs);
         let blocks = |m: Tensor<2>| -> Tensor<3> { m.reshape([2 * w, n_orb, n_orb]) };
 
-        let (grad_phi, lap_phi) = match eta.d1 {
+        let (grad_phi, lap_phi) = match eta.s {
             None => (None, None),
-            Some(d1) => {
-                let s = d1 / r.clone(); // η′/r, [w, P]
+            Some(s) => {
                 let jac = self.jacobian(&diff, &eta.value, &s, w); // [w, N·d(k,b), N, d]
                 let jac = match &xi {
                     Some(xi) => jac + xi_jacobian(xi, x, g),
                     None => jac,
                 };
-                let h1 = hermite(1);
-                // ∂Φ_kl/∂y_ka, [w·N, n_orb] each
-                let dphi: Vec<Tensor<2>> = (0..d)
-                    .map(|a| {
-                        times(columns(&h1, a), product_except(&[a])) * q.clone().unsqueeze::<2>()
-                    })
-                    .collect();
+                let dphi = &orbitals.d1; // ∂Φ_kl/∂y_ka, [w·N, n_orb] each
                 // ∂Φ_kl/∂x_m = Σ_a J[m, (k, a)] ∂_a Φ_kl: [w, N·d, N, n_orb]
                 let grad_phi = (0..d)
                     .map(|a| {
@@ -221,8 +365,6 @@ impl Backflow {
                         Some(xi) => lap_y + xi_laplacian(xi, x, g),
                         None => lap_y,
                     };
-                    let h2 = hermite(2);
-                    let q2 = alpha_omega.clone().unsqueeze::<2>();
                     // Gram block G_ab of particle k: Σ_m J[m, (k, a)] J[m, (k, b)], [w·N, 1].
                     let gram = |a: usize, b: usize| {
                         row_sum(
@@ -242,13 +384,9 @@ impl Backflow {
                     };
                     for a in 0..d {
                         add(dphi[a].clone() * lap_y.clone().narrow(1, a, 1));
-                        let second = times(columns(&h2, a), product_except(&[a])) * q2.clone();
-                        add(second * gram(a, a));
+                        add(orbitals.d2[a][0].clone() * gram(a, a));
                         for b in (a + 1)..d {
-                            let mixed =
-                                times(columns(&h1, a) * columns(&h1, b), product_except(&[a, b]))
-                                    * q2.clone();
-                            add(mixed * gram(a, b) * 2.0);
+                            add(orbitals.d2[a][b - a].clone() * gram(a, b) * 2.0);
                         }
                     }
                     blocks(lap.expect("d >= 1"))
@@ -261,10 +399,8 @@ impl Backflow {
                 (Some(grad_blocks), lap_phi)
             }
         };
-        let jet = log_det_jet(blocks(phi), grad_phi, lap_phi);
-        let log_det = row_sum(jet.log_abs.reshape([w, 2]));
-        let sign = jet.sign.reshape([w, 2]);
-        let sign = (sign.clone().narrow(1, 0, 1) * sign.narrow(1, 1, 1)).reshape([w]);
+        let jet = log_det_jet(blocks(orbitals.phi), grad_phi, lap_phi);
+        let (log_det, sign) = spin_product(jet.log_abs, jet.sign, w);
         let det = LogPsi {
             value: log_det,
             grad: jet
@@ -272,7 +408,10 @@ impl Backflow {
                 .map(|g| g.reshape([w, 2, nd]).sum_dim(1).reshape([w, nd])),
             lap: jet.lap.map(|l| row_sum(l.reshape([w, 2]))),
         };
-        (det.add(gaussian(x, alpha_omega, order)), sign)
+        match self.orbitals.envelope(x, order) {
+            Some(envelope) => (det.add(envelope), sign),
+            None => (det, sign),
+        }
     }
 
     /// The quasi-particle coordinates y, `[walkers, N·d]`.
@@ -303,7 +442,7 @@ impl Backflow {
     /// `[walkers, d·P]`, and the pair distances r, `[walkers, P]`.
     fn separations(&self, x: &Tensor<2>, separation: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
         let n_pairs = self.pairs.len();
-        let diff = x.clone().matmul(separation);
+        let diff = self.geometry.minimum_image(x.clone().matmul(separation));
         let r = (0..self.geometry.dimensions)
             .map(|a| diff.clone().narrow(1, a * n_pairs, n_pairs).square())
             .reduce(|s, t| s + t)
@@ -347,7 +486,7 @@ impl Backflow {
         .into_iter()
         .filter_map(|(mlp, start, len)| {
             let mlp = mlp.as_ref().filter(|_| len > 0)?;
-            let input = r.clone().narrow(1, start, len).reshape([w * len, 1]);
+            let input = r.clone().narrow(1, start, len).reshape([w * len, 1]) * self.input_scale;
             Some((mlp.forward(Jet::input(input, 1, order)), len))
         })
         .collect();
@@ -358,15 +497,34 @@ impl Backflow {
                 .collect();
             cols.map(|c| Tensor::cat(c, 1))
         };
-        Eta {
-            value: join(&|j| Some(j.value.clone())).expect("at least one pair"),
-            d1: join(&|j| {
-                j.grad.clone().map(|g| {
-                    let rows = g.dims()[0];
-                    g.reshape([rows, 1])
-                })
-            }),
-            d2: join(&|j| j.lap.clone()),
+        let value = join(&|j| Some(j.value.clone())).expect("at least one pair");
+        let s = join(&|j| {
+            j.grad.clone().map(|g| {
+                let rows = g.dims()[0];
+                g.reshape([rows, 1])
+            })
+        })
+        .map(|d1| d1 * self.input_scale / r.clone());
+        let d2 = join(&|j| j.lap.clone()).map(|d2| d2 * (self.input_scale * self.input_scale));
+        match self.geometry.cell {
+            // η̃ = η f: s̃ = s f + η g and η̃'' = η'' f + 2 s r² g + η f'' (g = f'/r).
+            Some(l) => {
+                let r2 = r.square();
+                let (f, g, f2) = cutoff_factors(r2.clone(), l / 2.0);
+                let d2 = match (d2, &s) {
+                    (Some(d2), Some(s)) => Some(
+                        d2 * f.clone() + s.clone() * r2 * g.clone() * 2.0 + value.clone() * f2,
+                    ),
+                    _ => None,
+                };
+                let s = s.map(|s| s * f.clone() + value.clone() * g);
+                Eta {
+                    value: value * f,
+                    s,
+                    d2,
+                }
+            }
+            None => Eta { value, s, d2 },
         }
     }
 

@@ -7,17 +7,19 @@ mod ffnn;
 mod message_passing;
 mod pade;
 mod pair_jastrow;
+mod plane_wave_slater;
 mod rbm;
 mod slater;
 mod spin_correlator;
 
-pub use backflow::{Backflow, BackflowConfig};
+pub use backflow::{Backflow, BackflowConfig, BackflowOrbitalKind};
 pub use deep_sets::{DeepSets, DeepSetsConfig};
 pub use envelope::{Envelope, EnvelopeConfig};
 pub use ffnn::{Ffnn, FfnnConfig};
 pub use message_passing::{MessagePassing, MessagePassingConfig};
 pub use pade::{PadeJastrow, PadeJastrowConfig};
 pub use pair_jastrow::{PairJastrow, PairJastrowConfig};
+pub use plane_wave_slater::{PlaneWaveSlater, PlaneWaveSlaterConfig};
 pub use rbm::{Rbm, RbmConfig};
 pub use slater::{SlaterConfig, SlaterDeterminant};
 pub use spin_correlator::{CHANNELS, SpinAmplitudes, SpinCorrelator, SpinCorrelatorConfig};
@@ -31,7 +33,7 @@ use crate::{Geometry, ModelError, Order, ParamRng};
 
 /// One factor of the product wave function, as written in the config
 /// (`[[model.factors]]` with `kind = "slater" | "backflow" | "pade_jastrow" | "rbm" | "ffnn" |
-/// "envelope" | "pair_jastrow" | "deep_sets" | "spin_correlator"`).
+/// "envelope" | "pair_jastrow" | "deep_sets" | "spin_correlator" | "plane_wave_slater"`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FactorConfig {
@@ -53,6 +55,8 @@ pub enum FactorConfig {
     DeepSets(DeepSetsConfig),
     /// Spin-isospin pair correlator of nucleons.
     SpinCorrelator(SpinCorrelatorConfig),
+    /// Slater determinant of plane waves in a periodic cell.
+    PlaneWaveSlater(PlaneWaveSlaterConfig),
 }
 
 impl FactorConfig {
@@ -68,6 +72,7 @@ impl FactorConfig {
             FactorConfig::PairJastrow(_) => "pair_jastrow",
             FactorConfig::DeepSets(_) => "deep_sets",
             FactorConfig::SpinCorrelator(_) => "spin_correlator",
+            FactorConfig::PlaneWaveSlater(_) => "plane_wave_slater",
         }
     }
 
@@ -76,7 +81,10 @@ impl FactorConfig {
     pub fn widest_layer(&self) -> usize {
         let max = |v: &[usize]| v.iter().copied().max().unwrap_or(0);
         match self {
-            FactorConfig::Slater(_) | FactorConfig::PadeJastrow(_) | FactorConfig::Envelope(_) => 0,
+            FactorConfig::Slater(_)
+            | FactorConfig::PadeJastrow(_)
+            | FactorConfig::Envelope(_)
+            | FactorConfig::PlaneWaveSlater(_) => 0,
             FactorConfig::Backflow(c) => {
                 max(&c.hidden).max(c.message_passing.as_ref().map_or(0, |m| m.width))
             }
@@ -118,6 +126,19 @@ impl FactorConfig {
         )
     }
 
+    /// Whether the factor can live in a periodic cell: plane waves, backflow of plane
+    /// waves, and pair functions (which see minimum-image separations, cut off smoothly at
+    /// L/2). Hermite orbitals, envelopes and networks of absolute positions cannot.
+    pub fn periodic(&self) -> bool {
+        match self {
+            FactorConfig::PlaneWaveSlater(_)
+            | FactorConfig::PadeJastrow(_)
+            | FactorConfig::PairJastrow(_) => true,
+            FactorConfig::Backflow(c) => c.orbitals == BackflowOrbitalKind::PlaneWaves,
+            _ => false,
+        }
+    }
+
     /// Build the factor; `index` is its position in the list (for error messages).
     pub fn init(
         &self,
@@ -145,6 +166,7 @@ impl FactorConfig {
             FactorConfig::SpinCorrelator(c) => {
                 Factor::SpinCorrelator(c.init(geometry, omega, index, rng, device)?)
             }
+            FactorConfig::PlaneWaveSlater(c) => Factor::PlaneWaveSlater(c.init(geometry, index)?),
         })
     }
 }
@@ -170,6 +192,8 @@ pub enum Factor {
     DeepSets(DeepSets),
     /// Spin-isospin correlator (contributes log|χ|).
     SpinCorrelator(SpinCorrelator),
+    /// Plane-wave Slater determinant.
+    PlaneWaveSlater(PlaneWaveSlater),
 }
 
 impl Factor {
@@ -185,6 +209,10 @@ impl Factor {
                 (log_psi, Some(sign))
             }
             Factor::Backflow(f) => {
+                let (log_psi, sign) = f.forward(x, order);
+                (log_psi, Some(sign))
+            }
+            Factor::PlaneWaveSlater(f) => {
                 let (log_psi, sign) = f.forward(x, order);
                 (log_psi, Some(sign))
             }

@@ -112,9 +112,7 @@ impl SlaterDeterminant {
         // already the batch of 2w square blocks (walker-major: up block, then down block).
         let blocks = |m: Tensor<2>| -> Tensor<3> { m.reshape([2 * w, n_orb, n_orb]) };
         let det = log_det(blocks(p), order.gradient());
-        let log_det = row_sum(det.log_abs.clone().reshape([w, 2]));
-        let sign = det.sign.reshape([w, 2]);
-        let sign = (sign.clone().narrow(1, 0, 1) * sign.narrow(1, 1, 1)).reshape([w]);
+        let (log_det, sign) = spin_product(det.log_abs.clone(), det.sign.clone(), w);
         let r2 = row_sum(x.clone().square());
         let value = log_det - r2 * alpha_omega.clone() * 0.5;
 
@@ -122,14 +120,7 @@ impl SlaterDeterminant {
             let inv_t = inv.swap_dims(1, 2); // (P⁻¹)ᵀ: inv_t[i, j] = (P⁻¹)_ji
             let h1 = hermite(1);
             let h2 = order.laplacian().then(|| hermite(2));
-            // Σ_j m_ij (P⁻¹)_ji for every row i of every block: [2w, n_orb, 1].
-            let trace_rows = |m: Tensor<2>| -> Tensor<3> {
-                row_sum((blocks(m) * inv_t.clone()).reshape([2 * w * n_orb, n_orb])).reshape([
-                    2 * w,
-                    n_orb,
-                    1,
-                ])
-            };
+            let trace_rows = |m: Tensor<2>| trace_rows(m, &inv_t);
             let mut grads = Vec::with_capacity(d);
             let mut lap_rows: Option<Tensor<3>> = None;
             for a in 0..d {
@@ -197,6 +188,24 @@ impl SlaterDeterminant {
         }
         acc
     }
+}
+
+/// log|det↑| + log|det↓| and sign↑·sign↓ per walker, from the `[2w]` values of the
+/// walker-major blocks (up block, then down block).
+pub(crate) fn spin_product(log_abs: Tensor<1>, sign: Tensor<1>, w: usize) -> (Tensor<1>, Tensor<1>) {
+    let sign = sign.reshape([w, 2]);
+    (
+        row_sum(log_abs.reshape([w, 2])),
+        (sign.clone().narrow(1, 0, 1) * sign.narrow(1, 1, 1)).reshape([w]),
+    )
+}
+
+/// Σ_j m_ij (P⁻¹)_ji for every row i of every block, `[2w, n, 1]`, given a table m of the
+/// rows, `[2w·n, n]`, and the transposed inverses inv_t[i, j] = (P⁻¹)_ji, `[2w, n, n]`.
+pub(crate) fn trace_rows(m: Tensor<2>, inv_t: &Tensor<3>) -> Tensor<3> {
+    let [blocks, n, _] = inv_t.dims();
+    row_sum((m.reshape([blocks, n, n]) * inv_t.clone()).reshape([blocks * n, n]))
+        .reshape([blocks, n, 1])
 }
 
 /// The Gaussian part alone, log ψ = −(αω/2) Σ x², with gradient −αω x and Laplacian −αω N·d.

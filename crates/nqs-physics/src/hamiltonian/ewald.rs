@@ -10,9 +10,13 @@
 //! with its own images (the Madelung term); the background enters through the k = 0
 //! constants. The energy does not depend on α; α, the real-space cutoff r_c and the
 //! reciprocal cutoff k_c come from a tolerance τ: erfc(α r_c) ≈ τ and e^{−k_c²/4α²} ≈ τ.
-//! Separations are first reduced to the minimum image.
+//! Separations are first reduced to the minimum image, so only the images that can come
+//! within r_c of a minimum-image separation are summed (27 for the default α). The
+//! reciprocal part is summed through the structure factor,
+//! Σ_{i<j} cos(k·r_ij) = (|ρ_k|² − N)/2 with ρ_k = Σ_i e^{ik·x_i}: N rather than
+//! N(N − 1)/2 phases per wave vector.
 //!
-//! A building block of the periodic systems (the electron gas); no system uses it yet.
+//! The Coulomb term of the electron gas ([`crate::electron_gas`]).
 
 use std::f64::consts::PI;
 
@@ -82,14 +86,22 @@ impl Ewald {
         let r_cut = s / alpha;
         let k_cut = 2.0 * alpha * s;
         let volume = length.powi(3);
-        // Separations are reduced to the minimum image, |r| ≤ √3 L/2, so images up to
-        // |n|L ≤ r_cut + √3 L/2 are needed.
-        let n_max = ((r_cut + 0.9 * length) / length).ceil() as i64;
+        // Separations are reduced to the minimum image, |r_a| ≤ L/2, so image n comes no
+        // closer than L·|(max(|n_a| − ½, 0))_a|: keep those within r_cut.
+        let n_max = (r_cut / length + 0.5).ceil() as i64;
         let mut images = Vec::new();
         for a in -n_max..=n_max {
             for b in -n_max..=n_max {
                 for c in -n_max..=n_max {
-                    images.push([a as f64 * length, b as f64 * length, c as f64 * length]);
+                    let n = [a, b, c];
+                    let closest: f64 = n
+                        .iter()
+                        .map(|&v| ((v.abs() as f64 - 0.5).max(0.0) * length).powi(2))
+                        .sum::<f64>()
+                        .sqrt();
+                    if closest < r_cut {
+                        images.push(n.map(|v| v as f64 * length));
+                    }
                 }
             }
         }
@@ -116,12 +128,19 @@ impl Ewald {
                 }
             }
         }
-        let real: f64 = images
-            .iter()
-            .map(|n| n.iter().map(|v| v * v).sum::<f64>().sqrt())
-            .filter(|&r| r > 0.0 && r < r_cut + length)
-            .map(|r| erfc(alpha * r) / r)
-            .sum();
+        // The Madelung term's own real-space sum over lattice vectors |n|L < r_cut + L.
+        let reach = ((r_cut + length) / length).ceil() as i64;
+        let mut real = 0.0;
+        for a in -reach..=reach {
+            for b in -reach..=reach {
+                for c in -reach..=reach {
+                    let r = ((a * a + b * b + c * c) as f64).sqrt() * length;
+                    if r > 0.0 && r < r_cut + length {
+                        real += erfc(alpha * r) / r;
+                    }
+                }
+            }
+        }
         let madelung = real + reciprocal - PI / (alpha * alpha * volume) - 2.0 * alpha / PI.sqrt();
         Self {
             geometry,
@@ -164,29 +183,32 @@ impl PotentialTerm for Ewald {
         let device = x.device();
         // Real space.
         let mut phi: Tensor<2> = Tensor::zeros([w, p], &device);
-        for n in &self.images {
+        for image in &self.images {
             let d2 = (0..3)
-                .map(|a| (r[a].clone() + n[a]).square())
+                .map(|a| (r[a].clone() + image[a]).square())
                 .reduce(|s, t| s + t)
                 .expect("three axes");
             let d = d2.sqrt();
             let erfc = (d.clone() * self.alpha).erf().neg().add_scalar(1.0);
             phi = phi + erfc / d;
         }
-        // Reciprocal space: Σ_k w_k cos(k·r) as one product.
+        // Reciprocal space: Σ_k w_k (|ρ_k|² − N)/2, ρ_k from one product of the positions
+        // with the wave vectors.
         let kx: Vec<f64> = (0..3)
             .flat_map(|a| self.wavevectors.iter().map(move |(k, _)| k[a]))
             .collect();
         let weights: Vec<f64> = self.wavevectors.iter().map(|(_, wk)| *wk).collect();
         let kn = weights.len();
         let k: Tensor<2> = Tensor::from_data(TensorData::new(kx, [3, kn]), &device);
-        let rows: Tensor<2> =
-            Tensor::cat(r.iter().map(|c| c.clone().reshape([w * p, 1])).collect(), 1); // [w·P, 3]
-        let phase = rows.matmul(k).cos(); // [w·P, K]
+        let phase = x.clone().reshape([w * n, 3]).matmul(k); // [w·N, K]
+        let sum_particles = |t: Tensor<2>| t.reshape([w, n, kn]).sum_dim(1).reshape([w, kn]);
+        let rho2 = sum_particles(phase.clone().cos()).square() + sum_particles(phase.sin()).square();
         let weights: Tensor<2> = Tensor::from_data(TensorData::new(weights, [kn, 1]), &device);
-        let reciprocal = phase.matmul(weights).reshape([w, p]);
+        let reciprocal = (rho2.add_scalar(-(n as f64)) * 0.5)
+            .matmul(weights)
+            .reshape([w]);
         let volume = l.powi(3);
-        let phi = phi + reciprocal - PI / (self.alpha * self.alpha * volume);
-        row_sum(phi).add_scalar(self_term)
+        let constant = self_term - p as f64 * PI / (self.alpha * self.alpha * volume);
+        (row_sum(phi) + reciprocal).add_scalar(constant)
     }
 }

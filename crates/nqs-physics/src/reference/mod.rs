@@ -1,6 +1,8 @@
 //! Reference energies shipped with the code, each with its method and source: quantum dots
-//! (`data/quantum_dots.csv`) and light nuclei (`data/nuclear_ecg.csv`).
+//! (`data/quantum_dots.csv`), light nuclei (`data/nuclear_ecg.csv`) and the electron gas
+//! (`data/electron_gas.csv`).
 
+pub mod electron_gas;
 pub mod nuclei;
 pub mod quantum_dots;
 

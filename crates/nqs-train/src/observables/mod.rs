@@ -1,16 +1,20 @@
 //! Observables measured during the frozen evaluation (`[eval.observables]`): the one-body
 //! density (2D grid and radial profile), the spin-resolved pair distribution, and ⟨r²⟩.
 //! Kinetic energy and each potential term come with every evaluation. For a self-bound
-//! system (a nucleus) positions are taken about the centre of mass.
+//! system (a nucleus) positions are taken about the centre of mass. In a periodic cell the
+//! density is uniform and not measured; the pair distribution is g(r) up to L/2 and the
+//! static structure factor S(k) is measured on the reciprocal lattice.
 //!
 //! Error bars come from splitting the measurements into consecutive blocks and taking the
 //! standard error of the block averages (blocks much longer than the correlation time).
 
 mod density;
 mod pair_distribution;
+mod structure_factor;
 
 pub use density::{Density, DensityResult};
 pub use pair_distribution::{PairDistribution, PairDistributionResult};
+pub use structure_factor::{StructureFactor, StructureFactorResult};
 
 use serde::{Deserialize, Serialize};
 

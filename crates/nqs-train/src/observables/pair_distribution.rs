@@ -1,6 +1,10 @@
 //! Spin-resolved pair distribution: P_σ(r) = ⟨Σ_{i<j, pair type σ} δ(r − |r_i − r_j|)⟩ per unit
 //! volume of separation, for parallel and antiparallel spins, so that ∫P_σ(r) dV equals the
 //! number of pairs of that type (inside the histogram range).
+//!
+//! In a periodic cell of side L (volume V) separations are minimum images, the range is L/2,
+//! and the result is the pair distribution function g_σ(r) = P_σ(r) V / N_σ (N_σ pairs of
+//! the type), which tends to 1 where the pairs are uncorrelated.
 
 use serde::Serialize;
 
@@ -13,9 +17,13 @@ pub struct PairDistribution {
     n_up: usize,
     bins: usize,
     r_max: f64,
+    /// Side L of the periodic cell, if any.
+    cell: Option<f64>,
     /// Per block: [parallel bins, antiparallel bins].
     counts: Vec<[Vec<f64>; 2]>,
     samples: Vec<usize>,
+    /// Particles per walker (seen in the measurements).
+    particles: usize,
 }
 
 /// Final pair distribution.
@@ -33,6 +41,8 @@ pub struct PairDistributionResult {
     pub antiparallel_error: Vec<f64>,
     /// ∫P dV for (parallel, antiparallel): the mean number of such pairs inside r_max.
     pub integrals: (f64, f64),
+    /// Whether `parallel` and `antiparallel` are g(r) (periodic cell) rather than P(r).
+    pub normalised: bool,
 }
 
 impl PairDistribution {
@@ -43,8 +53,19 @@ impl PairDistribution {
             n_up,
             bins,
             r_max,
+            cell: None,
             counts: vec![[vec![0.0; bins], vec![0.0; bins]]; blocks],
             samples: vec![0; blocks],
+            particles: 0,
+        }
+    }
+
+    /// The accumulator of a periodic cell of side `length`: minimum-image separations up to
+    /// L/2, normalised to g(r).
+    pub fn periodic(dimensions: usize, n_up: usize, bins: usize, length: f64, blocks: usize) -> Self {
+        Self {
+            cell: Some(length),
+            ..Self::new(dimensions, n_up, bins, length / 2.0, blocks)
         }
     }
 
@@ -53,11 +74,20 @@ impl PairDistribution {
         let d = self.dimensions;
         let coords = x.len() / walkers;
         let n = coords / d;
+        self.particles = n;
         let dr = self.r_max / self.bins as f64;
         for w in x.chunks(coords) {
             for i in 0..n {
                 for j in (i + 1)..n {
-                    let r2: f64 = (0..d).map(|a| (w[i * d + a] - w[j * d + a]).powi(2)).sum();
+                    let r2: f64 = (0..d)
+                        .map(|a| {
+                            let s = w[i * d + a] - w[j * d + a];
+                            match self.cell {
+                                Some(l) => (s - l * (s / l).round()).powi(2),
+                                None => s * s,
+                            }
+                        })
+                        .sum();
                     let k = (r2.sqrt() / dr).floor();
                     if k < self.bins as f64 {
                         let kind = usize::from((i < self.n_up) != (j < self.n_up));
@@ -80,11 +110,23 @@ impl PairDistribution {
         let total: usize = used.iter().map(|&b| self.samples[b]).sum();
         let mut out = [(Vec::new(), Vec::new()), (Vec::new(), Vec::new())];
         let mut integrals = [0.0; 2];
+        // g(r) = P(r) V / N_σ in a periodic cell.
+        let n_down = self.n_down();
+        let pairs_of = [
+            (self.n_up * self.n_up.saturating_sub(1) + n_down * n_down.saturating_sub(1)) / 2,
+            self.n_up * n_down,
+        ];
         for (kind, slot) in out.iter_mut().enumerate() {
+            let scale = match self.cell {
+                Some(l) if pairs_of[kind] > 0 => l.powi(d as i32) / pairs_of[kind] as f64,
+                _ => 1.0,
+            };
             for i in 0..bins {
                 let per_block: Vec<f64> = used
                     .iter()
-                    .map(|&b| self.counts[b][kind][i] / (self.samples[b] as f64 * shell(i)))
+                    .map(|&b| {
+                        self.counts[b][kind][i] * scale / (self.samples[b] as f64 * shell(i))
+                    })
                     .collect();
                 let (m, e) = block_mean_error(&per_block);
                 slot.0.push(m);
@@ -104,6 +146,12 @@ impl PairDistribution {
             antiparallel,
             antiparallel_error,
             integrals: (integrals[0], integrals[1]),
+            normalised: self.cell.is_some(),
         }
+    }
+
+    /// Particles of spin down, from the last measurement's layout.
+    fn n_down(&self) -> usize {
+        self.particles.saturating_sub(self.n_up)
     }
 }

@@ -55,7 +55,11 @@ fn cell_positions(geometry: Geometry, walkers: usize, margin: f64, seed: u64) ->
     out
 }
 
-fn evaluate(psi: &WaveFunction, x: &[f64], walkers: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+fn evaluate(
+    psi: &WaveFunction,
+    x: &[f64],
+    walkers: usize,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
     let device = device();
     let coords = x.len() / walkers;
     let t = tensor2(x.to_vec(), walkers, coords, &device);
@@ -76,7 +80,10 @@ fn every_periodic_factor_is_periodic_and_antisymmetric() {
     let factors = format!("{BACKFLOW}{PADE}{PAIR_JASTROW}");
     for (name, toml) in [
         ("plane waves", PLANE_WAVES.to_string()),
-        ("plane waves × Padé × pair MLP", format!("{PLANE_WAVES}{PADE}{PAIR_JASTROW}")),
+        (
+            "plane waves × Padé × pair MLP",
+            format!("{PLANE_WAVES}{PADE}{PAIR_JASTROW}"),
+        ),
         ("backflow × Padé × pair MLP", factors.clone()),
     ] {
         let psi = wave_function(&toml, g, 1.0 / 1.5 / 1.5, 4, &device);
@@ -92,7 +99,10 @@ fn every_periodic_factor_is_periodic_and_antisymmetric() {
         let shifted = evaluate(&psi, &moved, 3);
         let close = |a: &[f64], b: &[f64], what: &str| {
             for (u, v) in a.iter().zip(b) {
-                assert!((u - v).abs() <= 1e-9 * u.abs().max(1.0), "{name}: {what} {u} vs {v}");
+                assert!(
+                    (u - v).abs() <= 1e-9 * u.abs().max(1.0),
+                    "{name}: {what} {u} vs {v}"
+                );
             }
         };
         close(&base.0, &shifted.0, "log|ψ|");
@@ -119,7 +129,10 @@ fn every_periodic_factor_is_periodic_and_antisymmetric() {
         }
         let single = evaluate(&psi, &one, 3);
         for w in 0..3 {
-            assert_eq!(base.3[w], -single.3[w], "{name}: one exchange flips the sign");
+            assert_eq!(
+                base.3[w], -single.3[w],
+                "{name}: one exchange flips the sign"
+            );
         }
     }
 }
@@ -167,10 +180,16 @@ fn check_derivatives(name: &str, psi: &WaveFunction, x: &[f64], walkers: usize) 
     let (_, fd_lap) = richardson(2e-3);
     let scale = grad.iter().fold(1.0f64, |m, g| m.max(g.abs()));
     for (i, (a, b)) in grad.iter().zip(&fd_grad).enumerate() {
-        assert!((a - b).abs() <= 1e-6 * scale, "{name}: grad[{i}] {a} vs FD {b}");
+        assert!(
+            (a - b).abs() <= 1e-6 * scale,
+            "{name}: grad[{i}] {a} vs FD {b}"
+        );
     }
     for (w, (a, b)) in lap.iter().zip(&fd_lap).enumerate() {
-        assert!((a - b).abs() <= 1e-6 * a.abs().max(1.0), "{name}: lap[{w}] {a} vs FD {b}");
+        assert!(
+            (a - b).abs() <= 1e-6 * a.abs().max(1.0),
+            "{name}: lap[{w}] {a} vs FD {b}"
+        );
     }
 }
 
@@ -193,6 +212,29 @@ fn forward_laplacians_match_finite_differences_with_minimum_images() {
     }
 }
 
+/// The gradient-only pass (the Langevin drift) gives the same gradient as the Laplacian pass.
+#[test]
+fn gradient_order_matches_laplacian_order_in_a_cell() {
+    let device = device();
+    let g = gas(14, 2.0).geometry();
+    let psi = wave_function(
+        &format!("{BACKFLOW}{PADE}{PAIR_JASTROW}"),
+        g,
+        0.25,
+        3,
+        &device,
+    );
+    let x = tensor2(cell_positions(g, 3, 0.0, 5), 3, 42, &device);
+    let g1 = host2(psi.forward(&x, Order::Gradient).expect_grad());
+    let g2 = host2(psi.forward(&x, Order::Laplacian).expect_grad());
+    assert_eq!(g1, g2);
+    let pw = wave_function(PLANE_WAVES, g, 0.25, 3, &device);
+    assert_eq!(
+        host2(pw.forward(&x, Order::Gradient).expect_grad()),
+        host2(pw.forward(&x, Order::Laplacian).expect_grad())
+    );
+}
+
 #[test]
 fn the_plane_wave_determinant_is_an_exact_kinetic_eigenstate() {
     // Σ_j k_j² over the 7 orbitals of a spin: 6 (2π/L)², so T = 6 (2π/L)² for both spins
@@ -204,7 +246,10 @@ fn the_plane_wave_determinant_is_an_exact_kinetic_eigenstate() {
     let expected = 6.0 * (2.0 * std::f64::consts::PI / l).powi(2);
     assert!((expected - 0.627711).abs() < 1e-6, "{expected}");
     let free = Hamiltonian::new(0.5, vec![]);
-    for toml in [PLANE_WAVES, "[[factors]]\nkind = \"backflow\"\norbitals = \"plane_waves\"\n"] {
+    for toml in [
+        PLANE_WAVES,
+        "[[factors]]\nkind = \"backflow\"\norbitals = \"plane_waves\"\n",
+    ] {
         let psi = wave_function(toml, g, 1.0 / 25.0, 1, &device);
         let x = cell_positions(g, 16, 0.0, 21);
         let e = host1(local_energy(&psi, &free, &tensor2(x, 16, 42, &device)).total());
@@ -219,7 +264,11 @@ fn bad_electron_gas_input_is_refused_with_one_line() {
     let dir = tempdir();
     let run = |system: &str, factors: &str| -> String {
         let path = dir.join("c.toml");
-        std::fs::write(&path, format!("[system]\nkind = \"electron_gas\"\n{system}\n{factors}")).unwrap();
+        std::fs::write(
+            &path,
+            format!("[system]\nkind = \"electron_gas\"\n{system}\n{factors}"),
+        )
+        .unwrap();
         match nqs_train::Config::load(&path, &[]) {
             Ok(c) => match nqs_train::Trainer::new(c, device()) {
                 Ok(_) => String::new(),
@@ -233,8 +282,16 @@ fn bad_electron_gas_input_is_refused_with_one_line() {
         ("particles = 14\nrs = 0.0", pw, "system.rs"),
         ("particles = 14\nrs = -2.0", pw, "system.rs"),
         ("particles = 10\nrs = 2.0", pw, "closed plane-wave shell"),
-        ("particles = 14\nrs = 2.0\ndimensions = 2", pw, "system.dimensions"),
-        ("particles = 14\nrs = 2.0", "[[model.factors]]\nkind = \"slater\"\n", "open-space factor"),
+        (
+            "particles = 14\nrs = 2.0\ndimensions = 2",
+            pw,
+            "system.dimensions",
+        ),
+        (
+            "particles = 14\nrs = 2.0",
+            "[[model.factors]]\nkind = \"slater\"\n",
+            "open-space factor",
+        ),
         (
             "particles = 14\nrs = 2.0",
             "[[model.factors]]\nkind = \"backflow\"\n",
@@ -248,7 +305,10 @@ fn bad_electron_gas_input_is_refused_with_one_line() {
     ];
     for (system, factors, needle) in cases {
         let message = run(system, factors);
-        assert!(message.contains(needle), "{system} / {factors}: {message:?}");
+        assert!(
+            message.contains(needle),
+            "{system} / {factors}: {message:?}"
+        );
         assert_eq!(message.lines().count(), 1, "{message}");
     }
 }
@@ -274,13 +334,25 @@ fn hartree_fock_energy_by_vmc_matches_the_analytic_value() {
     let (e, err) = (eval.energy.mean, eval.energy.error);
     eprintln!("HF by VMC: {e:.6} ± {err:.6} (analytic {})", hf.energy);
     assert!(err < 2e-3, "error bar {err}");
-    assert!((e - hf.energy).abs() < 3.0 * err, "{e} ± {err} vs {}", hf.energy);
+    assert!(
+        (e - hf.energy).abs() < 3.0 * err,
+        "{e} ± {err} vs {}",
+        hf.energy
+    );
     // The kinetic part is exact: zero variance.
-    assert!((eval.kinetic.mean - 0.627711).abs() < 1e-5, "T = {}", eval.kinetic.mean);
+    assert!(
+        (eval.kinetic.mean - 0.627711).abs() < 1e-5,
+        "T = {}",
+        eval.kinetic.mean
+    );
 }
 
 fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("nqs-heg-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let dir = std::env::temp_dir().join(format!(
+        "nqs-heg-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

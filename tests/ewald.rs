@@ -123,6 +123,9 @@ fn the_pair_energy_matches_a_brute_force_sum_over_images() {
     for r in [[0.3, -0.4, 0.9], [1.1, 0.2, -0.05], [0.05, 0.1, 0.0]] {
         let direct = extrapolated(r, l, false) + xi;
         let e = energy(&ewald, &[0.0, 0.0, 0.0, -r[0], -r[1], -r[2]]);
-        assert!((direct - e).abs() < 1e-6, "r = {r:?}: direct {direct} vs Ewald {e}");
+        assert!(
+            (direct - e).abs() < 1e-6,
+            "r = {r:?}: direct {direct} vs Ewald {e}"
+        );
     }
 }

@@ -57,23 +57,27 @@ impl WaveFunctionConfig {
                 "more than one determinant (slater, backflow, plane_wave_slater): a product of determinants is not supported".into(),
             ));
         }
-        let normalisable = self.factors.iter().any(|f| match f {
-            FactorConfig::Slater(_)
-            | FactorConfig::Backflow(_)
-            | FactorConfig::PlaneWaveSlater(_)
-            | FactorConfig::Rbm(_)
-            | FactorConfig::Envelope(_) => true,
-            FactorConfig::Ffnn(c) => !c.symmetric,
-            FactorConfig::PadeJastrow(_)
-            | FactorConfig::PairJastrow(_)
-            | FactorConfig::DeepSets(_)
-            | FactorConfig::SpinCorrelator(_) => false,
-        });
+        // Every bounded function on a periodic cell is normalisable.
+        let normalisable = geometry.cell.is_some()
+            || self.factors.iter().any(|f| match f {
+                FactorConfig::Slater(_)
+                | FactorConfig::Backflow(_)
+                | FactorConfig::PlaneWaveSlater(_)
+                | FactorConfig::Rbm(_)
+                | FactorConfig::Envelope(_) => true,
+                FactorConfig::Ffnn(c) => !c.symmetric,
+                FactorConfig::PadeJastrow(_)
+                | FactorConfig::PairJastrow(_)
+                | FactorConfig::DeepSets(_)
+                | FactorConfig::SpinCorrelator(_) => false,
+            });
         if geometry.cell.is_some() {
             // Backflow names its own fix (orbitals = "plane_waves") when it is built.
-            let open = self.factors.iter().enumerate().find(|(_, f)| {
-                !f.periodic() && !matches!(f, FactorConfig::Backflow(_))
-            });
+            let open = self
+                .factors
+                .iter()
+                .enumerate()
+                .find(|(_, f)| !f.periodic() && !matches!(f, FactorConfig::Backflow(_)));
             if let Some((index, f)) = open {
                 return Err(ModelError::InvalidFactor {
                     index,

@@ -186,7 +186,9 @@ fn finish(
             "S(k)",
             &[plots::Curve {
                 label: "S(k) = ⟨|ρ_k|²⟩/N".into(),
-                points: (0..s.k.len()).map(|i| (s.k[i], s.s[i], s.error[i])).collect(),
+                points: (0..s.k.len())
+                    .map(|i| (s.k[i], s.s[i], s.error[i]))
+                    .collect(),
             }],
             None,
         )?;

@@ -324,8 +324,8 @@ impl Trainer {
         let extent = obs.extent_for(n, d, system.trial_scale());
         let blocks = obs.blocks.clamp(1, samples_per_walker);
         let cell = geometry.cell;
-        let mut density = (obs.density && cell.is_none())
-            .then(|| Density::new(d, obs.bins, extent, blocks));
+        let mut density =
+            (obs.density && cell.is_none()).then(|| Density::new(d, obs.bins, extent, blocks));
         let mut pairs = (obs.pair_distribution && n > 1).then(|| match cell {
             Some(l) => PairDistribution::periodic(d, geometry.n_up, obs.bins, l, blocks),
             None => PairDistribution::new(d, geometry.n_up, obs.bins, 2.0 * extent, blocks),

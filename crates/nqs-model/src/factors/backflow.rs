@@ -31,8 +31,8 @@ use crate::factors::check_hidden;
 use crate::factors::message_passing::{MessagePassing, MessagePassingConfig, PairLayout};
 use crate::factors::plane_wave_slater::PlaneWaveSlater;
 use crate::factors::slater::{SlaterConfig, SlaterDeterminant, gaussian, spin_product};
-use crate::pairs::cutoff_factors;
 use crate::jet::Mlp;
+use crate::pairs::cutoff_factors;
 use crate::{Geometry, Jet, ModelError, Order, ParamRng, log_det_jet, row_sum};
 
 /// Configuration of the backflow determinant.
@@ -88,13 +88,13 @@ impl Default for BackflowConfig {
     }
 }
 
-/// The orbital set of a backflow determinant.
-#[derive(Module, Debug)]
-pub enum BackflowOrbitals {
+/// The orbital set of a backflow determinant, borrowed from its [`Backflow`].
+#[derive(Debug, Clone, Copy)]
+enum BackflowOrbitals<'a> {
     /// Hermite orbitals, their exponent α and the Gaussian.
-    Hermite(SlaterDeterminant),
+    Hermite(&'a SlaterDeterminant),
     /// Plane waves of a periodic cell.
-    PlaneWaves(PlaneWaveSlater),
+    PlaneWaves(&'a PlaneWaveSlater),
 }
 
 /// Orbital table Φ_kl at the quasi-particle rows, `[walkers·N, n_orb]`, with its
@@ -105,8 +105,8 @@ struct OrbitalJet {
     d2: Vec<Vec<Tensor<2>>>,
 }
 
-impl BackflowOrbitals {
-    fn n_orbitals(&self) -> usize {
+impl BackflowOrbitals<'_> {
+    fn n_orbitals(self) -> usize {
         match self {
             BackflowOrbitals::Hermite(s) => s.n_orbitals(),
             BackflowOrbitals::PlaneWaves(p) => p.n_orbitals(),
@@ -114,7 +114,7 @@ impl BackflowOrbitals {
     }
 
     /// Φ and its y-derivatives up to `derivs` (0, 1 or 2) at rows y, `[walkers·N, d]`.
-    fn at(&self, y: Tensor<2>, derivs: usize) -> OrbitalJet {
+    fn at(self, y: Tensor<2>, derivs: usize) -> OrbitalJet {
         let device = y.device();
         let d = y.dims()[1];
         match self {
@@ -145,7 +145,8 @@ impl BackflowOrbitals {
                         let h2 = hermite(2);
                         (0..d)
                             .map(|a| {
-                                let mut row = vec![times_others(columns(&h2, a), &[a]) * q2.clone()];
+                                let mut row =
+                                    vec![times_others(columns(&h2, a), &[a]) * q2.clone()];
                                 row.extend(((a + 1)..d).map(|b| {
                                     times_others(columns(h1, a) * columns(h1, b), &[a, b])
                                         * q2.clone()
@@ -174,7 +175,8 @@ impl BackflowOrbitals {
                         .map(|a| {
                             (a..d)
                                 .map(|b| {
-                                    phi.clone() * (pw.k_row(a, &device) * pw.k_row(b, &device)).neg()
+                                    phi.clone()
+                                        * (pw.k_row(a, &device) * pw.k_row(b, &device)).neg()
                                 })
                                 .collect()
                         })
@@ -189,7 +191,7 @@ impl BackflowOrbitals {
 
     /// The factor outside the determinants: the Gaussian at the bare coordinates for Hermite
     /// orbitals, none for plane waves.
-    fn envelope(&self, x: &Tensor<2>, order: Order) -> Option<LogPsi> {
+    fn envelope(self, x: &Tensor<2>, order: Order) -> Option<LogPsi> {
         match self {
             BackflowOrbitals::Hermite(slater) => {
                 Some(gaussian(x, slater.alpha.val() * slater.omega, order))
@@ -202,8 +204,11 @@ impl BackflowOrbitals {
 /// Backflow Slater determinant factor.
 #[derive(Module, Debug)]
 pub struct Backflow {
-    /// The orbitals evaluated at the quasi-particle coordinates.
-    pub orbitals: BackflowOrbitals,
+    /// Hermite orbitals, their exponent α and the Gaussian (trapped systems; the field keeps
+    /// its name so that checkpoints of earlier versions load).
+    pub slater: Option<SlaterDeterminant>,
+    /// Plane waves (periodic systems).
+    pub plane_waves: Option<PlaneWaveSlater>,
     /// η for parallel-spin pairs (absent when there are none).
     pub eta_parallel: Option<Mlp>,
     /// η for antiparallel-spin pairs (absent when there are none).
@@ -247,11 +252,15 @@ impl BackflowConfig {
             return Err(ModelError::InvalidFactor {
                 index,
                 field: "orbitals",
-                value: format!("{:?}", self.orbitals).to_lowercase(),
+                value: match self.orbitals {
+                    BackflowOrbitalKind::Hermite => "\"hermite\"".into(),
+                    BackflowOrbitalKind::PlaneWaves => "\"plane_waves\"".into(),
+                },
                 reason: if periodic {
                     "a periodic system needs orbitals = \"plane_waves\"".into()
                 } else {
-                    "plane waves need a periodic system; use orbitals = \"hermite\" in a trap".into()
+                    "plane waves need a periodic system; use orbitals = \"hermite\" in a trap"
+                        .into()
                 },
             });
         }
@@ -263,13 +272,12 @@ impl BackflowConfig {
                 reason: "the message-passing update reads absolute positions and is not periodic; remove it in a periodic system".into(),
             });
         }
-        let orbitals = match self.orbitals {
-            BackflowOrbitalKind::Hermite => BackflowOrbitals::Hermite(
-                SlaterConfig { alpha: self.alpha }.init(geometry, omega, device)?,
+        let (slater, plane_waves) = match self.orbitals {
+            BackflowOrbitalKind::Hermite => (
+                Some(SlaterConfig { alpha: self.alpha }.init(geometry, omega, device)?),
+                None,
             ),
-            BackflowOrbitalKind::PlaneWaves => {
-                BackflowOrbitals::PlaneWaves(PlaneWaveSlater::new(geometry, index)?)
-            }
+            BackflowOrbitalKind::PlaneWaves => (None, Some(PlaneWaveSlater::new(geometry, index)?)),
         };
         let n = geometry.n_particles;
         let all = crate::pairs::pair_indices(n);
@@ -295,7 +303,8 @@ impl BackflowConfig {
             None => None,
         };
         Ok(Backflow {
-            orbitals,
+            slater,
+            plane_waves,
             eta_parallel,
             eta_antiparallel,
             message_passing,
@@ -326,7 +335,7 @@ impl Backflow {
         let [w, nd] = x.dims();
         let g = self.geometry;
         let (n, d) = (g.n_particles, g.dimensions);
-        let n_orb = self.orbitals.n_orbitals();
+        let n_orb = self.orbitals().n_orbitals();
         let device = x.device();
 
         let separation = self.separation(&device); // [N·d, d·P]
@@ -337,7 +346,7 @@ impl Backflow {
         let xi = self.xi(x, &diff, &r, order);
         let y = self.displace(x, &diff, &eta.value, xi.as_ref(), to_particles.clone());
         let derivs = usize::from(order.gradient()) + usize::from(order.laplacian());
-        let orbitals = self.orbitals.at(y.reshape([w * n, d]), derivs);
+        let orbitals = self.orbitals().at(y.reshape([w * n, d]), derivs);
         let blocks = |m: Tensor<2>| -> Tensor<3> { m.reshape([2 * w, n_orb, n_orb]) };
 
         let (grad_phi, lap_phi) = match eta.s {
@@ -408,9 +417,18 @@ impl Backflow {
                 .map(|g| g.reshape([w, 2, nd]).sum_dim(1).reshape([w, nd])),
             lap: jet.lap.map(|l| row_sum(l.reshape([w, 2]))),
         };
-        match self.orbitals.envelope(x, order) {
+        match self.orbitals().envelope(x, order) {
             Some(envelope) => (det.add(envelope), sign),
             None => (det, sign),
+        }
+    }
+
+    /// The orbital set: exactly one of `slater` and `plane_waves` is built.
+    fn orbitals(&self) -> BackflowOrbitals<'_> {
+        match (&self.slater, &self.plane_waves) {
+            (Some(s), _) => BackflowOrbitals::Hermite(s),
+            (None, Some(p)) => BackflowOrbitals::PlaneWaves(p),
+            (None, None) => unreachable!("a backflow factor is built with one orbital set"),
         }
     }
 
@@ -512,9 +530,9 @@ impl Backflow {
                 let r2 = r.square();
                 let (f, g, f2) = cutoff_factors(r2.clone(), l / 2.0);
                 let d2 = match (d2, &s) {
-                    (Some(d2), Some(s)) => Some(
-                        d2 * f.clone() + s.clone() * r2 * g.clone() * 2.0 + value.clone() * f2,
-                    ),
+                    (Some(d2), Some(s)) => {
+                        Some(d2 * f.clone() + s.clone() * r2 * g.clone() * 2.0 + value.clone() * f2)
+                    }
                     _ => None,
                 };
                 let s = s.map(|s| s * f.clone() + value.clone() * g);

@@ -79,14 +79,6 @@ impl PlaneWaveSlater {
         self.shift.len()
     }
 
-    /// Σ_j k_j² / 2 over both spin blocks: the kinetic energy of the determinant, which is an
-    /// eigenfunction of the kinetic operator.
-    pub fn kinetic_energy(&self) -> f64 {
-        let k2: f64 = self.k.iter().flatten().map(|v| v * v).sum();
-        // ½ Σ_j k_j² per spin block, two blocks
-        k2
-    }
-
     /// The phases k_j·y_i − s_j of rows y `[rows, d]`, `[rows, n_orb]`.
     pub(crate) fn phases(&self, y: Tensor<2>) -> Tensor<2> {
         let device = y.device();

@@ -192,7 +192,11 @@ impl SlaterDeterminant {
 
 /// log|det↑| + log|det↓| and sign↑·sign↓ per walker, from the `[2w]` values of the
 /// walker-major blocks (up block, then down block).
-pub(crate) fn spin_product(log_abs: Tensor<1>, sign: Tensor<1>, w: usize) -> (Tensor<1>, Tensor<1>) {
+pub(crate) fn spin_product(
+    log_abs: Tensor<1>,
+    sign: Tensor<1>,
+    w: usize,
+) -> (Tensor<1>, Tensor<1>) {
     let sign = sign.reshape([w, 2]);
     (
         row_sum(log_abs.reshape([w, 2])),

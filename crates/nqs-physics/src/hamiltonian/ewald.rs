@@ -172,7 +172,8 @@ impl PotentialTerm for Ewald {
         }
         let pairs = Pairs::new(x, &self.geometry);
         let l = self.length;
-        // Minimum image.
+        // Minimum image (`Pairs` already reduces them in a periodic geometry; this keeps the
+        // term right for a layout without a cell, as in the lattice tests).
         let r: Vec<Tensor<2>> = (0..3)
             .map(|a| {
                 let d = pairs.separation(a);
@@ -202,7 +203,8 @@ impl PotentialTerm for Ewald {
         let k: Tensor<2> = Tensor::from_data(TensorData::new(kx, [3, kn]), &device);
         let phase = x.clone().reshape([w * n, 3]).matmul(k); // [w·N, K]
         let sum_particles = |t: Tensor<2>| t.reshape([w, n, kn]).sum_dim(1).reshape([w, kn]);
-        let rho2 = sum_particles(phase.clone().cos()).square() + sum_particles(phase.sin()).square();
+        let rho2 =
+            sum_particles(phase.clone().cos()).square() + sum_particles(phase.sin()).square();
         let weights: Tensor<2> = Tensor::from_data(TensorData::new(weights, [kn, 1]), &device);
         let reciprocal = (rho2.add_scalar(-(n as f64)) * 0.5)
             .matmul(weights)

@@ -37,7 +37,11 @@ pub fn best(n_electrons: usize, rs: f64) -> Option<Reference> {
 
 /// The analytic Hartree–Fock energy (the plane-wave determinant alone).
 pub fn hartree_fock(n_electrons: usize, rs: f64) -> Option<Reference> {
-    with_method(n_electrons, rs, "Hartree-Fock (plane-wave determinant; analytic)")
+    with_method(
+        n_electrons,
+        rs,
+        "Hartree-Fock (plane-wave determinant; analytic)",
+    )
 }
 
 /// Slater–Jastrow VMC (QMCPACK), where known.

@@ -36,7 +36,8 @@ pub struct Summary {
     /// Each potential term: name, mean and error (e.g. `v2`, `v3` for a nucleus).
     #[serde(default)]
     pub terms: Vec<TermSummary>,
-    /// ⟨r²⟩ per particle (about the centre of mass for a self-bound system).
+    /// ⟨r²⟩ per particle (about the centre of mass for a self-bound system; in a periodic
+    /// cell the mean squared minimum-image pair separation).
     pub r2: f64,
     /// Error of ⟨r²⟩.
     pub r2_error: f64,

@@ -360,7 +360,10 @@ impl Trainer {
             if system.self_bound() {
                 observables::subtract_centre_of_mass(&mut x, n, d);
             }
-            r2.extend(observables::mean_r2_per_particle(&x, walkers, n));
+            r2.extend(match cell {
+                Some(l) => observables::mean_pair_r2_periodic(&x, walkers, d, l),
+                None => observables::mean_r2_per_particle(&x, walkers, n),
+            });
             let block = t * blocks / samples_per_walker;
             if let Some(d) = density.as_mut() {
                 d.add(&x, walkers, block);

@@ -152,6 +152,16 @@ impl Ewald {
         }
     }
 
+    /// Number of lattice images in the real-space sum.
+    pub fn image_count(&self) -> usize {
+        self.images.len()
+    }
+
+    /// Number of wave vectors in the reciprocal sum (one of each ±k).
+    pub fn wavevector_count(&self) -> usize {
+        self.wavevectors.len()
+    }
+
     /// ξ, the interaction of a charge with its own images and the background.
     pub fn madelung(&self) -> f64 {
         self.madelung

@@ -137,62 +137,6 @@ fn every_periodic_factor_is_periodic_and_antisymmetric() {
     }
 }
 
-/// Central differences (Richardson-extrapolated) of log|ψ| against the forward Laplacian.
-fn check_derivatives(name: &str, psi: &WaveFunction, x: &[f64], walkers: usize) {
-    let device = device();
-    let coords = x.len() / walkers;
-    let (_, grad, lap, _) = evaluate(psi, x, walkers);
-    let fd = |h: f64| {
-        let rows = walkers * (2 * coords + 1);
-        let mut batch = Vec::with_capacity(rows * coords);
-        for w in 0..walkers {
-            let base = &x[w * coords..(w + 1) * coords];
-            batch.extend_from_slice(base);
-            for k in 0..coords {
-                for s in [1.0, -1.0] {
-                    let mut p = base.to_vec();
-                    p[k] += s * h;
-                    batch.extend(p);
-                }
-            }
-        }
-        let v = host1(psi.log_psi(&tensor2(batch, rows, coords, &device)));
-        let mut g = vec![0.0; walkers * coords];
-        let mut l = vec![0.0; walkers];
-        for w in 0..walkers {
-            let v = &v[w * (2 * coords + 1)..(w + 1) * (2 * coords + 1)];
-            for k in 0..coords {
-                g[w * coords + k] = (v[1 + 2 * k] - v[2 + 2 * k]) / (2.0 * h);
-                l[w] += (v[1 + 2 * k] - 2.0 * v[0] + v[2 + 2 * k]) / (h * h);
-            }
-        }
-        (g, l)
-    };
-    let richardson = |h: f64| {
-        let (g1, l1) = fd(h);
-        let (g2, l2) = fd(h / 2.0);
-        let r = |a: Vec<f64>, b: Vec<f64>| -> Vec<f64> {
-            a.iter().zip(&b).map(|(a, b)| (4.0 * b - a) / 3.0).collect()
-        };
-        (r(g1, g2), r(l1, l2))
-    };
-    let (fd_grad, _) = richardson(1e-4);
-    let (_, fd_lap) = richardson(2e-3);
-    let scale = grad.iter().fold(1.0f64, |m, g| m.max(g.abs()));
-    for (i, (a, b)) in grad.iter().zip(&fd_grad).enumerate() {
-        assert!(
-            (a - b).abs() <= 1e-6 * scale,
-            "{name}: grad[{i}] {a} vs FD {b}"
-        );
-    }
-    for (w, (a, b)) in lap.iter().zip(&fd_lap).enumerate() {
-        assert!(
-            (a - b).abs() <= 1e-6 * a.abs().max(1.0),
-            "{name}: lap[{w}] {a} vs FD {b}"
-        );
-    }
-}
-
 #[test]
 fn forward_laplacians_match_finite_differences_with_minimum_images() {
     let device = device();
@@ -207,7 +151,8 @@ fn forward_laplacians_match_finite_differences_with_minimum_images() {
             ("backflow", BACKFLOW.to_string()),
         ] {
             let psi = factors_unchecked(&toml, g, omega, 7, &device);
-            check_derivatives(&format!("N = {n}, {name}"), &psi, &x, 4);
+            let points = tensor2(x.clone(), 4, g.n_coords(), &device);
+            check_points(&format!("N = {n}, {name}"), &psi, points);
         }
     }
 }

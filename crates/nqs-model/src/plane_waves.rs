@@ -25,19 +25,7 @@ impl PlaneWave {
 /// keeping one of each pair ±m; `count` shells (at most those with |m|² ≤ 16).
 fn half_shells(dimensions: usize, count: usize) -> Vec<Vec<Vec<i64>>> {
     const M: i64 = 4; // every vector with |m|² ≤ 16 has |m_a| ≤ 4
-    let mut all: Vec<Vec<i64>> = vec![vec![]];
-    for _ in 0..dimensions {
-        all = all
-            .into_iter()
-            .flat_map(|p| {
-                (-M..=M).map(move |v| {
-                    let mut q = p.clone();
-                    q.push(v);
-                    q
-                })
-            })
-            .collect();
-    }
+    let all = integer_vectors(dimensions, M);
     let canonical = |m: &Vec<i64>| m.iter().find(|&&v| v != 0).is_none_or(|&v| v > 0);
     let mut shells: Vec<Vec<Vec<i64>>> = Vec::new();
     for s in 0..=M * M {
@@ -56,6 +44,24 @@ fn half_shells(dimensions: usize, count: usize) -> Vec<Vec<Vec<i64>>> {
         }
     }
     shells
+}
+
+/// Every integer vector m in `dimensions` with all |m_a| ≤ `reach`.
+pub fn integer_vectors(dimensions: usize, reach: i64) -> Vec<Vec<i64>> {
+    let mut all: Vec<Vec<i64>> = vec![vec![]];
+    for _ in 0..dimensions {
+        all = all
+            .into_iter()
+            .flat_map(|p| {
+                (-reach..=reach).map(move |v| {
+                    let mut q = p.clone();
+                    q.push(v);
+                    q
+                })
+            })
+            .collect();
+    }
+    all
 }
 
 /// Orbitals per spin that fill the first `1..=shells` plane-wave shells: 3D 1, 7, 19, 27,

@@ -40,9 +40,15 @@ fn main() {
         );
     }
     for (name, factors) in [
-        ("plane_wave_slater", "[[factors]]\nkind = \"plane_wave_slater\"\n"),
+        (
+            "plane_wave_slater",
+            "[[factors]]\nkind = \"plane_wave_slater\"\n",
+        ),
         ("pade_jastrow", "[[factors]]\nkind = \"pade_jastrow\"\n"),
-        ("pair_jastrow [16,16]", "[[factors]]\nkind = \"pair_jastrow\"\n"),
+        (
+            "pair_jastrow [16,16]",
+            "[[factors]]\nkind = \"pair_jastrow\"\n",
+        ),
         (
             "backflow (plane waves) [16,16]",
             "[[factors]]\nkind = \"backflow\"\norbitals = \"plane_waves\"\n",
@@ -59,7 +65,10 @@ fn main() {
             .unwrap();
         let psi = nqs_model::WaveFunction::from_factors(vec![factor], g);
         time(&format!("{name}: Laplacian pass"), 5, || {
-            let _ = psi.forward(&x, nqs_model::Order::Laplacian).value.into_data();
+            let _ = psi
+                .forward(&x, nqs_model::Order::Laplacian)
+                .value
+                .into_data();
         });
         time(&format!("{name}: value pass"), 5, || {
             let _ = psi.log_psi(&x).into_data();

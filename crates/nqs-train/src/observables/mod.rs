@@ -118,7 +118,12 @@ pub fn subtract_centre_of_mass(x: &mut [f64], n_particles: usize, dimensions: us
 /// Per walker, the mean squared minimum-image separation of its pairs in a periodic cell of
 /// side `length` (what `r2` reports for a periodic system, where ⟨r²⟩ about an origin means
 /// nothing: L²/4 for uncorrelated pairs in 3D, d·L²/12 in general, less when they bunch).
-pub fn mean_pair_r2_periodic(x: &[f64], walkers: usize, dimensions: usize, length: f64) -> Vec<f64> {
+pub fn mean_pair_r2_periodic(
+    x: &[f64],
+    walkers: usize,
+    dimensions: usize,
+    length: f64,
+) -> Vec<f64> {
     let coords = x.len() / walkers;
     let n = coords / dimensions;
     let pairs = (n * n.saturating_sub(1) / 2).max(1) as f64;

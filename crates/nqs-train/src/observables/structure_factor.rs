@@ -39,20 +39,7 @@ pub struct StructureFactorResult {
 impl StructureFactor {
     /// An empty accumulator for a cell of side `length` in `dimensions`.
     pub fn new(dimensions: usize, length: f64, blocks: usize) -> Self {
-        let reach = (MAX_M2 as f64).sqrt() as i64;
-        let mut ms: Vec<Vec<i64>> = vec![vec![]];
-        for _ in 0..dimensions {
-            ms = ms
-                .into_iter()
-                .flat_map(|p| {
-                    (-reach..=reach).map(move |v| {
-                        let mut q = p.clone();
-                        q.push(v);
-                        q
-                    })
-                })
-                .collect();
-        }
+        let ms = nqs_model::plane_waves::integer_vectors(dimensions, (MAX_M2 as f64).sqrt() as i64);
         let canonical = |m: &Vec<i64>| m.iter().find(|&&v| v != 0).is_some_and(|&v| v > 0);
         let mut m2s: Vec<i64> = ms
             .iter()

@@ -117,7 +117,7 @@ fn bad_input_gets_a_one_line_error_and_writes_nothing() {
         ),
         (
             vec!["--set".into(), "system.particles=4".into()],
-            "closed shell",
+            "closed oscillator shell",
         ),
         (
             vec!["--set".into(), "sampler.walkers=0".into()],

@@ -146,7 +146,7 @@ impl Trainer {
                 allowed: "adam or sgd at this precision: sr needs --precision f64 (its O·v products are finite differences)".into(),
             });
         }
-        let sampler = SamplerState::new(
+        let mut sampler = SamplerState::new(
             config.sampler.walkers,
             geometry.n_coords(),
             config.sampler.init_width / scale.sqrt(),
@@ -154,7 +154,6 @@ impl Trainer {
             config.run.seed.wrapping_add(0x5A5A),
             &device,
         );
-        let mut sampler = sampler;
         if let Some(length) = geometry.cell {
             sampler.spread_uniformly(length);
         }

@@ -14,6 +14,7 @@ mod state;
 
 pub use config::{SamplerConfig, SamplerKind};
 pub use error::SamplerError;
+pub use gibbs::{BlockGibbs, bernoulli, gibbs_sweep};
 pub use noise::Noise;
 pub use state::{SamplerSnapshot, SamplerState};
 

@@ -17,6 +17,7 @@ use burn::optim::AdamConfig;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Tensor};
 use nqs_sampler::{SamplerSnapshot, SamplerState};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::config::OptimizerKind;
@@ -46,11 +47,12 @@ pub struct CheckpointMeta {
     pub sr_delta: Option<Vec<f64>>,
 }
 
-/// A checkpoint in memory.
+/// A checkpoint in memory. The metadata type is the trainer's [`CheckpointMeta`] by
+/// default; other loops (`fit-rbm`) store their own in the same file format.
 #[derive(Debug, Clone)]
-pub struct Checkpoint {
+pub struct Checkpoint<M = CheckpointMeta> {
     /// Metadata.
-    pub meta: CheckpointMeta,
+    pub meta: M,
     /// Model parameters (burnpack).
     pub model: Vec<u8>,
     /// Optimiser state (burnpack).
@@ -104,16 +106,7 @@ impl Checkpoint {
             .clone()
             .try_load_record(record)
             .map_err(|e| TrainError::Checkpoint(format!("loading the model: {e}")))?;
-        // burn 0.22 creates the loaded optimiser state on `Device::default()` with that
-        // device's float type: it must be a CPU device with the run's precision.
-        let default = burn::tensor::Device::default();
-        let run_dtype = trainer.device.settings().float_dtype;
-        if default.settings().float_dtype != run_dtype || format!("{default:?}").contains("Wgpu") {
-            return Err(TrainError::Checkpoint(format!(
-                "restoring optimiser state needs BURN_DEVICE=flex (default device is {default:?}, float type {:?}; the run uses {run_dtype:?})",
-                default.settings().float_dtype
-            )));
-        }
+        check_default_device(&trainer.device)?;
         let fresh = match trainer.config.optimizer.kind {
             OptimizerKind::Adam => AdamConfig::new().init(),
             OptimizerKind::Sgd | OptimizerKind::Sr => burn::optim::SgdConfig::new().init(),
@@ -141,7 +134,21 @@ impl Checkpoint {
     pub fn config(&self) -> Result<Config, TrainError> {
         Config::parse(&self.meta.config, &[], "checkpoint config")
     }
+}
 
+/// A checkpoint's metadata: the step (or epoch) it was taken at names its file.
+pub trait CheckpointStep {
+    /// Completed steps (or epochs).
+    fn step(&self) -> usize;
+}
+
+impl CheckpointStep for CheckpointMeta {
+    fn step(&self) -> usize {
+        self.step
+    }
+}
+
+impl<M: Serialize + DeserializeOwned> Checkpoint<M> {
     /// Serialise to the file format described in the module docs.
     pub fn to_bytes(&self) -> Vec<u8> {
         let meta = serde_json::to_vec(&self.meta).expect("checkpoint metadata serialises");
@@ -157,7 +164,7 @@ impl Checkpoint {
     }
 
     /// Parse and verify a checkpoint file's bytes.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, String> {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Checkpoint<M>, String> {
         if bytes.len() < MAGIC.len() + 8 || &bytes[..MAGIC.len()] != MAGIC {
             return Err("not an nqs checkpoint (bad magic or too short)".into());
         }
@@ -176,7 +183,7 @@ impl Checkpoint {
             sections.push(section.to_vec());
             pos += len;
         }
-        let meta: CheckpointMeta =
+        let meta: M =
             serde_json::from_slice(&sections[0]).map_err(|e| format!("bad metadata: {e}"))?;
         let optimizer = sections.pop().expect("3 sections");
         let model = sections.pop().expect("3 sections");
@@ -188,17 +195,36 @@ impl Checkpoint {
     }
 }
 
+/// burn 0.22 creates a loaded optimiser state on `Device::default()` with that device's
+/// float type: it must be a CPU device with the run's precision (the binary pins
+/// `BURN_DEVICE=flex`).
+pub fn check_default_device(run: &burn::tensor::Device) -> Result<(), TrainError> {
+    let default = burn::tensor::Device::default();
+    let run_dtype = run.settings().float_dtype;
+    if default.settings().float_dtype != run_dtype || format!("{default:?}").contains("Wgpu") {
+        return Err(TrainError::Checkpoint(format!(
+            "restoring optimiser state needs BURN_DEVICE=flex (default device is {default:?}, float type {:?}; the run uses {run_dtype:?})",
+            default.settings().float_dtype
+        )));
+    }
+    Ok(())
+}
+
 /// The `checkpoints/` folder of a run directory.
 pub fn folder(run: &Path) -> PathBuf {
     run.join("checkpoints")
 }
 
 /// Write `checkpoint` atomically into `run/checkpoints/` and keep the newest `keep` files.
-pub fn write(run: &Path, checkpoint: &Checkpoint, keep: usize) -> Result<PathBuf, TrainError> {
+pub fn write<M: Serialize + DeserializeOwned + CheckpointStep>(
+    run: &Path,
+    checkpoint: &Checkpoint<M>,
+    keep: usize,
+) -> Result<PathBuf, TrainError> {
     let dir = folder(run);
     fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
-    let path = dir.join(format!("step-{:09}.ckpt", checkpoint.meta.step));
-    let tmp = dir.join(format!(".step-{:09}.ckpt.tmp", checkpoint.meta.step));
+    let path = dir.join(format!("step-{:09}.ckpt", checkpoint.meta.step()));
+    let tmp = dir.join(format!(".step-{:09}.ckpt.tmp", checkpoint.meta.step()));
     {
         let mut f = fs::File::create(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
         f.write_all(&checkpoint.to_bytes())
@@ -239,7 +265,9 @@ pub fn list(run: &Path) -> Result<Vec<PathBuf>, TrainError> {
 
 /// The newest checkpoint that reads and verifies, with a warning for every newer file that
 /// did not (named, with the reason).
-pub fn latest_good(run: &Path) -> Result<(Checkpoint, PathBuf), TrainError> {
+pub fn latest_good<M: Serialize + DeserializeOwned>(
+    run: &Path,
+) -> Result<(Checkpoint<M>, PathBuf), TrainError> {
     let files = list(run)?;
     if files.is_empty() {
         return Err(TrainError::Checkpoint(format!(
@@ -250,7 +278,7 @@ pub fn latest_good(run: &Path) -> Result<(Checkpoint, PathBuf), TrainError> {
     for path in files.iter().rev() {
         let result = fs::read(path)
             .map_err(|e| e.to_string())
-            .and_then(|b| Checkpoint::from_bytes(&b));
+            .and_then(|b| Checkpoint::<M>::from_bytes(&b));
         match result {
             Ok(c) => return Ok((c, path.clone())),
             Err(reason) => tracing::warn!(
@@ -266,7 +294,7 @@ pub fn latest_good(run: &Path) -> Result<(Checkpoint, PathBuf), TrainError> {
 }
 
 /// FNV-1a, 64 bit.
-fn fnv1a64(bytes: &[u8]) -> u64 {
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
@@ -315,14 +343,14 @@ mod tests {
             optimizer: vec![4, 5],
         };
         let bytes = c.to_bytes();
-        let back = Checkpoint::from_bytes(&bytes).unwrap();
+        let back = Checkpoint::<CheckpointMeta>::from_bytes(&bytes).unwrap();
         assert_eq!(back.model, c.model);
         assert_eq!(back.meta.sampler, c.meta.sampler);
-        assert!(Checkpoint::from_bytes(&bytes[..bytes.len() - 3]).is_err());
+        assert!(Checkpoint::<CheckpointMeta>::from_bytes(&bytes[..bytes.len() - 3]).is_err());
         let mut flipped = bytes.clone();
         flipped[20] ^= 1;
         assert!(
-            Checkpoint::from_bytes(&flipped)
+            Checkpoint::<CheckpointMeta>::from_bytes(&flipped)
                 .unwrap_err()
                 .contains("checksum")
         );

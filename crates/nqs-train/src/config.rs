@@ -402,7 +402,7 @@ impl Config {
 
 /// `a.b.c=value`: sets a nested key (`model.factors.1.alpha` indexes the factor list); the
 /// value is parsed as a TOML value (number, bool, string, array), else taken as a string.
-fn apply_override(root: &mut toml::Value, assignment: &str) -> Result<(), TrainError> {
+pub(crate) fn apply_override(root: &mut toml::Value, assignment: &str) -> Result<(), TrainError> {
     let bad = |reason: String| TrainError::BadOverride {
         assignment: assignment.to_string(),
         reason,

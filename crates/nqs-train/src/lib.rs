@@ -10,6 +10,7 @@ pub mod config;
 pub mod driver;
 pub mod emulate;
 mod error;
+pub mod generative;
 pub mod gradient;
 pub mod loss;
 pub mod memory;

@@ -4,6 +4,9 @@
 //! nqs-train --config configs/qd2d_n6_sj.toml [--backend flex|ndarray|wgpu] [--out DIR] [--set KEY=VALUE]... [--seed N]
 //! nqs-train eval --from DIR [--samples N]
 //! nqs-train emulate --from SWEEP_DIR [--size n] [--predict a:b:n] [--out DIR]
+//! nqs-train fit-rbm --config configs/rbm_ising_l4_t2.27.toml [--data FILE] [--out DIR]
+//! nqs-train ising-samples --side 4 --temperature 2.27 --samples 10000 --out FILE
+//! nqs-train tfim-samples --sites 10 --field 1 --samples 10000 --out FILE
 //! ```
 
 use std::io::IsTerminal;
@@ -52,6 +55,98 @@ enum Command {
     Sweep(SweepArgs),
     /// Emulate the energy across a swept parameter with a parametric matrix model.
     Emulate(EmulateArgs),
+    /// Train a restricted Boltzmann machine on data (CD/PCD, exact or AIS likelihoods).
+    FitRbm(FitRbmArgs),
+    /// Write samples of the 2D Ising model (exact for side ≤ 4, else Wolff Monte Carlo).
+    IsingSamples(IsingArgs),
+    /// Write σᶻ samples of the transverse-field Ising chain's ground state (exact diagonalisation).
+    TfimSamples(TfimArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct FitRbmArgs {
+    /// Fit configuration (TOML).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Data file (same as --set data.path=FILE).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Run directory (default: runs/<config name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override a config key, e.g. --set model.hidden=32 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Seed (same as --set training.seed=N).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Total epochs (same as --set training.epochs=N; extends a resumed run).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Continue the run in this directory from its newest good checkpoint.
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
+    /// Overwrite a non-empty run directory.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+struct IsingArgs {
+    /// Lattice side L (L × L spins, periodic).
+    #[arg(long)]
+    side: usize,
+    /// Temperature T (k_B = 1).
+    #[arg(long)]
+    temperature: f64,
+    /// Coupling J.
+    #[arg(long, default_value_t = 1.0)]
+    coupling: f64,
+    /// Number of samples.
+    #[arg(long)]
+    samples: usize,
+    /// Exact sampling (side ≤ 4) or Wolff cluster Monte Carlo (default: exact when possible).
+    #[arg(long, value_parser = ["exact", "wolff"])]
+    method: Option<String>,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output file (0/1 rows; refused if it exists, unless --force).
+    #[arg(long)]
+    out: PathBuf,
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+struct TfimArgs {
+    /// Number of spins N (2 to 16).
+    #[arg(long)]
+    sites: usize,
+    /// Transverse field h.
+    #[arg(long)]
+    field: f64,
+    /// Coupling J.
+    #[arg(long, default_value_t = 1.0)]
+    coupling: f64,
+    /// Periodic chain (default: open).
+    #[arg(long)]
+    periodic: bool,
+    /// Number of samples.
+    #[arg(long)]
+    samples: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output file (0/1 rows, 1 = σᶻ up; refused if it exists, unless --force).
+    #[arg(long)]
+    out: PathBuf,
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -210,6 +305,9 @@ fn main() {
         Some(Command::Compare(args)) => compare_runs(args),
         Some(Command::Sweep(args)) => sweep(args),
         Some(Command::Emulate(args)) => emulate(args),
+        Some(Command::FitRbm(args)) => fit_rbm(args),
+        Some(Command::IsingSamples(args)) => ising_samples(args),
+        Some(Command::TfimSamples(args)) => tfim_samples(args),
         None => train(cli.train),
     };
     if let Err(err) = result {
@@ -440,6 +538,206 @@ fn emulate(args: EmulateArgs) -> Result<()> {
     })?;
     println!("{table}");
     println!("-> {}", out.display());
+    Ok(())
+}
+
+fn fit_rbm(args: FitRbmArgs) -> Result<()> {
+    use nqs_train::generative::{self, FitConfig};
+    let (device, _, _) = device_for(&args.device)?;
+    let summary = if let Some(dir) = &args.resume {
+        if args.config.is_some() || args.data.is_some() || !args.set.is_empty() {
+            bail!(
+                "--resume DIR continues with the run's own config.toml and data; only --epochs may change"
+            );
+        }
+        generative::resume(dir, args.epochs, device)?
+    } else {
+        let Some(path) = &args.config else {
+            bail!(
+                "missing --config FILE (e.g. nqs-train fit-rbm --config configs/rbm_ising_l4_t2.27.toml) or --resume DIR"
+            );
+        };
+        let mut overrides = args.set.clone();
+        if let Some(data) = &args.data {
+            overrides.push(format!("data.path={:?}", data.display().to_string()));
+        }
+        if let Some(seed) = args.seed {
+            overrides.push(format!("training.seed={seed}"));
+        }
+        if let Some(epochs) = args.epochs {
+            overrides.push(format!("training.epochs={epochs}"));
+        }
+        let config = FitConfig::load(path, &overrides)?;
+        let out = args.out.clone().unwrap_or_else(|| default_out(path));
+        generative::start(config, &out, args.force, device)?
+    };
+    let l = &summary.likelihood;
+    println!(
+        "log-likelihood per sample: train {:.5}, validation {:.5} (log Z = {:.5} ± {:.5}, {}){}",
+        l.train,
+        l.valid,
+        l.log_z,
+        l.log_z_error,
+        summary.log_z_method,
+        summary
+            .exact_valid_ll
+            .map(|v| format!("; exact distribution {v:.5}"))
+            .unwrap_or_default()
+    );
+    if let Some(kl) = l.kl {
+        println!("KL(target ‖ RBM) = {kl:.5} nats");
+    }
+    if let Some(f) = l.fidelity {
+        println!("fidelity |<psi|sqrt(p_RBM)>|^2 = {f:.6}");
+    }
+    if let Some(o) = &summary.observables {
+        let row = |name: &str,
+                   r: &nqs_train::generative::thermo::Estimate,
+                   d: &nqs_train::generative::thermo::Estimate,
+                   x: Option<f64>| {
+            println!(
+                "{name:<18} RBM {:.5} ± {:.5}   data {:.5} ± {:.5}{}",
+                r.value,
+                r.error,
+                d.value,
+                d.error,
+                x.map(|x| format!("   exact {x:.5}")).unwrap_or_default()
+            )
+        };
+        row(
+            "energy per spin",
+            &o.rbm.energy,
+            &o.data.energy,
+            o.exact.map(|e| e.energy),
+        );
+        row(
+            "|m|",
+            &o.rbm.abs_magnetisation,
+            &o.data.abs_magnetisation,
+            o.exact.map(|e| e.abs_magnetisation),
+        );
+        row(
+            "susceptibility",
+            &o.rbm.susceptibility,
+            &o.data.susceptibility,
+            o.exact.map(|e| e.susceptibility),
+        );
+        row(
+            "specific heat",
+            &o.rbm.specific_heat,
+            &o.data.specific_heat,
+            o.exact.map(|e| e.specific_heat),
+        );
+    }
+    println!(
+        "{} visible, {} hidden, {} epochs, {:.1} s training",
+        summary.visible, summary.hidden, summary.epochs, summary.train_seconds
+    );
+    Ok(())
+}
+
+/// Write `text` to `path`, refusing to replace an existing file unless `force`.
+fn write_new(path: &Path, text: &str, force: bool) -> Result<()> {
+    if path.exists() && !force {
+        bail!(
+            "{} exists (use --force to overwrite, or --out to choose another)",
+            path.display()
+        );
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+fn ising_samples(args: IsingArgs) -> Result<()> {
+    use nqs_boltzmann::Ising;
+    let ising = Ising {
+        side: args.side,
+        coupling: args.coupling,
+        temperature: args.temperature,
+    };
+    ising.validate("--")?;
+    if args.samples == 0 {
+        bail!("--samples 0: need at least 1 sample");
+    }
+    let exact = match args.method.as_deref() {
+        Some("exact") => true,
+        Some(_) => false,
+        None => ising.side <= nqs_boltzmann::ising::MAX_EXACT_SIDE,
+    };
+    let rows = if exact {
+        ising.exact_samples(args.samples, args.seed)?
+    } else {
+        ising.wolff_samples(args.samples, args.seed)
+    };
+    let header = vec![
+        format!(
+            "2D Ising model, {0} x {0} periodic, J = {1}, T = {2}, {3} samples ({4}), seed {5}",
+            ising.side,
+            ising.coupling,
+            ising.temperature,
+            args.samples,
+            if exact {
+                "exact sampling"
+            } else {
+                "Wolff cluster Monte Carlo"
+            },
+            args.seed
+        ),
+        "site i = row*L + col, spin s = 2x - 1".into(),
+    ];
+    write_new(
+        &args.out,
+        &nqs_boltzmann::data::format_binary_rows(&header, &rows),
+        args.force,
+    )?;
+    println!("{} samples -> {}", rows.len(), args.out.display());
+    Ok(())
+}
+
+fn tfim_samples(args: TfimArgs) -> Result<()> {
+    use nqs_boltzmann::TransverseIsing;
+    let chain = TransverseIsing {
+        sites: args.sites,
+        field: args.field,
+        coupling: args.coupling,
+        periodic: args.periodic,
+    };
+    chain.validate("--")?;
+    if args.samples == 0 {
+        bail!("--samples 0: need at least 1 sample");
+    }
+    let gs = chain.ground_state()?;
+    let p: Vec<f64> = gs.amplitudes.iter().map(|a| a * a).collect();
+    let rows = nqs_boltzmann::ising::sample_states(&p, chain.sites, args.samples, args.seed);
+    let header = vec![
+        format!(
+            "transverse-field Ising chain, N = {}, J = {}, h = {}, {}, ground-state energy {:.12} (residual {:.1e})",
+            chain.sites,
+            chain.coupling,
+            chain.field,
+            if chain.periodic { "periodic" } else { "open" },
+            gs.energy,
+            gs.residual
+        ),
+        format!(
+            "{} samples of |psi(sigma)|^2 in the sigma^z basis, x = 1 for spin up, seed {}",
+            args.samples, args.seed
+        ),
+    ];
+    write_new(
+        &args.out,
+        &nqs_boltzmann::data::format_binary_rows(&header, &rows),
+        args.force,
+    )?;
+    println!(
+        "E0 = {:.12}; {} samples -> {}",
+        gs.energy,
+        rows.len(),
+        args.out.display()
+    );
     Ok(())
 }
 

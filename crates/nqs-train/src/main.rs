@@ -61,6 +61,18 @@ enum Command {
     IsingSamples(IsingArgs),
     /// Write σᶻ samples of the transverse-field Ising chain's ground state (exact diagonalisation).
     TfimSamples(TfimArgs),
+    /// Ising observables of several fit-rbm runs against temperature: table and plots.
+    RbmThermo(RbmThermoArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct RbmThermoArgs {
+    /// fit-rbm run directories with an Ising target.
+    #[arg(required = true)]
+    runs: Vec<PathBuf>,
+    /// Where to write thermo.md and the plots.
+    #[arg(long, default_value = "runs/rbm-thermo")]
+    out: PathBuf,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -308,6 +320,14 @@ fn main() {
         Some(Command::FitRbm(args)) => fit_rbm(args),
         Some(Command::IsingSamples(args)) => ising_samples(args),
         Some(Command::TfimSamples(args)) => tfim_samples(args),
+        Some(Command::RbmThermo(args)) => {
+            nqs_train::generative::thermo_plot::write(&args.runs, &args.out)
+                .map(|table| {
+                    println!("{table}");
+                    println!("-> {}", args.out.display());
+                })
+                .map_err(Into::into)
+        }
         None => train(cli.train),
     };
     if let Err(err) = result {

@@ -6,6 +6,7 @@ pub mod config;
 pub mod fit;
 pub mod run;
 pub mod thermo;
+pub mod thermo_plot;
 
 pub use config::FitConfig;
 pub use fit::{EpochMetrics, Fitter, Likelihood};

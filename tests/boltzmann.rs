@@ -154,32 +154,9 @@ fn gaussian_log_partition_matches_quadrature() {
     let s2 = sigma * sigma;
     let (lo, hi, steps) = (-8.0, 8.0, 800);
     let dx = (hi - lo) / steps as f64;
-    let mut z = 0.0;
-    for i in 0..=steps {
-        for j in 0..=steps {
-            let x = [lo + i as f64 * dx, lo + j as f64 * dx];
-            for hs in 0..8usize {
-                let h = exact::state_bits(hs, 3);
-                let mut e = 0.0;
-                for k in 0..2 {
-                    e += (x[k] - hp.a[k]).powi(2) / (2.0 * s2);
-                }
-                for jj in 0..3 {
-                    e -= hp.b[jj] * (h[jj] - hp.lambda);
-                    for k in 0..2 {
-                        e -= (x[k] - hp.mu) / s2 * hp.w[k * 3 + jj] * (h[jj] - hp.lambda);
-                    }
-                }
-                z += (-e).exp() * dx * dx;
-            }
-        }
-    }
-    // The centred energy differs from the ordinary one by a constant: compare p(x) at a few
-    // points through F(x) + log Z, which is −log p(x) in both conventions.
-    let log_z = HostRbm::from_rbm(&rbm).log_partition().expect("small");
-    for x in [[0.0, 0.0], [0.7, -1.2], [-1.5, 2.0]] {
-        let f = HostRbm::from_rbm(&rbm).free_energy(&x);
-        let brute: f64 = (0..8usize)
+    // Σ_h e^{−E(x,h)} of the centred Gaussian-binary energy, from its definition.
+    let boltzmann = |x: [f64; 2]| -> f64 {
+        (0..8usize)
             .map(|hs| {
                 let h = exact::state_bits(hs, 3);
                 let mut e = 0.0;
@@ -194,7 +171,20 @@ fn gaussian_log_partition_matches_quadrature() {
                 }
                 (-e).exp()
             })
-            .sum();
+            .sum()
+    };
+    let mut z = 0.0;
+    for i in 0..=steps {
+        for j in 0..=steps {
+            z += boltzmann([lo + i as f64 * dx, lo + j as f64 * dx]) * dx * dx;
+        }
+    }
+    // The centred energy differs from the ordinary one by a constant: compare p(x) at a few
+    // points through F(x) + log Z, which is −log p(x) in both conventions.
+    let log_z = HostRbm::from_rbm(&rbm).log_partition().expect("small");
+    for x in [[0.0, 0.0], [0.7, -1.2], [-1.5, 2.0]] {
+        let f = HostRbm::from_rbm(&rbm).free_energy(&x);
+        let brute = boltzmann(x);
         let log_p_brute = brute.ln() - z.ln();
         let log_p = -f - log_z;
         assert!(
@@ -613,5 +603,81 @@ fn resumed_fit_continues_bit_for_bit() {
             .collect::<Vec<_>>()
     };
     assert_eq!(metrics("a"), metrics("b"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_data_and_existing_files_are_refused_with_one_line() {
+    let dir = std::env::temp_dir().join(format!("nqs-boltzmann-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bin = || std::process::Command::new(env!("CARGO_BIN_EXE_nqs-train"));
+    let fails_with = |out: std::process::Output, needle: &str| {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "expected a failure naming {needle}");
+        let last = err.lines().last().unwrap_or_default();
+        assert!(last.contains(needle), "{needle} not in: {err}");
+    };
+    // A sample file with a value that is neither 0/1 nor ±1, on line 3.
+    let data = dir.join("bad.txt");
+    std::fs::write(&data, "# comment\n0 1 1\n0 2 1\n").expect("data");
+    let config = dir.join("fit.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[data]\npath = {:?}\n[model]\nhidden = 2\n",
+            data.display().to_string()
+        ),
+    )
+    .expect("config");
+    let out = bin()
+        .args(["fit-rbm", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(dir.join("run"))
+        .output()
+        .expect("runs");
+    fails_with(out, "line 3: '2' is not a binary value");
+    assert!(
+        !dir.join("run").exists(),
+        "a run directory was created for bad data"
+    );
+    // ising-samples does not overwrite an existing file.
+    let existing = dir.join("keep.txt");
+    std::fs::write(&existing, "precious\n").expect("file");
+    let out = bin()
+        .args([
+            "ising-samples",
+            "--side",
+            "3",
+            "--temperature",
+            "2",
+            "--samples",
+            "5",
+            "--out",
+        ])
+        .arg(&existing)
+        .output()
+        .expect("runs");
+    fails_with(out, "exists (use --force");
+    assert_eq!(
+        std::fs::read_to_string(&existing).expect("file"),
+        "precious\n"
+    );
+    // A field out of range names the field.
+    let out = bin()
+        .args([
+            "tfim-samples",
+            "--sites",
+            "40",
+            "--field",
+            "1",
+            "--samples",
+            "5",
+            "--out",
+        ])
+        .arg(dir.join("t.txt"))
+        .output()
+        .expect("runs");
+    fails_with(out, "--sites = 40");
     let _ = std::fs::remove_dir_all(&dir);
 }

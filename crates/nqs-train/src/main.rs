@@ -624,6 +624,12 @@ fn fit_rbm(args: FitRbmArgs) -> Result<()> {
                 x.map(|x| format!("   exact {x:.5}")).unwrap_or_default()
             )
         };
+        if let Some(q) = o.rbm_enumerated {
+            println!(
+                "RBM distribution summed exactly: e {:.5}, |m| {:.5}, susceptibility {:.5}, specific heat {:.5}",
+                q.energy, q.abs_magnetisation, q.susceptibility, q.specific_heat
+            );
+        }
         row(
             "energy per spin",
             &o.rbm.energy,

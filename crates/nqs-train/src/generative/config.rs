@@ -36,6 +36,9 @@ pub struct DataConfig {
     /// Fraction of the samples held out for validation (after a seeded shuffle).
     #[serde(default = "default_validation")]
     pub validation_fraction: f64,
+    /// A separate validation file instead (then `validation_fraction` must be 0).
+    #[serde(default)]
+    pub validation_path: Option<PathBuf>,
 }
 
 fn default_validation() -> f64 {
@@ -258,6 +261,13 @@ impl FitConfig {
         let f = self.data.validation_fraction;
         if !(0.0..0.9).contains(&f) {
             return Err(invalid("data.validation_fraction", f, "0 ≤ f < 0.9"));
+        }
+        if self.data.validation_path.is_some() && f != 0.0 {
+            return Err(invalid(
+                "data.validation_fraction",
+                f,
+                "0 when data.validation_path names a separate validation file",
+            ));
         }
         let t = &self.training;
         if t.epochs == 0 {

@@ -110,8 +110,14 @@ fn host(t: Tensor<1>) -> Vec<f64> {
 }
 
 impl Fitter {
-    /// A fresh training of `config` on `data` (its samples, already read).
-    pub fn new(config: FitConfig, data: &Dataset, device: Device) -> Result<Self, TrainError> {
+    /// A fresh training of `config` on `data` (its samples, already read), validated on
+    /// `validation` when given, else on the configured fraction of `data`.
+    pub fn new(
+        config: FitConfig,
+        data: &Dataset,
+        validation: Option<&Dataset>,
+        device: Device,
+    ) -> Result<Self, TrainError> {
         if let Some(sites) = config.target_sites()
             && sites != data.columns
         {
@@ -121,7 +127,17 @@ impl Fitter {
                 allowed: format!("the data's {} visible units per sample", data.columns),
             });
         }
-        let (train, valid) = split(data, config.data.validation_fraction, config.training.seed);
+        let (train, valid) = match validation {
+            Some(v) if v.columns != data.columns => {
+                return Err(TrainError::InvalidValue {
+                    field: "data.validation_path".into(),
+                    value: format!("{} values per sample", v.columns),
+                    allowed: format!("the training data's {}", data.columns),
+                });
+            }
+            Some(v) => (data.clone(), v.clone()),
+            None => split(data, config.data.validation_fraction, config.training.seed),
+        };
         if train.rows == 0 {
             return Err(TrainError::InvalidValue {
                 field: "data.validation_fraction".into(),

@@ -72,14 +72,27 @@ pub struct FitSummary {
     pub observables: Option<IsingObservables>,
 }
 
-fn data_checksum(path: &Path) -> Result<u64, TrainError> {
-    let bytes = std::fs::read(path).map_err(|e| TrainError::io(path, e))?;
+/// FNV-1a of the data file's bytes, then the validation file's.
+fn data_checksum(config: &FitConfig) -> Result<u64, TrainError> {
+    let mut bytes = Vec::new();
+    for path in std::iter::once(&config.data.path).chain(&config.data.validation_path) {
+        bytes.extend(std::fs::read(path).map_err(|e| TrainError::io(path, e))?);
+    }
     Ok(checkpoint::fnv1a64(&bytes))
 }
 
-fn read_data(config: &FitConfig) -> Result<Dataset, TrainError> {
+/// The data and, when configured, the separate validation data.
+fn read_data(config: &FitConfig) -> Result<(Dataset, Option<Dataset>), TrainError> {
     let binary = config.model.visible == nqs_boltzmann::VisibleUnits::Binary;
-    Dataset::read(&config.data.path, binary).map_err(|e| TrainError::Unsupported(e.to_string()))
+    let read =
+        |p: &Path| Dataset::read(p, binary).map_err(|e| TrainError::Unsupported(e.to_string()));
+    let validation = config
+        .data
+        .validation_path
+        .as_deref()
+        .map(read)
+        .transpose()?;
+    Ok((read(&config.data.path)?, validation))
 }
 
 fn capture(fitter: &Fitter, checksum: u64) -> Result<Checkpoint<FitCheckpointMeta>, TrainError> {
@@ -181,9 +194,9 @@ pub fn start(
     force: bool,
     device: Device,
 ) -> Result<FitSummary, TrainError> {
-    let data = read_data(&config)?;
-    let checksum = data_checksum(&config.data.path)?;
-    let fitter = Fitter::new(config, &data, device)?;
+    let (data, validation) = read_data(&config)?;
+    let checksum = data_checksum(&config)?;
+    let fitter = Fitter::new(config, &data, validation.as_ref(), device)?;
     let run = RunDir::create(out, force)?;
     run.write_atomic("config.toml", fitter.config.to_toml().as_bytes())?;
     drive(fitter, &run, checksum)
@@ -197,15 +210,15 @@ pub fn resume(dir: &Path, epochs: Option<usize>, device: Device) -> Result<FitSu
     if let Some(e) = epochs {
         config.training.epochs = e;
     }
-    let checksum = data_checksum(&config.data.path)?;
+    let checksum = data_checksum(&config)?;
     if checksum != c.meta.data_checksum {
         return Err(TrainError::ResumeMismatch(format!(
-            "{} changed since the checkpoint was written (its checksum differs)",
+            "{} (or the validation file) changed since the checkpoint was written (its checksum differs)",
             config.data.path.display()
         )));
     }
-    let data = read_data(&config)?;
-    let mut fitter = Fitter::new(config, &data, device)?;
+    let (data, validation) = read_data(&config)?;
+    let mut fitter = Fitter::new(config, &data, validation.as_ref(), device)?;
     restore(&mut fitter, &c)?;
     tracing::info!("resuming {} at epoch {}", dir.display(), fitter.epoch);
     run.write_atomic("config.toml", fitter.config.to_toml().as_bytes())?;
@@ -276,13 +289,21 @@ fn finish(fitter: &Fitter, run: &RunDir) -> Result<FitSummary, TrainError> {
         run.write_atomic("samples.txt", format_binary_rows(&header, &rows).as_bytes())?;
     }
     let observables = match &fitter.config.target {
-        Some(Target::Ising(ising)) => Some(thermo::ising_observables(
-            ising,
-            &samples,
-            fitter.config.evaluation.chains,
-            &fitter.train,
-            &fitter.valid,
-        )?),
+        Some(Target::Ising(ising)) => {
+            let host = nqs_boltzmann::HostRbm::from_rbm(&fitter.frozen());
+            let log_q = (host.n_visible() <= super::fit::AUTO_EXACT_UNITS)
+                .then(|| host.log_probabilities())
+                .transpose()
+                .map_err(|e| TrainError::Unsupported(e.to_string()))?;
+            Some(thermo::ising_observables(
+                ising,
+                &samples,
+                fitter.config.evaluation.chains,
+                &fitter.train,
+                &fitter.valid,
+                log_q.as_deref(),
+            )?)
+        }
         _ => None,
     };
     if let Some(o) = &observables {

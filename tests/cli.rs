@@ -339,3 +339,37 @@ fn sweep_over_a_nuclear_cutoff_reports_each_reference_and_the_terms() {
     assert!(summary["rms_radius"].as_f64().unwrap() > 0.0);
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+/// A binary built without the `mpi` feature, started by an MPI launcher with several ranks,
+/// refuses to run instead of running R copies that overwrite each other's files. (The
+/// launcher is recognised by the variables Open MPI, MPICH and Slurm set; the MPI build's
+/// own tests run under a real `mpirun`.)
+#[test]
+fn without_mpi_a_launch_on_several_ranks_is_refused() {
+    if nqs_train::distributed::WITH_MPI {
+        return; // the MPI build's behaviour is tests/distributed.rs's
+    }
+    for var in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"] {
+        let out = scratch("no-mpi");
+        let o = bin()
+            .env(var, "2")
+            .args(["--config"])
+            .arg(config("qd2d_n2_sj"))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains("built without MPI"), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(!out.exists(), "nothing is written");
+    }
+    // One rank is a plain run.
+    let o = bin()
+        .env("OMPI_COMM_WORLD_SIZE", "1")
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+}

@@ -21,6 +21,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::config::OptimizerKind;
+use crate::distributed::Comm;
+use crate::distributed::chains::{self, RankChain};
 use crate::{Config, StepMetrics, TrainError, Trainer};
 
 const MAGIC: &[u8; 8] = b"NQSCKPT1";
@@ -45,6 +47,10 @@ pub struct CheckpointMeta {
     /// The last stochastic-reconfiguration solution (the next solve's warm start).
     #[serde(default)]
     pub sr_delta: Option<Vec<f64>>,
+    /// Each rank's step size and generator when several ranks wrote the checkpoint (their
+    /// walkers are `sampler.x` in rank order); empty for one process.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranks: Vec<RankChain>,
 }
 
 /// A checkpoint in memory. The metadata type is the trainer's [`CheckpointMeta`] by
@@ -90,6 +96,7 @@ impl Checkpoint {
                 learning_rate_scale: trainer.learning_rate_scale,
                 rollbacks: trainer.rollbacks,
                 sr_delta: trainer.sr_delta.clone(),
+                ranks: Vec::new(),
             },
             model,
             optimizer,
@@ -117,7 +124,7 @@ impl Checkpoint {
         let geometry = trainer.config.geometry();
         trainer.sampler = SamplerState::restore(
             &self.meta.sampler,
-            trainer.config.sampler.walkers,
+            trainer.local_walkers().1,
             geometry.n_coords(),
             &trainer.device,
         )?;
@@ -128,6 +135,41 @@ impl Checkpoint {
         trainer.rollbacks = self.meta.rollbacks;
         trainer.sr_delta = self.meta.sr_delta.clone();
         Ok(())
+    }
+
+    /// The checkpoint of all ranks, from this rank's capture (the same on every rank; the
+    /// identity for one process). Collective: every rank calls it.
+    pub fn joined(&self, comm: &Comm) -> Result<Checkpoint, TrainError> {
+        if comm.size() == 1 {
+            return Ok(self.clone());
+        }
+        let (sampler, ranks) = chains::join(comm, &self.meta.sampler)?;
+        let mut joined = self.clone();
+        joined.meta.sampler = sampler;
+        joined.meta.ranks = ranks;
+        Ok(joined)
+    }
+
+    /// This rank's part of a checkpoint read from disk (see [`chains`] for the policy when
+    /// the number of ranks changed).
+    pub fn for_rank(mut self, comm: &Comm) -> Result<Checkpoint, TrainError> {
+        let seed = self.config()?.run.seed;
+        self.meta.sampler = chains::split(
+            comm,
+            &self.meta.sampler,
+            &self.meta.ranks,
+            seed,
+            self.meta.step,
+        );
+        let stored = self.meta.ranks.len().max(1);
+        if stored != comm.size() {
+            tracing::warn!(
+                "checkpoint written by {stored} rank(s), resumed by {}: walkers re-split in order, fresh generator streams (statistically the same continuation, not bit-exact)",
+                comm.size()
+            );
+        }
+        self.meta.ranks.clear();
+        Ok(self)
     }
 
     /// The configuration stored in the checkpoint.
@@ -336,6 +378,7 @@ mod tests {
                 },
                 metrics: Vec::new(),
                 sr_delta: Some(vec![0.25, -1.5]),
+                ranks: Vec::new(),
                 learning_rate_scale: 1.0,
                 rollbacks: 0,
             },

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::checkpoint::{self, Checkpoint};
 use crate::config::OnNonFinite;
+use crate::distributed::Comm;
 use crate::run_dir::{MetricsWriter, RunDir};
 use crate::{TrainError, Trainer};
 
@@ -35,17 +36,21 @@ pub fn train(
     let report_every = (steps / 20).max(1);
     let start = Instant::now();
     let first = trainer.step;
-    let bar = progress.then(|| progress_bar(steps, first));
+    let bar = (progress && run.writes()).then(|| progress_bar(steps, first));
+    let comm = trainer.comm;
     while trainer.step < steps {
-        if stop.load(Ordering::SeqCst) {
+        // A stop request (Ctrl-C reaches every rank, not always at the same step) ends the
+        // run on all ranks at the same step.
+        if comm.any(stop.load(Ordering::SeqCst)) {
             let c = Checkpoint::capture(trainer).unwrap_or(good);
-            let path = checkpoint::write(&run.path, &c, keep)?;
-            tracing::warn!(
-                "interrupted at step {}: checkpoint {} written; continue with --resume {}",
-                c.meta.step,
-                path.display(),
-                run.path.display()
-            );
+            let step = c.meta.step;
+            if let Some(path) = write_checkpoint(run, &comm, &c, keep)? {
+                tracing::warn!(
+                    "interrupted at step {step}: checkpoint {} written; continue with --resume {}",
+                    path.display(),
+                    run.path.display()
+                );
+            }
             return Ok(Outcome::Interrupted);
         }
         match trainer.train_step() {
@@ -68,11 +73,14 @@ pub fn train(
                         1e3 * start.elapsed().as_secs_f64() / (m.step - first) as f64
                     );
                 }
+                if comm.size() > 1 && (m.step % CHECKSUM_EVERY == 0 || m.step == steps) {
+                    parameters_agree(trainer)?;
+                }
                 let due = (every > 0 && m.step % every == 0) || m.step == steps;
                 if due {
                     match Checkpoint::capture(trainer) {
                         Ok(c) => {
-                            checkpoint::write(&run.path, &c, keep)?;
+                            write_checkpoint(run, &comm, &c, keep)?;
                             good = c;
                         }
                         Err(e @ TrainError::NonFinite { .. }) => {
@@ -90,6 +98,59 @@ pub fn train(
         bar.finish();
     }
     Ok(Outcome::Finished)
+}
+
+/// Steps between comparisons of the parameters of all ranks.
+pub const CHECKSUM_EVERY: usize = 10;
+
+/// Join every rank's `checkpoint` and write it (rank 0); the path written, if this rank
+/// wrote. Collective.
+fn write_checkpoint(
+    run: &RunDir,
+    comm: &Comm,
+    checkpoint: &Checkpoint,
+    keep: usize,
+) -> Result<Option<std::path::PathBuf>, TrainError> {
+    let joined = checkpoint.joined(comm)?;
+    if run.writes() {
+        checkpoint::write(&run.path, &joined, keep).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// A checksum of the parameters' bits (FNV-1a of the f64 values in visiting order).
+pub fn parameter_checksum(trainer: &Trainer) -> u64 {
+    let bytes: Vec<u8> = crate::params::to_vec(&trainer.model)
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    checkpoint::fnv1a64(&bytes)
+}
+
+/// Every rank's parameter checksum, in rank order. Collective.
+pub fn parameter_checksums(trainer: &Trainer) -> Vec<u64> {
+    trainer
+        .comm
+        .gather_bytes(&parameter_checksum(trainer).to_le_bytes())
+        .iter()
+        .map(|b| u64::from_le_bytes(b.as_slice().try_into().unwrap_or([0; 8])))
+        .collect()
+}
+
+/// Fails when the ranks' parameters differ (they apply the same update to the same values,
+/// so they never should). Collective.
+fn parameters_agree(trainer: &Trainer) -> Result<(), TrainError> {
+    let sums = parameter_checksums(trainer);
+    if sums.iter().any(|s| *s != sums[0]) {
+        let listed: Vec<String> = sums.iter().map(|s| format!("{s:016x}")).collect();
+        return Err(TrainError::Distributed(format!(
+            "the ranks' parameters differ at step {} (checksums by rank: {})",
+            trainer.step,
+            listed.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// A terminal progress bar: step, energy ± error, variance, acceptance, steps/s, time left.

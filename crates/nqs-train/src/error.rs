@@ -40,6 +40,9 @@ pub enum TrainError {
     /// The config given on resume does not describe the checkpointed model.
     #[error("cannot resume: {0}")]
     ResumeMismatch(String),
+    /// Ranks of a distributed run disagree or cannot work together.
+    #[error("distributed run: {0}")]
+    Distributed(String),
     /// Reading or writing run files.
     #[error("{path}: {reason}")]
     Io { path: String, reason: String },

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod compare;
 pub mod config;
+pub mod distributed;
 pub mod driver;
 pub mod emulate;
 mod error;

@@ -7,6 +7,7 @@
 //! nqs-train fit-rbm --config configs/rbm_ising_l4_t2.27.toml [--data FILE] [--out DIR]
 //! nqs-train ising-samples --side 4 --temperature 2.27 --samples 10000 --out FILE
 //! nqs-train tfim-samples --sites 10 --field 1 --samples 10000 --out FILE
+//! mpirun -np R nqs-train --config FILE [--walkers-per-rank N]   (built with --features mpi)
 //! ```
 
 use std::io::IsTerminal;
@@ -17,6 +18,7 @@ use clap::{Args, Parser, Subcommand};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use nqs_train::distributed::{self, Comm};
 use nqs_train::run_dir::{RunDir, Summary};
 use nqs_train::session::{self, Target};
 use nqs_train::{Backend, Config, Precision, Trainer, backend, compare};
@@ -274,6 +276,9 @@ struct TrainArgs {
     /// Overwrite a non-empty run directory.
     #[arg(long)]
     force: bool,
+    /// Walkers on each MPI rank (sets sampler.walkers to this times the number of ranks).
+    #[arg(long)]
+    walkers_per_rank: Option<usize>,
     #[command(flatten)]
     device: DeviceArgs,
 }
@@ -301,17 +306,39 @@ fn main() {
             std::env::set_var("BURN_DEVICE", "flex");
         }
     }
+    let mpi = match distributed::Session::init() {
+        Ok(session) => session,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    let comm = mpi.comm;
+    // Only rank 0 logs; the others report errors only.
+    let filter = if comm.is_root() {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    } else {
+        tracing_subscriber::EnvFilter::new("error")
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
+    let distributable = matches!(cli.command, None | Some(Command::Train(_)));
+    if comm.size() > 1 && !distributable {
+        if comm.is_root() {
+            eprintln!(
+                "error: only training (nqs-train --config FILE, or --resume DIR) runs across MPI ranks; run this subcommand as one process"
+            );
+        }
+        drop(mpi);
+        std::process::exit(1);
+    }
     let result = match cli.command {
-        Some(Command::Train(args)) => train(args),
+        Some(Command::Train(args)) => train(args, comm),
         Some(Command::Eval(args)) => eval(args),
         Some(Command::Bench(args)) => bench(args),
         Some(Command::Compare(args)) => compare_runs(args),
@@ -328,14 +355,20 @@ fn main() {
                 })
                 .map_err(Into::into)
         }
-        None => train(cli.train),
+        None => train(cli.train, comm),
     };
     if let Err(err) = result {
         // One line: the error and its causes.
         let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
+        if comm.size() > 1 {
+            // MPI_Abort ends every rank, including those waiting in a collective.
+            eprintln!("error (rank {}): {}", comm.rank(), chain.join(": "));
+            comm.abort(1);
+        }
         eprintln!("error: {}", chain.join(": "));
         std::process::exit(1);
     }
+    drop(mpi); // MPI_Finalize
 }
 
 fn device_for(args: &DeviceArgs) -> Result<(burn::tensor::Device, Backend, Precision)> {
@@ -361,6 +394,7 @@ fn target(args: &DeviceArgs) -> Result<Target> {
         backend,
         precision,
         progress: std::io::stderr().is_terminal(),
+        comm: Comm::single(),
     })
 }
 
@@ -375,9 +409,12 @@ fn report(summary: Option<Summary>, dir: &Path) -> Summary {
     }
 }
 
-fn train(args: TrainArgs) -> Result<()> {
+fn train(args: TrainArgs, comm: Comm) -> Result<()> {
     let stop = stop_flag();
     let mut overrides = args.set.clone();
+    if let Some(per_rank) = args.walkers_per_rank {
+        overrides.push(format!("sampler.walkers={}", per_rank * comm.size()));
+    }
     if let Some(seed) = args.seed {
         overrides.push(format!("run.seed={seed}"));
     }
@@ -390,11 +427,14 @@ fn train(args: TrainArgs) -> Result<()> {
             .as_ref()
             .map(|p| Config::load(p, &overrides))
             .transpose()?;
-        let target = target(&args.device)?;
-        report(
-            session::resume(&dir, config, &overrides, &target, &stop)?,
-            &dir,
-        );
+        let target = Target {
+            comm,
+            ..target(&args.device)?
+        };
+        let summary = session::resume(&dir, config, &overrides, &target, &stop)?;
+        if comm.is_root() {
+            report(summary, &dir);
+        }
         return Ok(());
     }
     let Some(config_path) = args.config.clone() else {
@@ -403,15 +443,18 @@ fn train(args: TrainArgs) -> Result<()> {
         );
     };
     let config = Config::load(&config_path, &overrides)?;
-    let target = target(&args.device)?;
+    let target = Target {
+        comm,
+        ..target(&args.device)?
+    };
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| default_out(&config_path));
-    report(
-        session::start(config, &out, args.force, &target, &stop)?,
-        &out,
-    );
+    let summary = session::start(config, &out, args.force, &target, &stop)?;
+    if comm.is_root() {
+        report(summary, &out);
+    }
     Ok(())
 }
 

@@ -25,6 +25,43 @@ pub fn grads_to_vec<M: Module>(model: &M, grads: &GradientsParams) -> Vec<f64> {
     out
 }
 
+/// Gradients laid out like [`to_vec`] as [`GradientsParams`] of `model` (the inverse of
+/// [`grads_to_vec`]), on each parameter's device.
+///
+/// # Panics
+/// If `values` does not have the parameter count (a programming error).
+pub fn vec_to_grads<M: Module>(model: &M, values: &[f64]) -> GradientsParams {
+    struct Register<'a> {
+        values: &'a [f64],
+        offset: usize,
+        grads: GradientsParams,
+    }
+    impl ModuleVisitor for Register<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let t = param.val();
+            let dims = t.dims();
+            let n: usize = dims.iter().product();
+            let values = self.values[self.offset..self.offset + n].to_vec();
+            self.offset += n;
+            if !param.is_require_grad() {
+                return;
+            }
+            // Gradients live on the inner (non-autodiff) device.
+            let device = t.inner().device();
+            let g = Tensor::<D>::from_data(TensorData::new(values, dims), &device);
+            self.grads.register(param.id, g);
+        }
+    }
+    let mut register = Register {
+        values,
+        offset: 0,
+        grads: GradientsParams::new(),
+    };
+    model.visit(&mut register);
+    assert_eq!(register.offset, values.len(), "gradient vector length");
+    register.grads
+}
+
 /// `model` with its float parameters replaced by `values` (laid out like [`to_vec`]); the
 /// parameter ids and their gradient requirement are kept.
 ///

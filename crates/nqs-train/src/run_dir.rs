@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Evaluation, StepMetrics, TrainError, Trainer};
 
 /// Header of `metrics.csv`.
-pub const METRICS_HEADER: &str = "step,energy,energy_error,variance,acceptance,learning_rate,seconds,sampling_seconds,local_energy_seconds,gradient_seconds,rollbacks,cg_iterations,cg_residual";
+pub const METRICS_HEADER: &str = "step,energy,energy_error,variance,acceptance,learning_rate,seconds,sampling_seconds,local_energy_seconds,gradient_seconds,rollbacks,cg_iterations,cg_residual,communication_seconds";
 
 /// `summary.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -79,6 +79,13 @@ pub struct Summary {
     /// The system as configured (absent in summaries written before systems had kinds).
     #[serde(default)]
     pub system: Option<nqs_physics::SystemConfig>,
+    /// Processes (MPI ranks) the run used.
+    #[serde(default = "one")]
+    pub ranks: usize,
+    /// Each rank's parameter checksum at the end (FNV-1a of the f64 values, hex): equal on
+    /// every rank.
+    #[serde(default)]
+    pub parameter_checksums: Vec<String>,
 }
 
 /// One potential term of the evaluation.
@@ -90,6 +97,10 @@ pub struct TermSummary {
     pub mean: f64,
     /// Blocking error.
     pub error: f64,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Summary {
@@ -167,6 +178,8 @@ impl Summary {
             dimensions: c.geometry().dimensions,
             omega: c.system.trial_scale(),
             system: Some(c.system.clone()),
+            ranks: trainer.comm.size(),
+            parameter_checksums: Vec::new(),
         }
     }
 }
@@ -176,6 +189,8 @@ impl Summary {
 pub struct RunDir {
     /// Its path.
     pub path: PathBuf,
+    /// Whether this process writes files (rank 0 of a distributed run, or the only one).
+    writes: bool,
 }
 
 impl RunDir {
@@ -203,7 +218,22 @@ impl RunDir {
         }
         Ok(Self {
             path: path.to_path_buf(),
+            writes: true,
         })
+    }
+
+    /// The run directory as seen by a rank other than 0 of a distributed run: every write
+    /// is skipped (rank 0 makes and writes the directory).
+    pub fn follower(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            writes: false,
+        }
+    }
+
+    /// Whether this process writes the run's files.
+    pub fn writes(&self) -> bool {
+        self.writes
     }
 
     /// An existing run directory.
@@ -216,6 +246,7 @@ impl RunDir {
         }
         Ok(Self {
             path: path.to_path_buf(),
+            writes: true,
         })
     }
 
@@ -226,6 +257,9 @@ impl RunDir {
 
     /// Write `contents` to `name` atomically (temporary file, fsync, rename).
     pub fn write_atomic(&self, name: &str, contents: &[u8]) -> Result<(), TrainError> {
+        if !self.writes {
+            return Ok(());
+        }
         let target = self.file(name);
         let tmp = self.file(&format!(".{name}.tmp"));
         let mut f = fs::File::create(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
@@ -237,28 +271,42 @@ impl RunDir {
     /// (Re)write `metrics.csv` atomically with its header and `rows`, and open it for
     /// appending (a resumed run drops the rows written after its checkpoint).
     pub fn metrics_writer(&self, rows: &[StepMetrics]) -> Result<MetricsWriter, TrainError> {
+        let path = self.file("metrics.csv");
+        if !self.writes {
+            return Ok(MetricsWriter { file: None, path });
+        }
         let mut text = format!("{METRICS_HEADER}\n");
         for m in rows {
             text.push_str(&metrics_row(m));
             text.push('\n');
         }
         self.write_atomic("metrics.csv", text.as_bytes())?;
-        let path = self.file("metrics.csv");
         let file = fs::OpenOptions::new()
             .append(true)
             .open(&path)
             .map_err(|e| TrainError::io(&path, e))?;
-        Ok(MetricsWriter { file, path })
+        Ok(MetricsWriter {
+            file: Some(file),
+            path,
+        })
     }
 
-    /// Save the trained parameters and the walkers (for `nqs-train eval`).
-    pub fn save_state(&self, trainer: &Trainer) -> Result<(), TrainError> {
+    /// Save the trained parameters and the walkers of every rank, `walkers` (for
+    /// `nqs-train eval`).
+    pub fn save_state(
+        &self,
+        trainer: &Trainer,
+        walkers: &SamplerSnapshot,
+    ) -> Result<(), TrainError> {
+        if !self.writes {
+            return Ok(());
+        }
         let model_path = self.file("model.bpk");
         trainer
             .frozen()
             .save_file(&model_path)
             .map_err(|e| TrainError::io(&model_path, e))?;
-        let snapshot = serde_json::to_vec(&trainer.sampler.snapshot())
+        let snapshot = serde_json::to_vec(walkers)
             .map_err(|e| TrainError::io(&self.file("sampler.json"), e))?;
         self.write_atomic("sampler.json", &snapshot)
     }
@@ -345,15 +393,19 @@ pub fn write_observables(run: &RunDir, eval: &Evaluation) -> Result<(), TrainErr
 
 /// Appends one CSV row per step, flushed at once so a crash loses nothing written.
 pub struct MetricsWriter {
-    file: fs::File,
+    /// None on ranks that do not write.
+    file: Option<fs::File>,
     path: PathBuf,
 }
 
 impl MetricsWriter {
     /// Append one row.
     pub fn write(&mut self, m: &StepMetrics) -> Result<(), TrainError> {
-        writeln!(self.file, "{}", metrics_row(m))
-            .and_then(|_| self.file.flush())
+        let Some(file) = self.file.as_mut() else {
+            return Ok(());
+        };
+        writeln!(file, "{}", metrics_row(m))
+            .and_then(|_| file.flush())
             .map_err(|e| TrainError::io(&self.path, e))
     }
 }
@@ -361,7 +413,7 @@ impl MetricsWriter {
 /// One CSV row of `metrics.csv`.
 pub fn metrics_row(m: &StepMetrics) -> String {
     format!(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
         m.step,
         m.energy,
         m.energy_error,
@@ -374,6 +426,7 @@ pub fn metrics_row(m: &StepMetrics) -> String {
         m.gradient_seconds,
         m.rollbacks,
         m.cg_iterations,
-        m.cg_residual
+        m.cg_residual,
+        m.communication_seconds
     )
 }

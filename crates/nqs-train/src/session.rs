@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 use burn::tensor::Device;
 
 use crate::checkpoint;
+use crate::distributed::{Comm, chains};
 use crate::driver::{self, Outcome};
 use crate::plots;
 use crate::run_dir::{MetricsWriter, RunDir, Summary, write_observables};
@@ -23,6 +24,17 @@ pub struct Target {
     pub precision: Precision,
     /// Show a progress bar (a terminal is attached).
     pub progress: bool,
+    /// The ranks of a distributed run (one process: [`Comm::single`]).
+    pub comm: Comm,
+}
+
+/// The run directory: made (and checked) by rank 0; the other ranks write nothing.
+fn run_dir_for(out: &Path, force: bool, comm: &Comm) -> Result<RunDir, TrainError> {
+    if comm.is_root() {
+        RunDir::create(out, force)
+    } else {
+        Ok(RunDir::follower(out))
+    }
 }
 
 /// Start a new run of `config` in `out` (refused if `out` is non-empty, unless `force`).
@@ -35,8 +47,8 @@ pub fn start(
     stop: &AtomicBool,
 ) -> Result<Option<Summary>, TrainError> {
     // Everything that can fail on bad input is checked before the directory is touched.
-    let trainer = Trainer::new(config, target.device.clone())?;
-    let run = RunDir::create(out, force)?;
+    let trainer = Trainer::distributed(config, target.device.clone(), target.comm)?;
+    let run = run_dir_for(out, force, &target.comm)?;
     run.write_atomic("config.toml", trainer.config.to_toml().as_bytes())?;
     let metrics = run.metrics_writer(&[])?;
     tracing::info!(
@@ -45,6 +57,7 @@ pub fn start(
         precision = target.precision.name(),
         parameters = trainer.n_parameters(),
         steps = trainer.config.run.steps,
+        ranks = target.comm.size(),
         "training"
     );
     finish(trainer, run, metrics, target, stop)
@@ -59,8 +72,12 @@ pub fn resume(
     target: &Target,
     stop: &AtomicBool,
 ) -> Result<Option<Summary>, TrainError> {
-    let run = RunDir::open(dir)?;
-    let (checkpoint, path) = checkpoint::latest_good(dir)?;
+    let run = if target.comm.is_root() {
+        RunDir::open(dir)?
+    } else {
+        RunDir::follower(dir)
+    };
+    let (checkpoint, path) = checkpoint::latest_good::<checkpoint::CheckpointMeta>(dir)?;
     let stored = checkpoint.config()?;
     let config = match config {
         Some(c) => c,
@@ -81,8 +98,8 @@ pub fn resume(
             path.display()
         )));
     }
-    let mut trainer = Trainer::new(config, target.device.clone())?;
-    checkpoint.restore(&mut trainer)?;
+    let mut trainer = Trainer::distributed(config, target.device.clone(), target.comm)?;
+    checkpoint.for_rank(&target.comm)?.restore(&mut trainer)?;
     tracing::info!(
         run = %dir.display(),
         checkpoint = %path.display(),
@@ -135,15 +152,21 @@ fn finish(
         "final evaluation at frozen parameters"
     );
     let evaluation = trainer.evaluate(samples)?;
-    run.save_state(&trainer)?;
+    let checksums = driver::parameter_checksums(&trainer);
+    let (walkers, _) = chains::join(&trainer.comm, &trainer.sampler.snapshot())?;
+    if !run.writes() {
+        return Ok(None);
+    }
+    run.save_state(&trainer, &walkers)?;
     write_observables(&run, &evaluation)?;
-    let summary = Summary::new(
+    let mut summary = Summary::new(
         &trainer,
         &evaluation,
         train_seconds,
         target.backend.name(),
         target.precision.name(),
     );
+    summary.parameter_checksums = checksums.iter().map(|c| format!("{c:016x}")).collect();
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| TrainError::io(&run.path, e))?;
     run.write_atomic("summary.json", &json)?;
     let system = &trainer.config.system;

@@ -18,6 +18,7 @@ use burn::tensor::Tensor;
 use nqs_model::WaveFunction;
 use serde::{Deserialize, Serialize};
 
+use crate::distributed::Comm;
 use crate::gradient::{AmplitudeWeights, weighted_gradient};
 use crate::params::{dot, grads_to_vec, norm, to_vec, with_values};
 
@@ -91,6 +92,28 @@ impl SrConfig {
     }
 }
 
+/// How this process's walkers sit among all ranks' (one process: all of them).
+#[derive(Debug, Clone, Copy)]
+pub struct Ranks {
+    /// The communicator.
+    pub comm: Comm,
+    /// This rank's walkers over all walkers: the weight of its per-walker means.
+    pub share: f64,
+    /// Walkers over all ranks.
+    pub walkers: usize,
+}
+
+impl Ranks {
+    /// One process.
+    pub fn single(walkers: usize) -> Self {
+        Self {
+            comm: Comm::single(),
+            share: 1.0,
+            walkers,
+        }
+    }
+}
+
 /// The products with the SR matrix at fixed walkers and parameters.
 pub struct SrMatrix<'a> {
     model: &'a WaveFunction,
@@ -98,11 +121,25 @@ pub struct SrMatrix<'a> {
     theta: Vec<f64>,
     x: &'a Tensor<2>,
     threads: usize,
+    comm: Comm,
+    /// Seconds spent in collectives so far.
+    communication: std::cell::Cell<f64>,
 }
 
 impl<'a> SrMatrix<'a> {
     /// S at the parameters of the autodiff `model` and the walkers `x` (`[walkers, N·d]`).
     pub fn new(model: &'a WaveFunction, x: &'a Tensor<2>, threads: usize) -> Self {
+        Self::distributed(model, x, threads, Comm::single())
+    }
+
+    /// S over the walkers of every rank of `comm`, `x` being this rank's: every product is
+    /// summed over ranks, and the result is the same on every rank.
+    pub fn distributed(
+        model: &'a WaveFunction,
+        x: &'a Tensor<2>,
+        threads: usize,
+        comm: Comm,
+    ) -> Self {
         let frozen = model.valid();
         let theta = to_vec(&frozen);
         Self {
@@ -111,6 +148,18 @@ impl<'a> SrMatrix<'a> {
             theta,
             x,
             threads,
+            comm,
+            communication: std::cell::Cell::new(0.0),
+        }
+    }
+
+    /// Sum over ranks, timed.
+    fn sum(&self, values: &mut [f64]) {
+        if self.comm.size() > 1 {
+            let start = std::time::Instant::now();
+            self.comm.sum(values);
+            self.communication
+                .set(self.communication.get() + start.elapsed().as_secs_f64());
         }
     }
 
@@ -154,13 +203,17 @@ impl<'a> SrMatrix<'a> {
         grads_to_vec(self.model, &grads)
     }
 
-    /// S v = mean_w (O_w − Ō)((O_w − Ō)·v).
+    /// S v = mean_w (O_w − Ō)((O_w − Ō)·v), the mean over the walkers of every rank.
     pub fn times(&self, v: &[f64]) -> Vec<f64> {
         let ov = self.o_times(v);
-        let w = ov.len() as f64;
-        let mean = ov.iter().sum::<f64>() / w;
+        let mut total = [ov.iter().sum::<f64>(), ov.len() as f64];
+        self.sum(&mut total);
+        let [sum, w] = total;
+        let mean = sum / w;
         let u: Vec<f64> = ov.iter().map(|o| (o - mean) / w).collect();
-        self.o_transpose_times(&u)
+        let mut sv = self.o_transpose_times(&u);
+        self.sum(&mut sv);
+        sv
     }
 }
 
@@ -197,6 +250,8 @@ pub struct SrSolution {
     pub iterations: usize,
     /// Final relative residual ‖(S + λ) δ − F‖ / ‖F‖.
     pub residual: f64,
+    /// Wall time spent in collectives between ranks.
+    pub communication_seconds: f64,
 }
 
 /// Solve (S + λ I) δ = F by conjugate gradients from `start` (zeros when absent).
@@ -222,6 +277,7 @@ pub fn solve(
             delta: vec![0.0; n],
             iterations: 0,
             residual: 0.0,
+            communication_seconds: s.communication.get(),
         };
     }
     let mut delta: Vec<f64> = match start {
@@ -260,12 +316,14 @@ pub fn solve(
         delta,
         iterations,
         residual: rs.sqrt() / b_norm,
+        communication_seconds: s.communication.get(),
     }
 }
 
 /// The SR step at the walkers `x` with centred local energies (and, for spin-isospin
 /// amplitudes, the residuals r/q of the force): returns the updated autodiff model and the
-/// solution (δ, to warm-start the next solve).
+/// solution (δ, to warm-start the next solve). With several ranks, `x` and `centred` are
+/// this rank's walkers and `ranks` places them among all.
 #[allow(clippy::too_many_arguments)]
 pub fn step(
     model: WaveFunction,
@@ -277,22 +335,32 @@ pub fn step(
     config: &SrConfig,
     start: Option<&[f64]>,
     threads: usize,
+    ranks: &Ranks,
 ) -> (WaveFunction, SrSolution) {
     let w = centred.len() as f64;
-    let weights: Vec<f64> = centred.iter().map(|c| c / w).collect();
+    // Each rank's weights carry its share of the mean over all walkers.
+    let weights: Vec<f64> = centred.iter().map(|c| ranks.share * c / w).collect();
     let walkers = x.dims()[0];
+    // s_walkers counts all ranks' walkers: each rank uses its share of them.
     let s_walkers = match config.s_walkers {
         0 => walkers,
-        m => m.min(walkers),
+        m if ranks.comm.size() == 1 => m.min(walkers),
+        m => (m * walkers).div_ceil(ranks.walkers).clamp(1, walkers),
     };
     let x_s = x.clone().narrow(0, 0, s_walkers);
-    let (solution, theta) = {
-        let spin = spin_residual.map(|r| r.scaled(1.0 / w));
-        let force = grads_to_vec(
+    let mut communication = 0.0;
+    let (mut solution, theta) = {
+        let spin = spin_residual.map(|r| r.scaled(ranks.share / w));
+        let mut force = grads_to_vec(
             &model,
             &weighted_gradient(&model, x, &weights, spin.as_ref(), threads),
         );
-        let s = SrMatrix::new(&model, &x_s, threads);
+        if ranks.comm.size() > 1 {
+            let start = std::time::Instant::now();
+            ranks.comm.sum(&mut force);
+            communication = start.elapsed().as_secs_f64();
+        }
+        let s = SrMatrix::distributed(&model, &x_s, threads, ranks.comm);
         let solution = solve(
             &s,
             &force,
@@ -303,6 +371,7 @@ pub fn step(
         );
         (solution, s.theta.clone())
     };
+    solution.communication_seconds += communication;
     let step_norm = learning_rate * norm(&solution.delta);
     let scale = if step_norm > config.max_update_norm {
         config.max_update_norm / step_norm

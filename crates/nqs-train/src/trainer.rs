@@ -16,12 +16,16 @@ use serde::{Deserialize, Serialize};
 use nqs_physics::{Hamiltonian, local_energy_parallel};
 
 use crate::config::{Config, OptimizerKind};
+use crate::distributed::Comm;
+use crate::distributed::chains::chain_seed;
 use crate::gradient::{AmplitudeWeights, surrogate_gradient};
 use crate::loss::centred_clipped;
 use crate::observables::{
     self, Density, DensityResult, PairDistribution, PairDistributionResult, StructureFactor,
     StructureFactorResult,
 };
+use crate::params::{grads_to_vec, vec_to_grads};
+use crate::sr::Ranks;
 use crate::stats::Stats;
 use crate::{TrainError, to_host};
 
@@ -56,6 +60,9 @@ pub struct StepMetrics {
     /// Final relative CG residual of the SR solve (0 for other optimisers).
     #[serde(default)]
     pub cg_residual: f64,
+    /// Wall time spent in collectives between ranks (0 for one process).
+    #[serde(default)]
+    pub communication_seconds: f64,
 }
 
 /// Final evaluation at frozen parameters.
@@ -112,11 +119,19 @@ pub struct Trainer {
     /// Wait for the device at the end of every step, so that step times are device times
     /// (benchmarks; CPU backends are synchronous anyway).
     pub profile: bool,
+    /// The ranks of the run; this process owns the walkers `comm.walkers(sampler.walkers)`.
+    pub comm: Comm,
 }
 
 impl Trainer {
-    /// Build model, optimiser and walkers for `config` on the plain `device`.
-    pub fn new(mut config: Config, device: Device) -> Result<Self, TrainError> {
+    /// Build model, optimiser and walkers for `config` on the plain `device` (one process).
+    pub fn new(config: Config, device: Device) -> Result<Self, TrainError> {
+        Self::distributed(config, device, Comm::single())
+    }
+
+    /// [`Trainer::new`] for rank `comm.rank()` of a run over `comm.size()` ranks: the same
+    /// model on every rank, this rank's block of the walkers with its own generator.
+    pub fn distributed(mut config: Config, device: Device, comm: Comm) -> Result<Self, TrainError> {
         if !crate::backend::is_cpu(&device) {
             // Walker blocks on threads help only backends that run each op on one core.
             config.sampler.threads = 1;
@@ -125,7 +140,22 @@ impl Trainer {
             burn::tensor::FloatDType::F64 => 8,
             _ => 4,
         };
-        crate::memory::check(&config, float_bytes)?;
+        let (_, local_walkers) = comm.walkers(config.sampler.walkers);
+        if local_walkers == 0 {
+            return Err(TrainError::InvalidValue {
+                field: "sampler.walkers".into(),
+                value: config.sampler.walkers.to_string(),
+                allowed: format!("at least one per rank ({} ranks)", comm.size()),
+            });
+        }
+        if comm.size() == 1 {
+            crate::memory::check(&config, float_bytes)?;
+        } else {
+            // The ranks of one node share its memory: check this rank's block times their count.
+            let mut per_node = config.clone();
+            per_node.sampler.walkers = local_walkers * crate::distributed::ranks_on_this_node();
+            crate::memory::check(&per_node, float_bytes)?;
+        }
         let geometry = config.geometry();
         let autodiff = device.clone().autodiff();
         let scale = config.system.trial_scale();
@@ -147,11 +177,11 @@ impl Trainer {
             });
         }
         let mut sampler = SamplerState::new(
-            config.sampler.walkers,
+            local_walkers,
             geometry.n_coords(),
             config.sampler.init_width / scale.sqrt(),
             config.sampler.step_size,
-            config.run.seed.wrapping_add(0x5A5A),
+            chain_seed(config.run.seed, comm.rank()),
             &device,
         );
         if let Some(length) = geometry.cell {
@@ -172,7 +202,27 @@ impl Trainer {
             rollbacks: 0,
             sr_delta: None,
             profile: false,
+            comm,
         })
+    }
+
+    /// This rank's walkers `(start, len)` in the global walker order.
+    pub fn local_walkers(&self) -> (usize, usize) {
+        self.comm.walkers(self.config.sampler.walkers)
+    }
+
+    /// The acceptance of every rank's moves since the last reset (one process: its own).
+    fn global_acceptance(&self, communication: &mut f64) -> f64 {
+        let local = self.sampler.acceptance();
+        if self.comm.size() == 1 {
+            return local;
+        }
+        let start = Instant::now();
+        let (_, len) = self.local_walkers();
+        let mut v = [local * len as f64];
+        self.comm.sum(&mut v);
+        *communication += start.elapsed().as_secs_f64();
+        v[0] / self.config.sampler.walkers as f64
     }
 
     /// Number of variational parameters.
@@ -216,17 +266,33 @@ impl Trainer {
             &psi,
             self.config.sampler.moves_per_sample,
         )?;
-        let acceptance = self.sampler.acceptance(); // reads the device: sampling is done
+        let mut communication = 0.0;
+        let own_acceptance = self.sampler.acceptance(); // reads the device: sampling is done
         if self.config.sampler.adapt_during_training {
-            nqs_sampler::adapt_step_size(&self.config.sampler, &mut self.sampler, acceptance);
+            // Each rank tunes its own chains, as in the burn-in.
+            nqs_sampler::adapt_step_size(&self.config.sampler, &mut self.sampler, own_acceptance);
         }
+        let acceptance = if self.comm.size() == 1 {
+            own_acceptance
+        } else {
+            self.global_acceptance(&mut communication)
+        };
         let sampled = Instant::now();
         let x = self.sampler.x.clone();
         let energies =
             local_energy_parallel(&psi, &self.hamiltonian, &x, self.config.sampler.threads);
-        let e_local = to_host(energies.total());
+        let own_e_local = to_host(energies.total());
         let spin_residual = energies.spin_residual.map(AmplitudeWeights::from_tensor);
         let measured = Instant::now();
+        // Every rank sees every walker's local energy: the same statistics, clipping and
+        // centring as one process with all the walkers.
+        let e_local = if self.comm.size() == 1 {
+            own_e_local
+        } else {
+            let gathered = self.comm.gather(&own_e_local);
+            communication += measured.elapsed().as_secs_f64();
+            gathered
+        };
         if e_local.iter().any(|e| !e.is_finite()) {
             return Err(TrainError::NonFinite {
                 what: "local energy",
@@ -234,7 +300,11 @@ impl Trainer {
             });
         }
         let stats = Stats::independent(&e_local);
-        let centred = centred_clipped(&e_local, self.config.run.clip_width);
+        let (start_w, len_w) = self.local_walkers();
+        let centred_all = centred_clipped(&e_local, self.config.run.clip_width);
+        let centred = &centred_all[start_w..start_w + len_w];
+        // This rank's share of a sum over all walkers of a per-walker mean.
+        let share = len_w as f64 / e_local.len() as f64;
 
         let lr = self.config.optimizer.learning_rate_at(self.step) * self.learning_rate_scale;
         let threads = self.config.sampler.threads;
@@ -244,20 +314,34 @@ impl Trainer {
             let (model, solution) = crate::sr::step(
                 self.model.clone(),
                 &x,
-                &centred,
+                centred,
                 spin_residual.as_ref(),
                 lr,
                 sr.shift_at(self.step),
                 sr,
                 self.sr_delta.as_deref(),
                 threads,
+                &Ranks {
+                    comm: self.comm,
+                    share,
+                    walkers: self.config.sampler.walkers,
+                },
             );
+            communication += solution.communication_seconds;
             self.model = model;
             (cg_iterations, cg_residual) = (solution.iterations, solution.residual);
             self.sr_delta = Some(solution.delta);
         } else {
-            let grads =
-                surrogate_gradient(&self.model, &x, &centred, spin_residual.as_ref(), threads);
+            let mut grads =
+                surrogate_gradient(&self.model, &x, centred, spin_residual.as_ref(), threads);
+            if self.comm.size() > 1 {
+                let start = Instant::now();
+                let mut g = grads_to_vec(&self.model, &grads);
+                g.iter_mut().for_each(|v| *v *= share);
+                self.comm.sum(&mut g);
+                grads = vec_to_grads(&self.model, &g);
+                communication += start.elapsed().as_secs_f64();
+            }
             self.model = self.optimizer.step(lr, self.model.clone(), grads);
         }
         self.sampler.invalidate();
@@ -283,6 +367,7 @@ impl Trainer {
             rollbacks: self.rollbacks,
             cg_iterations,
             cg_residual,
+            communication_seconds: communication,
         };
         self.history.push(metrics.clone());
         tracing::debug!(
@@ -302,6 +387,8 @@ impl Trainer {
         let psi = self.frozen();
         self.ensure_burned_in(&psi)?;
         let walkers = self.config.sampler.walkers;
+        let (_, own_walkers) = self.local_walkers();
+        let comm = self.comm;
         let sampler_config = &self.config.sampler;
         nqs_sampler::advance(
             sampler_config,
@@ -345,17 +432,24 @@ impl Trainer {
                 &self.sampler.x,
                 self.config.sampler.threads,
             );
-            kinetic.extend(to_host(e.kinetic));
-            potential.extend(to_host(e.potential));
-            for (values, term) in terms.iter_mut().zip(e.terms) {
-                values.extend(to_host(term));
+            let own = EvaluationSample {
+                kinetic: to_host(e.kinetic),
+                potential: to_host(e.potential),
+                terms: e.terms.into_iter().map(to_host).collect(),
+                x: to_host(
+                    self.sampler
+                        .x
+                        .clone()
+                        .reshape([own_walkers * geometry.n_coords()]),
+                ),
+            };
+            let sample = own.gathered(&comm, walkers, geometry.n_coords());
+            kinetic.extend(sample.kinetic);
+            potential.extend(sample.potential);
+            for (values, term) in terms.iter_mut().zip(sample.terms) {
+                values.extend(term);
             }
-            let mut x = to_host(
-                self.sampler
-                    .x
-                    .clone()
-                    .reshape([walkers * geometry.n_coords()]),
-            );
+            let mut x = sample.x;
             if system.self_bound() {
                 observables::subtract_centre_of_mass(&mut x, n, d);
             }
@@ -394,7 +488,7 @@ impl Trainer {
             density: density.map(|d| d.result()),
             pair_distribution: pairs.map(|p| p.result()),
             structure_factor: structure.map(|s| s.result()),
-            acceptance: self.sampler.acceptance(),
+            acceptance: self.global_acceptance(&mut 0.0),
             seconds: start.elapsed().as_secs_f64(),
         })
     }
@@ -434,5 +528,51 @@ impl Progress {
             self.what,
             self.unit
         );
+    }
+}
+
+/// One evaluation sample of this rank's walkers: local-energy parts and positions.
+struct EvaluationSample {
+    kinetic: Vec<f64>,
+    potential: Vec<f64>,
+    terms: Vec<Vec<f64>>,
+    x: Vec<f64>,
+}
+
+impl EvaluationSample {
+    /// Every rank's sample joined in the global walker order (one collective; the identity
+    /// for one rank). `walkers` is the total over ranks.
+    fn gathered(self, comm: &Comm, walkers: usize, coords: usize) -> Self {
+        if comm.size() == 1 {
+            return self;
+        }
+        let n_terms = self.terms.len();
+        let mut local = Vec::with_capacity(self.kinetic.len() * (2 + n_terms + coords));
+        local.extend(&self.kinetic);
+        local.extend(&self.potential);
+        self.terms.iter().for_each(|t| local.extend(t));
+        local.extend(&self.x);
+        let all = comm.gather(&local);
+        let mut joined = Self {
+            kinetic: Vec::with_capacity(walkers),
+            potential: Vec::with_capacity(walkers),
+            terms: vec![Vec::with_capacity(walkers); n_terms],
+            x: Vec::with_capacity(walkers * coords),
+        };
+        let mut at = 0;
+        for (_, len) in comm.blocks(walkers) {
+            let mut take = |n: usize| {
+                let part = &all[at..at + n];
+                at += n;
+                part
+            };
+            joined.kinetic.extend_from_slice(take(len));
+            joined.potential.extend_from_slice(take(len));
+            for term in joined.terms.iter_mut() {
+                term.extend_from_slice(take(len));
+            }
+            joined.x.extend_from_slice(take(len * coords));
+        }
+        joined
     }
 }

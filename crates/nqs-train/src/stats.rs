@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::distributed::Comm;
+
 /// A Monte Carlo estimate.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Stats {
@@ -63,6 +65,69 @@ impl Stats {
             tau_corr,
             n,
         }
+    }
+}
+
+/// [`Stats::chains`] of each quantity in `quantities` (each row-major `[times, walkers]` over
+/// this rank's `walkers`) over the walkers of every rank of `comm`. Two collectives of
+/// size times × quantities and quantities: the per-time sums, then the squared deviations
+/// from each time's mean (a numerically safe variance). One rank: [`Stats::chains`].
+pub fn chains_over_ranks(comm: &Comm, quantities: &[&[f64]], walkers: usize) -> Vec<Stats> {
+    if comm.size() == 1 {
+        return quantities
+            .iter()
+            .map(|q| Stats::chains(q, walkers))
+            .collect();
+    }
+    let times = quantities.first().map_or(0, |q| q.len() / walkers.max(1));
+    let mut sums: Vec<f64> = quantities
+        .iter()
+        .flat_map(|q| q.chunks(walkers).map(|row| row.iter().sum::<f64>()))
+        .collect();
+    sums.push(walkers as f64);
+    comm.sum(&mut sums);
+    let all_walkers = sums.pop().expect("walker count") as usize;
+    let means: Vec<f64> = sums.iter().map(|s| s / all_walkers as f64).collect();
+    let mut within: Vec<f64> = quantities
+        .iter()
+        .enumerate()
+        .map(|(k, q)| {
+            q.chunks(walkers)
+                .zip(&means[k * times..(k + 1) * times])
+                .map(|(row, m)| row.iter().map(|v| (v - m).powi(2)).sum::<f64>())
+                .sum()
+        })
+        .collect();
+    comm.sum(&mut within);
+    (0..quantities.len())
+        .map(|k| chains_from_row_means(&means[k * times..(k + 1) * times], within[k], all_walkers))
+        .collect()
+}
+
+/// [`Stats::chains`] from the per-time walker means and the sum of squared deviations of
+/// every value from its time's mean (the pieces that ranks add up).
+pub fn chains_from_row_means(series: &[f64], within: f64, walkers: usize) -> Stats {
+    let times = series.len();
+    let n = times * walkers;
+    let mean = series.iter().sum::<f64>() / times as f64;
+    let between = walkers as f64 * series.iter().map(|m| (m - mean).powi(2)).sum::<f64>();
+    let variance = if n > 1 {
+        (within + between) / (n as f64 - 1.0)
+    } else {
+        0.0
+    };
+    let error = blocking_error(series);
+    let tau_corr = if variance > 0.0 {
+        ((error * error * n as f64 / variance) - 1.0).max(0.0) / 2.0
+    } else {
+        0.0
+    };
+    Stats {
+        mean,
+        error,
+        variance,
+        tau_corr,
+        n,
     }
 }
 
@@ -134,6 +199,35 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
+
+    /// What the ranks add up gives the one-process statistics: the per-time means and the
+    /// within-time squared deviations of walkers split over two "ranks".
+    #[test]
+    fn statistics_from_the_ranks_sums_equal_the_one_process_ones() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let (times, walkers, split) = (64, 10, 4);
+        let values: Vec<f64> = (0..times * walkers)
+            .map(|i| 20.0 + (i / walkers) as f64 * 1e-3 + rng.random::<f64>())
+            .collect();
+        let whole = Stats::chains(&values, walkers);
+        let rows: Vec<&[f64]> = values.chunks(walkers).collect();
+        let sums: Vec<f64> = rows.iter().map(|r| r.iter().sum::<f64>()).collect();
+        let means: Vec<f64> = sums.iter().map(|s| s / walkers as f64).collect();
+        let within: f64 = [(0, split), (split, walkers)]
+            .iter()
+            .map(|&(a, b)| {
+                rows.iter()
+                    .zip(&means)
+                    .map(|(r, m)| r[a..b].iter().map(|v| (v - m).powi(2)).sum::<f64>())
+                    .sum::<f64>()
+            })
+            .sum();
+        let parts = chains_from_row_means(&means, within, walkers);
+        assert!((parts.mean - whole.mean).abs() < 1e-12);
+        assert!((parts.variance / whole.variance - 1.0).abs() < 1e-10);
+        assert!((parts.error / whole.error - 1.0).abs() < 1e-10);
+        assert_eq!(parts.n, whole.n);
+    }
 
     /// AR(1) chain x_t = φ x_{t−1} + ε: the exact error of the mean of n values is
     /// √(σ²_x (1+φ)/(1−φ) / n) for large n, with σ²_x = 1/(1−φ²).

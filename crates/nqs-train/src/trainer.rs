@@ -386,8 +386,8 @@ impl Trainer {
         let start = Instant::now();
         let psi = self.frozen();
         self.ensure_burned_in(&psi)?;
-        let walkers = self.config.sampler.walkers;
-        let (_, own_walkers) = self.local_walkers();
+        // This rank's walkers: every rank measures its own, and the sums meet at the end.
+        let (_, walkers) = self.local_walkers();
         let comm = self.comm;
         let sampler_config = &self.config.sampler;
         nqs_sampler::advance(
@@ -432,24 +432,17 @@ impl Trainer {
                 &self.sampler.x,
                 self.config.sampler.threads,
             );
-            let own = EvaluationSample {
-                kinetic: to_host(e.kinetic),
-                potential: to_host(e.potential),
-                terms: e.terms.into_iter().map(to_host).collect(),
-                x: to_host(
-                    self.sampler
-                        .x
-                        .clone()
-                        .reshape([own_walkers * geometry.n_coords()]),
-                ),
-            };
-            let sample = own.gathered(&comm, walkers, geometry.n_coords());
-            kinetic.extend(sample.kinetic);
-            potential.extend(sample.potential);
-            for (values, term) in terms.iter_mut().zip(sample.terms) {
-                values.extend(term);
+            kinetic.extend(to_host(e.kinetic));
+            potential.extend(to_host(e.potential));
+            for (values, term) in terms.iter_mut().zip(e.terms) {
+                values.extend(to_host(term));
             }
-            let mut x = sample.x;
+            let mut x = to_host(
+                self.sampler
+                    .x
+                    .clone()
+                    .reshape([walkers * geometry.n_coords()]),
+            );
             if system.self_bound() {
                 observables::subtract_centre_of_mass(&mut x, n, d);
             }
@@ -469,22 +462,34 @@ impl Trainer {
             }
         }
         let total: Vec<f64> = kinetic.iter().zip(&potential).map(|(k, v)| k + v).collect();
-        if total.iter().any(|e| !e.is_finite()) {
+        if comm.any(total.iter().any(|e| !e.is_finite())) {
             return Err(TrainError::NonFinite {
                 what: "local energy in the evaluation",
                 step: self.step,
             });
         }
+        let mut quantities: Vec<&[f64]> = vec![&total, &kinetic, &potential, &r2];
+        quantities.extend(terms.iter().map(|t| t.as_slice()));
+        let stats = crate::stats::chains_over_ranks(&comm, &quantities, walkers);
+        for d in density.iter_mut() {
+            d.sum_over_ranks(&comm);
+        }
+        for p in pairs.iter_mut() {
+            p.sum_over_ranks(&comm);
+        }
+        for s in structure.iter_mut() {
+            s.sum_over_ranks(&comm);
+        }
         Ok(Evaluation {
-            energy: Stats::chains(&total, walkers),
-            kinetic: Stats::chains(&kinetic, walkers),
-            potential: Stats::chains(&potential, walkers),
+            energy: stats[0],
+            kinetic: stats[1],
+            potential: stats[2],
             terms: term_names
                 .iter()
-                .zip(&terms)
-                .map(|(name, values)| (name.to_string(), Stats::chains(values, walkers)))
+                .zip(&stats[4..])
+                .map(|(name, stats)| (name.to_string(), *stats))
                 .collect(),
-            r2: Stats::chains(&r2, walkers),
+            r2: stats[3],
             density: density.map(|d| d.result()),
             pair_distribution: pairs.map(|p| p.result()),
             structure_factor: structure.map(|s| s.result()),
@@ -528,51 +533,5 @@ impl Progress {
             self.what,
             self.unit
         );
-    }
-}
-
-/// One evaluation sample of this rank's walkers: local-energy parts and positions.
-struct EvaluationSample {
-    kinetic: Vec<f64>,
-    potential: Vec<f64>,
-    terms: Vec<Vec<f64>>,
-    x: Vec<f64>,
-}
-
-impl EvaluationSample {
-    /// Every rank's sample joined in the global walker order (one collective; the identity
-    /// for one rank). `walkers` is the total over ranks.
-    fn gathered(self, comm: &Comm, walkers: usize, coords: usize) -> Self {
-        if comm.size() == 1 {
-            return self;
-        }
-        let n_terms = self.terms.len();
-        let mut local = Vec::with_capacity(self.kinetic.len() * (2 + n_terms + coords));
-        local.extend(&self.kinetic);
-        local.extend(&self.potential);
-        self.terms.iter().for_each(|t| local.extend(t));
-        local.extend(&self.x);
-        let all = comm.gather(&local);
-        let mut joined = Self {
-            kinetic: Vec::with_capacity(walkers),
-            potential: Vec::with_capacity(walkers),
-            terms: vec![Vec::with_capacity(walkers); n_terms],
-            x: Vec::with_capacity(walkers * coords),
-        };
-        let mut at = 0;
-        for (_, len) in comm.blocks(walkers) {
-            let mut take = |n: usize| {
-                let part = &all[at..at + n];
-                at += n;
-                part
-            };
-            joined.kinetic.extend_from_slice(take(len));
-            joined.potential.extend_from_slice(take(len));
-            for term in joined.terms.iter_mut() {
-                term.extend_from_slice(take(len));
-            }
-            joined.x.extend_from_slice(take(len * coords));
-        }
-        joined
     }
 }

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::{block_mean_error, shell_volume};
+use crate::distributed::Comm;
 
 /// Histogram accumulator of particle positions, per block.
 #[derive(Debug, Clone)]
@@ -77,6 +78,17 @@ impl Density {
             }
         }
         self.samples[block] += walkers;
+    }
+
+    /// Add the accumulators of every rank (collective).
+    pub fn sum_over_ranks(&mut self, comm: &Comm) {
+        let mut arrays: Vec<&mut [f64]> = self
+            .grid
+            .iter_mut()
+            .chain(self.radial.iter_mut())
+            .map(|v| v.as_mut_slice())
+            .collect();
+        super::sum_over_ranks(comm, &mut arrays, &mut self.samples);
     }
 
     /// Normalised density with block errors.

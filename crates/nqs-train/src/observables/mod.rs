@@ -18,6 +18,8 @@ pub use structure_factor::{StructureFactor, StructureFactorResult};
 
 use serde::{Deserialize, Serialize};
 
+use crate::distributed::Comm;
+
 /// `[eval.observables]`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -76,6 +78,30 @@ impl ObservablesConfig {
             .position(|&s| s >= per_spin)
             .unwrap_or(0);
         3.0 * ((shell + 1) as f64).sqrt() * oscillator_length
+    }
+}
+
+/// The sums of an accumulator over every rank of `comm`, in place: `arrays` (histogram
+/// blocks) and `samples` (measurement counts). Histograms are additive, so the ranks'
+/// accumulators add up to the one of all walkers. One collective; nothing for one rank.
+pub(crate) fn sum_over_ranks(comm: &Comm, arrays: &mut [&mut [f64]], samples: &mut [usize]) {
+    if comm.size() == 1 {
+        return;
+    }
+    let mut flat: Vec<f64> = arrays
+        .iter()
+        .flat_map(|a| a.iter().copied())
+        .chain(samples.iter().map(|&n| n as f64))
+        .collect();
+    comm.sum(&mut flat);
+    let mut values = flat.into_iter();
+    for a in arrays.iter_mut() {
+        for v in a.iter_mut() {
+            *v = values.next().expect("same layout on every rank");
+        }
+    }
+    for n in samples.iter_mut() {
+        *n = values.next().expect("same layout on every rank").round() as usize;
     }
 }
 

@@ -9,6 +9,7 @@
 use serde::Serialize;
 
 use super::{block_mean_error, shell_volume};
+use crate::distributed::Comm;
 
 /// Histogram accumulator of pair separations, per block.
 #[derive(Debug, Clone)]
@@ -103,6 +104,16 @@ impl PairDistribution {
             }
         }
         self.samples[block] += walkers;
+    }
+
+    /// Add the accumulators of every rank (collective).
+    pub fn sum_over_ranks(&mut self, comm: &Comm) {
+        let mut arrays: Vec<&mut [f64]> = self
+            .counts
+            .iter_mut()
+            .flat_map(|[a, b]| [a.as_mut_slice(), b.as_mut_slice()])
+            .collect();
+        super::sum_over_ranks(comm, &mut arrays, &mut self.samples);
     }
 
     /// Normalised distributions with block errors.

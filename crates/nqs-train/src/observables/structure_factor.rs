@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use super::block_mean_error;
+use crate::distributed::Comm;
 
 /// Shells |m|² ≤ this are measured (k up to 3 · 2π/L).
 const MAX_M2: i64 = 9;
@@ -86,6 +87,12 @@ impl StructureFactor {
             }
         }
         self.samples[block] += walkers;
+    }
+
+    /// Add the accumulators of every rank (collective).
+    pub fn sum_over_ranks(&mut self, comm: &Comm) {
+        let mut arrays: Vec<&mut [f64]> = self.sums.iter_mut().map(|v| v.as_mut_slice()).collect();
+        super::sum_over_ranks(comm, &mut arrays, &mut self.samples);
     }
 
     /// S(k) per shell with block errors.

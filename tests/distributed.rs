@@ -410,3 +410,23 @@ fn only_training_runs_across_ranks() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("only training"), "{stderr}");
 }
+
+/// An error that only rank 0 sees (its run directory is not empty) ends every rank at once
+/// through MPI_Abort, and nothing already written changes.
+#[test]
+fn an_error_on_one_rank_ends_every_rank() {
+    let out = scratch("abort");
+    ok(&train(mpirun(2), "qd2d_n6_sj", &out, &["--steps", "2"]));
+    let before = std::fs::read(out.join("metrics.csv")).unwrap();
+    let start = Instant::now();
+    let o = train(mpirun(2), "qd2d_n6_sj", &out, &["--steps", "4"]);
+    assert!(!o.status.success());
+    assert!(start.elapsed() < Duration::from_secs(30), "the job hung");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("error (rank 0):") && stderr.contains("not empty"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(out.join("metrics.csv")).unwrap(), before);
+    let _ = std::fs::remove_dir_all(out);
+}

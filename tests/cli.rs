@@ -372,4 +372,23 @@ fn without_mpi_a_launch_on_several_ranks_is_refused() {
         .output()
         .unwrap();
     assert!(o.status.success());
+    // Under a real mpirun, where one is installed (CI installs Open MPI).
+    let out = scratch("no-mpi-mpirun");
+    let Ok(o) = Command::new("mpirun")
+        .args(["-np", "2", "--oversubscribe"])
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .arg(env!("CARGO_BIN_EXE_nqs-train"))
+        .args(["--config"])
+        .arg(config("qd2d_n2_sj"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+    else {
+        return;
+    };
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("built without MPI"), "{stderr}");
+    assert!(!out.exists(), "nothing is written");
 }

@@ -41,7 +41,12 @@ fn main() {
         println!("| ranks | operation | values per rank | bytes per rank | µs |");
         println!("|---|---|---|---|---|");
         for (op, n, t) in rows {
-            println!("| {} | {op} | {n} | {} | {:.1} |", comm.size(), 8 * n, t * 1e6);
+            println!(
+                "| {} | {op} | {n} | {} | {:.1} |",
+                comm.size(),
+                8 * n,
+                t * 1e6
+            );
         }
     }
 }

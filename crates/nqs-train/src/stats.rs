@@ -52,7 +52,13 @@ impl Stats {
             .chunks(walkers)
             .map(|row| row.iter().sum::<f64>() / walkers as f64)
             .collect();
-        let error = blocking_error(&series);
+        Self::blocked(mean, variance, &series, n)
+    }
+
+    /// Mean and variance of `n` values whose per-time walker means are `series`: the error is
+    /// the blocking error of the series, τ follows from it.
+    fn blocked(mean: f64, variance: f64, series: &[f64], n: usize) -> Stats {
+        let error = blocking_error(series);
         let tau_corr = if variance > 0.0 {
             ((error * error * n as f64 / variance) - 1.0).max(0.0) / 2.0
         } else {
@@ -116,19 +122,7 @@ pub fn chains_from_row_means(series: &[f64], within: f64, walkers: usize) -> Sta
     } else {
         0.0
     };
-    let error = blocking_error(series);
-    let tau_corr = if variance > 0.0 {
-        ((error * error * n as f64 / variance) - 1.0).max(0.0) / 2.0
-    } else {
-        0.0
-    };
-    Stats {
-        mean,
-        error,
-        variance,
-        tau_corr,
-        n,
-    }
+    Stats::blocked(mean, variance, series, n)
 }
 
 /// Mean and (unbiased) variance.

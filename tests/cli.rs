@@ -365,9 +365,16 @@ fn without_mpi_a_launch_on_several_ranks_is_refused() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(!out.exists(), "nothing is written");
     }
-    // One rank is a plain run.
+    // One rank is a plain run, and NQS_NO_MPI lets side-by-side independent runs start.
     let o = bin()
         .env("OMPI_COMM_WORLD_SIZE", "1")
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let o = bin()
+        .env("OMPI_COMM_WORLD_SIZE", "4")
+        .env("NQS_NO_MPI", "1")
         .arg("--version")
         .output()
         .unwrap();

@@ -430,3 +430,57 @@ fn an_error_on_one_rank_ends_every_rank() {
     assert_eq!(std::fs::read(out.join("metrics.csv")).unwrap(), before);
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// SIGUSR1 to mpirun (forwarded to every rank): the ranks agree on a step, rank 0 writes a
+/// checkpoint there, every rank exits, and `--resume` continues bit for bit.
+#[test]
+fn sigusr1_stops_every_rank_at_one_step_with_a_checkpoint() {
+    let (full, split) = (scratch("usr1-full"), scratch("usr1-split"));
+    let steps = ["--steps", "300", "--set", "run.checkpoint_every=1000"];
+    ok(&train(mpirun(2), "qd2d_n6_sj", &full, &steps));
+    let mut job = mpirun(2)
+        .arg("--config")
+        .arg(config("qd2d_n6_sj"))
+        .arg("--out")
+        .arg(&split)
+        .args(SMALL)
+        .args(steps)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mpirun");
+    let start = Instant::now();
+    while rows(&split) < 5 {
+        assert!(start.elapsed() < Duration::from_secs(120), "no progress");
+        assert!(job.try_wait().unwrap().is_none(), "job ended early");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Command::new("kill")
+        .args(["-USR1", &job.id().to_string()])
+        .status()
+        .unwrap();
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(s) = job.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(60),
+            "still running 60 s after SIGUSR1"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!status.success(), "an interrupted run exits non-zero");
+    let done = rows(&split);
+    assert!(done < 300, "stopped early");
+    let checkpoint = split
+        .join("checkpoints")
+        .join(format!("step-{done:09}.ckpt"));
+    assert!(checkpoint.is_file(), "checkpoint at the stop step {done}");
+    ok(&resume(mpirun(2), &split, &[]));
+    assert_eq!(metrics(&full), metrics(&split));
+    assert_eq!(energy(&full), energy(&split));
+    for d in [full, split] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}

@@ -137,17 +137,19 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// The checkpoint of all ranks, from this rank's capture (the same on every rank; the
-    /// identity for one process). Collective: every rank calls it.
-    pub fn joined(&self, comm: &Comm) -> Result<Checkpoint, TrainError> {
+    /// The checkpoint of all ranks from every rank's capture, on rank 0 (`None` on the
+    /// others; the identity for one process). Collective: every rank calls it.
+    pub fn joined(&self, comm: &Comm) -> Result<Option<Checkpoint>, TrainError> {
         if comm.size() == 1 {
-            return Ok(self.clone());
+            return Ok(Some(self.clone()));
         }
-        let (sampler, ranks) = chains::join(comm, &self.meta.sampler)?;
+        let Some((sampler, ranks)) = chains::join(comm, &self.meta.sampler)? else {
+            return Ok(None);
+        };
         let mut joined = self.clone();
         joined.meta.sampler = sampler;
         joined.meta.ranks = ranks;
-        Ok(joined)
+        Ok(Some(joined))
     }
 
     /// This rank's part of a checkpoint read from disk (see [`chains`] for the policy when

@@ -111,11 +111,9 @@ fn write_checkpoint(
     checkpoint: &Checkpoint,
     keep: usize,
 ) -> Result<Option<std::path::PathBuf>, TrainError> {
-    let joined = checkpoint.joined(comm)?;
-    if run.writes() {
-        checkpoint::write(&run.path, &joined, keep).map(Some)
-    } else {
-        Ok(None)
+    match checkpoint.joined(comm)? {
+        Some(joined) if run.writes() => checkpoint::write(&run.path, &joined, keep).map(Some),
+        _ => Ok(None),
     }
 }
 

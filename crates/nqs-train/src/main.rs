@@ -357,11 +357,23 @@ fn main() {
         }
         None => train(cli.train, comm),
     };
+    if let Err(err) = &result
+        && err.downcast_ref::<Interrupted>().is_some()
+    {
+        // Every rank stopped at the same step; finalise MPI before leaving.
+        drop(mpi);
+        std::process::exit(130);
+    }
     if let Err(err) = result {
         // One line: the error and its causes.
         let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
         if comm.size() > 1 {
-            // MPI_Abort ends every rank, including those waiting in a collective.
+            // MPI_Abort ends every rank, including those waiting in a collective. An error
+            // every rank meets (bad input) is printed once, by rank 0, whose abort ends the
+            // others during their pause; an error of one other rank alone is printed after it.
+            if !comm.is_root() {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
             eprintln!("error (rank {}): {}", comm.rank(), chain.join(": "));
             comm.abort(1);
         }
@@ -379,11 +391,24 @@ fn device_for(args: &DeviceArgs) -> Result<(burn::tensor::Device, Backend, Preci
     Ok((device, args.backend, precision))
 }
 
-/// Ctrl-C: finish the current step, write a checkpoint, exit with status 130.
+/// Ctrl-C (SIGINT), SIGTERM or SIGUSR1: finish the current step, write a checkpoint, exit
+/// with status 130. Under `mpirun` the terminal's Ctrl-C reaches mpirun, which sends its
+/// ranks SIGTERM and soon after SIGKILL; SIGUSR1 sent to mpirun is forwarded to every rank
+/// and gives a stop with no deadline (`kill -USR1 <mpirun pid>`; Slurm: `scancel
+/// --signal=USR1`, or `#SBATCH --signal=USR1@120` before the time limit).
 fn stop_flag() -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    // A second SIGTERM while the first is pending ends the process at once.
+    let _ = signal_hook::flag::register_conditional_shutdown(
+        signal_hook::consts::SIGTERM,
+        143,
+        stop.clone(),
+    );
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGUSR1] {
+        let _ = signal_hook::flag::register(signal, stop.clone());
+    }
     stop
 }
 
@@ -409,6 +434,28 @@ fn report(summary: Option<Summary>, dir: &Path) -> Summary {
     }
 }
 
+/// A training that stopped on request (a checkpoint was written): exit status 130.
+#[derive(Debug)]
+struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted (a checkpoint was written)")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// Print a finished training's summary (rank 0), or report the interruption.
+fn finished(summary: Option<Summary>, dir: &Path, comm: Comm) -> Result<()> {
+    match summary {
+        Some(s) if comm.is_root() => print_summary(&s, dir),
+        Some(_) => {}
+        None => return Err(Interrupted.into()),
+    }
+    Ok(())
+}
+
 fn train(args: TrainArgs, comm: Comm) -> Result<()> {
     let stop = stop_flag();
     let mut overrides = args.set.clone();
@@ -432,10 +479,7 @@ fn train(args: TrainArgs, comm: Comm) -> Result<()> {
             ..target(&args.device)?
         };
         let summary = session::resume(&dir, config, &overrides, &target, &stop)?;
-        if comm.is_root() {
-            report(summary, &dir);
-        }
-        return Ok(());
+        return finished(summary, &dir, comm);
     }
     let Some(config_path) = args.config.clone() else {
         bail!(
@@ -452,10 +496,7 @@ fn train(args: TrainArgs, comm: Comm) -> Result<()> {
         .clone()
         .unwrap_or_else(|| default_out(&config_path));
     let summary = session::start(config, &out, args.force, &target, &stop)?;
-    if comm.is_root() {
-        report(summary, &out);
-    }
-    Ok(())
+    finished(summary, &out, comm)
 }
 
 fn eval(args: EvalArgs) -> Result<()> {

@@ -26,14 +26,20 @@ pub fn grads_to_vec<M: Module>(model: &M, grads: &GradientsParams) -> Vec<f64> {
 }
 
 /// Gradients laid out like [`to_vec`] as [`GradientsParams`] of `model` (the inverse of
-/// [`grads_to_vec`]), on each parameter's device.
+/// [`grads_to_vec`]), on each parameter's device, for the parameters that have a gradient
+/// in `like` (so an optimiser sees the same set of gradients as before the round trip).
 ///
 /// # Panics
 /// If `values` does not have the parameter count (a programming error).
-pub fn vec_to_grads<M: Module>(model: &M, values: &[f64]) -> GradientsParams {
+pub fn vec_to_grads<M: Module>(
+    model: &M,
+    values: &[f64],
+    like: &GradientsParams,
+) -> GradientsParams {
     struct Register<'a> {
         values: &'a [f64],
         offset: usize,
+        like: &'a GradientsParams,
         grads: GradientsParams,
     }
     impl ModuleVisitor for Register<'_> {
@@ -43,7 +49,7 @@ pub fn vec_to_grads<M: Module>(model: &M, values: &[f64]) -> GradientsParams {
             let n: usize = dims.iter().product();
             let values = self.values[self.offset..self.offset + n].to_vec();
             self.offset += n;
-            if !param.is_require_grad() {
+            if self.like.get::<D>(param.id).is_none() {
                 return;
             }
             // Gradients live on the inner (non-autodiff) device.
@@ -55,6 +61,7 @@ pub fn vec_to_grads<M: Module>(model: &M, values: &[f64]) -> GradientsParams {
     let mut register = Register {
         values,
         offset: 0,
+        like,
         grads: GradientsParams::new(),
     };
     model.visit(&mut register);

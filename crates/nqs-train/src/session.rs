@@ -78,6 +78,7 @@ pub fn resume(
         RunDir::follower(dir)
     };
     let (checkpoint, path) = checkpoint::latest_good::<checkpoint::CheckpointMeta>(dir)?;
+    same_checkpoint_on_every_rank(&target.comm, checkpoint.meta.step, dir)?;
     let stored = checkpoint.config()?;
     let config = match config {
         Some(c) => c,
@@ -110,6 +111,29 @@ pub fn resume(
     run.write_atomic("config.toml", trainer.config.to_toml().as_bytes())?;
     let metrics = run.metrics_writer(&trainer.history)?;
     finish(trainer, run, metrics, target, stop)
+}
+
+/// Every rank must resume from the same step: each reads the newest good checkpoint itself,
+/// so a directory not shared by every rank, or a file one rank could not read, would
+/// otherwise let ranks run at different steps. Collective.
+fn same_checkpoint_on_every_rank(comm: &Comm, step: usize, dir: &Path) -> Result<(), TrainError> {
+    if comm.size() == 1 {
+        return Ok(());
+    }
+    let steps: Vec<u64> = comm
+        .gather_bytes(&(step as u64).to_le_bytes())
+        .iter()
+        .map(|b| u64::from_le_bytes(b.as_slice().try_into().unwrap_or([0xff; 8])))
+        .collect();
+    if steps.iter().any(|s| *s != steps[0]) {
+        let listed: Vec<String> = steps.iter().map(u64::to_string).collect();
+        return Err(TrainError::Distributed(format!(
+            "the ranks found different newest checkpoints in {} (steps by rank: {}): the run directory must be on a file system every rank sees",
+            dir.display(),
+            listed.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// The summary of `dir` if it finished, else resume it if it has a checkpoint, else start
@@ -153,12 +177,7 @@ fn finish(
     );
     let evaluation = trainer.evaluate(samples)?;
     let checksums = driver::parameter_checksums(&trainer);
-    let (walkers, _) = chains::join(&trainer.comm, &trainer.sampler.snapshot())?;
-    if !run.writes() {
-        return Ok(None);
-    }
-    run.save_state(&trainer, &walkers)?;
-    write_observables(&run, &evaluation)?;
+    let walkers = chains::join(&trainer.comm, &trainer.sampler.snapshot())?;
     let mut summary = Summary::new(
         &trainer,
         &evaluation,
@@ -167,6 +186,12 @@ fn finish(
         target.precision.name(),
     );
     summary.parameter_checksums = checksums.iter().map(|c| format!("{c:016x}")).collect();
+    // Rank 0 writes; the others are done.
+    let Some((walkers, _)) = walkers.filter(|_| run.writes()) else {
+        return Ok(Some(summary));
+    };
+    run.save_state(&trainer, &walkers)?;
+    write_observables(&run, &evaluation)?;
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| TrainError::io(&run.path, e))?;
     run.write_atomic("summary.json", &json)?;
     let system = &trainer.config.system;

@@ -140,21 +140,36 @@ impl Trainer {
             burn::tensor::FloatDType::F64 => 8,
             _ => 4,
         };
-        let (_, local_walkers) = comm.walkers(config.sampler.walkers);
-        if local_walkers == 0 {
+        // The same decision on every rank (the config is the same), before any file is written.
+        if config.sampler.walkers < comm.size() {
             return Err(TrainError::InvalidValue {
                 field: "sampler.walkers".into(),
                 value: config.sampler.walkers.to_string(),
                 allowed: format!("at least one per rank ({} ranks)", comm.size()),
             });
         }
+        let (_, local_walkers) = comm.walkers(config.sampler.walkers);
         if comm.size() == 1 {
             crate::memory::check(&config, float_bytes)?;
         } else {
-            // The ranks of one node share its memory: check this rank's block times their count.
+            // The ranks of one node share its memory: check this rank's block times their
+            // count; nodes may differ, so every rank learns whether any refused.
             let mut per_node = config.clone();
-            per_node.sampler.walkers = local_walkers * crate::distributed::ranks_on_this_node();
-            crate::memory::check(&per_node, float_bytes)?;
+            let on_node = crate::distributed::ranks_on_this_node();
+            per_node.sampler.walkers = local_walkers * on_node;
+            let refusal = match crate::memory::check(&per_node, float_bytes) {
+                Ok(()) => String::new(),
+                Err(e) => format!(
+                    "{e} (for the {on_node} ranks on its node with {local_walkers} walkers each)"
+                ),
+            };
+            let refusals = comm.gather_bytes(refusal.as_bytes());
+            if let Some((rank, why)) = refusals.iter().enumerate().find(|(_, m)| !m.is_empty()) {
+                return Err(TrainError::Distributed(format!(
+                    "rank {rank}: {}",
+                    String::from_utf8_lossy(why)
+                )));
+            }
         }
         let geometry = config.geometry();
         let autodiff = device.clone().autodiff();
@@ -339,7 +354,7 @@ impl Trainer {
                 let mut g = grads_to_vec(&self.model, &grads);
                 g.iter_mut().for_each(|v| *v *= share);
                 self.comm.sum(&mut g);
-                grads = vec_to_grads(&self.model, &g);
+                grads = vec_to_grads(&self.model, &g, &grads);
                 communication += start.elapsed().as_secs_f64();
             }
             self.model = self.optimizer.step(lr, self.model.clone(), grads);

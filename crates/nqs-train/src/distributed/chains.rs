@@ -54,24 +54,26 @@ pub fn resplit_seed(seed: u64, rank: usize, ranks: usize, step: usize) -> u64 {
     mix(chain_seed(seed, rank) ^ mix(((ranks as u64) << 40) ^ step as u64))
 }
 
-/// Every rank's `local` snapshot joined in rank order: the global snapshot (rank 0's step
-/// size and generator) and each rank's chain (empty for one rank, whose snapshot is the
-/// whole). The same on every rank.
+/// Every rank's `local` snapshot joined in rank order, on rank 0 (`None` on the others):
+/// the global snapshot (rank 0's step size and generator) and each rank's chain (empty for
+/// one rank, whose snapshot is the whole). Collective.
 pub fn join(
     comm: &Comm,
     local: &SamplerSnapshot,
-) -> Result<(SamplerSnapshot, Vec<RankChain>), TrainError> {
+) -> Result<Option<(SamplerSnapshot, Vec<RankChain>)>, TrainError> {
     if comm.size() == 1 {
-        return Ok((local.clone(), Vec::new()));
+        return Ok(Some((local.clone(), Vec::new())));
     }
-    let x = comm.gather(&local.x);
+    let x = comm.gather_to_root(&local.x);
     let chain = RankChain {
         step_size: local.step_size,
         rng: local.rng.clone(),
     };
     let bytes = serde_json::to_vec(&chain).map_err(|e| TrainError::Checkpoint(e.to_string()))?;
-    let chains = comm
-        .gather_bytes(&bytes)
+    let (Some(x), Some(parts)) = (x, comm.gather_bytes_to_root(&bytes)) else {
+        return Ok(None);
+    };
+    let chains = parts
         .iter()
         .map(|b| serde_json::from_slice(b))
         .collect::<Result<Vec<RankChain>, _>>()
@@ -83,7 +85,7 @@ pub fn join(
         step_size: chains[0].step_size,
         rng: chains[0].rng.clone(),
     };
-    Ok((global, chains))
+    Ok(Some((global, chains)))
 }
 
 /// This rank's share of a checkpoint's `global` snapshot with its per-rank `chains`, after
@@ -134,7 +136,7 @@ mod tests {
     #[test]
     fn one_rank_keeps_the_stream_and_seeds_differ_by_rank() {
         let s = snapshot(3);
-        let (global, chains) = join(&Comm::single(), &s).unwrap();
+        let (global, chains) = join(&Comm::single(), &s).unwrap().unwrap();
         assert_eq!(global, s);
         assert!(chains.is_empty());
         assert_eq!(split(&Comm::single(), &global, &chains, 1, 10), s);

@@ -19,17 +19,17 @@ pub mod chains;
 mod mpi;
 
 /// How many ranks the MPI launcher that started this process asked for, read from the
-/// environment variables that Open MPI (`mpirun`), MPICH/Hydra (`mpiexec`) and Slurm
-/// (`srun`) set; `None` when no launcher started it.
+/// environment variables that Open MPI (`mpirun`), MPICH/Hydra (`mpiexec`) and PMI/PMIx
+/// launchers (Slurm's `srun --mpi=…`) set; `None` when no launcher started it, or when
+/// `NQS_NO_MPI` is set (independent runs started side by side by a launcher, e.g. one
+/// training per Slurm task with its own `--out`).
 pub fn launched_ranks() -> Option<usize> {
-    [
-        "OMPI_COMM_WORLD_SIZE",
-        "PMI_SIZE",
-        "PMIX_SIZE",
-        "SLURM_STEP_NUM_TASKS",
-    ]
-    .iter()
-    .find_map(|name| std::env::var(name).ok()?.trim().parse().ok())
+    if std::env::var_os("NQS_NO_MPI").is_some_and(|v| !v.is_empty()) {
+        return None;
+    }
+    ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok()?.trim().parse().ok())
 }
 
 /// How many ranks of this job share this machine (Open MPI's and MPICH's local-size
@@ -149,7 +149,25 @@ impl Comm {
         if self.size == 1 {
             return vec![local.to_vec()];
         }
-        self.multi().gather_bytes(local)
+        unframe(self.multi().gather_bytes(&framed(local)))
+    }
+
+    /// Every rank's `local` values concatenated in rank order, on rank 0 (`None` elsewhere).
+    pub fn gather_to_root(&self, local: &[f64]) -> Option<Vec<f64>> {
+        if self.size == 1 {
+            return Some(local.to_vec());
+        }
+        self.multi().gather_to_root(local)
+    }
+
+    /// Every rank's bytes in rank order, on rank 0 (`None` elsewhere).
+    pub fn gather_bytes_to_root(&self, local: &[u8]) -> Option<Vec<Vec<u8>>> {
+        if self.size == 1 {
+            return Some(vec![local.to_vec()]);
+        }
+        self.multi()
+            .gather_bytes_to_root(&framed(local))
+            .map(unframe)
     }
 
     /// Whether `flag` is true on any rank.
@@ -181,6 +199,19 @@ impl Comm {
     }
 }
 
+/// `bytes` behind one leading byte: MPI refuses a gather whose messages are all empty.
+fn framed(bytes: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(bytes.len() + 1);
+    v.push(0);
+    v.extend_from_slice(bytes);
+    v
+}
+
+/// The messages of [`framed`] without their leading byte.
+fn unframe(parts: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    parts.into_iter().map(|p| p[1..].to_vec()).collect()
+}
+
 /// Stands in for MPI in a build without it, where no [`Comm`] has more than one rank.
 #[cfg(not(feature = "mpi"))]
 struct NoMpi;
@@ -194,6 +225,12 @@ impl NoMpi {
         unreachable!("a Comm with several ranks exists only with the mpi feature")
     }
     fn gather_bytes(&self, _: &[u8]) -> Vec<Vec<u8>> {
+        unreachable!("a Comm with several ranks exists only with the mpi feature")
+    }
+    fn gather_to_root(&self, _: &[f64]) -> Option<Vec<f64>> {
+        unreachable!("a Comm with several ranks exists only with the mpi feature")
+    }
+    fn gather_bytes_to_root(&self, _: &[u8]) -> Option<Vec<Vec<u8>>> {
         unreachable!("a Comm with several ranks exists only with the mpi feature")
     }
     fn abort(&self, _: i32) {}

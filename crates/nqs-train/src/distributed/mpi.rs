@@ -53,21 +53,14 @@ impl World {
     fn counts(&self, local: usize) -> (Vec<i32>, Vec<i32>) {
         let world = self.comm();
         let mut counts = vec![0i32; world.size() as usize];
-        world.all_gather_into(&(local as i32), &mut counts[..]);
-        let displs = counts
-            .iter()
-            .scan(0, |at, &c| {
-                let d = *at;
-                *at += c;
-                Some(d)
-            })
-            .collect();
+        world.all_gather_into(&count(local), &mut counts[..]);
+        let displs = displacements(&counts);
         (counts, displs)
     }
 
     pub fn gather(&self, local: &[f64]) -> Vec<f64> {
         let (counts, displs) = self.counts(local.len());
-        let mut out = vec![0.0; counts.iter().map(|&c| c as usize).sum()];
+        let mut out = vec![0.0; total(&counts)];
         {
             let mut partition = PartitionMut::new(&mut out[..], counts, displs);
             self.comm().all_gather_varcount_into(local, &mut partition);
@@ -77,19 +70,102 @@ impl World {
 
     pub fn gather_bytes(&self, local: &[u8]) -> Vec<Vec<u8>> {
         let (counts, displs) = self.counts(local.len());
-        let mut out = vec![0u8; counts.iter().map(|&c| c as usize).sum()];
+        let mut out = vec![0u8; total(&counts)];
         {
             let mut partition = PartitionMut::new(&mut out[..], counts.clone(), displs.clone());
             self.comm().all_gather_varcount_into(local, &mut partition);
         }
-        counts
-            .iter()
-            .zip(&displs)
-            .map(|(&c, &d)| out[d as usize..(d + c) as usize].to_vec())
-            .collect()
+        split(&out, &counts, &displs)
+    }
+
+    /// Counts and displacements of every rank's `local` items, on rank 0 only.
+    fn counts_at_root(&self, local: usize) -> Option<(Vec<i32>, Vec<i32>)> {
+        let world = self.comm();
+        let root = world.process_at_rank(0);
+        let mine = count(local);
+        if world.rank() != 0 {
+            root.gather_into(&mine);
+            return None;
+        }
+        let mut counts = vec![0i32; world.size() as usize];
+        root.gather_into_root(&mine, &mut counts[..]);
+        let displs = displacements(&counts);
+        Some((counts, displs))
+    }
+
+    pub fn gather_to_root(&self, local: &[f64]) -> Option<Vec<f64>> {
+        let world = self.comm();
+        let root = world.process_at_rank(0);
+        match self.counts_at_root(local.len()) {
+            None => {
+                root.gather_varcount_into(local);
+                None
+            }
+            Some((counts, displs)) => {
+                let mut out = vec![0.0; total(&counts)];
+                {
+                    let mut partition = PartitionMut::new(&mut out[..], counts, displs);
+                    root.gather_varcount_into_root(local, &mut partition);
+                }
+                Some(out)
+            }
+        }
+    }
+
+    pub fn gather_bytes_to_root(&self, local: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let world = self.comm();
+        let root = world.process_at_rank(0);
+        match self.counts_at_root(local.len()) {
+            None => {
+                root.gather_varcount_into(local);
+                None
+            }
+            Some((counts, displs)) => {
+                let mut out = vec![0u8; total(&counts)];
+                {
+                    let mut partition =
+                        PartitionMut::new(&mut out[..], counts.clone(), displs.clone());
+                    root.gather_varcount_into_root(local, &mut partition);
+                }
+                Some(split(&out, &counts, &displs))
+            }
+        }
     }
 
     pub fn abort(&self, code: i32) {
         self.comm().abort(code)
     }
+}
+
+/// An MPI count (a C int): more than 2³¹ − 1 items from one rank is beyond MPI's counts.
+fn count(items: usize) -> i32 {
+    i32::try_from(items).expect("more than 2^31 - 1 items in one MPI message")
+}
+
+/// Offsets of consecutive blocks of `counts` items (C ints, as MPI takes them).
+fn displacements(counts: &[i32]) -> Vec<i32> {
+    let mut at = 0i32;
+    counts
+        .iter()
+        .map(|&c| {
+            let d = at;
+            at = at
+                .checked_add(c)
+                .expect("more than 2^31 - 1 items gathered in one MPI message");
+            d
+        })
+        .collect()
+}
+
+fn total(counts: &[i32]) -> usize {
+    counts.iter().map(|&c| c as usize).sum()
+}
+
+/// The blocks of `out` given by `counts` and `displs`.
+fn split(out: &[u8], counts: &[i32], displs: &[i32]) -> Vec<Vec<u8>> {
+    counts
+        .iter()
+        .zip(displs)
+        .map(|(&c, &d)| out[d as usize..(d + c) as usize].to_vec())
+        .collect()
 }

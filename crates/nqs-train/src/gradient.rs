@@ -21,6 +21,20 @@ use nqs_model::{Order, WaveFunction};
 /// 5.6 → 4.1 ms; N = 12 with 4096 walkers 22.3 → 12.6 ms.
 pub const MIN_GRADIENT_BLOCK_COORDS: usize = 12288;
 
+/// Parameters that add as much backward work per walker as one coordinate of a
+/// Slater–Jastrow state, in the work estimate of [`gradient_threads`].
+const PARAMETERS_PER_COORDINATE: f64 = 100.0;
+
+/// Threads for a backward pass over `walkers` walkers of `coords` coordinates: blocks of at
+/// least [`MIN_GRADIENT_BLOCK_COORDS`] in work units of coordinates × (1 + P/100), so that a
+/// network with hundreds of parameters P splits where Slater–Jastrow (P ≈ 3) would not
+/// (`docs/performance.md`: the 645-parameter backflow at N = 6 with 1024 walkers).
+fn gradient_threads(model: &WaveFunction, threads: usize, walkers: usize, coords: usize) -> usize {
+    let weight = 1.0 + model.num_params() as f64 / PARAMETERS_PER_COORDINATE;
+    let work = (coords as f64 * weight).ceil() as usize;
+    nqs_sampler::worker_threads_min(threads, walkers, work, MIN_GRADIENT_BLOCK_COORDS)
+}
+
 /// Constant per-walker weights on the spin-isospin amplitudes: Σ_w Σ_s b_ws χ_s(x_w) joins
 /// the loss.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,7 +97,7 @@ pub fn weighted_gradient(
     threads: usize,
 ) -> GradientsParams {
     let [w, coords] = x.dims();
-    let threads = nqs_sampler::worker_threads_min(threads, w, coords, MIN_GRADIENT_BLOCK_COORDS);
+    let threads = gradient_threads(model, threads, w, coords);
     let block_loss =
         |model: &WaveFunction, block: Tensor<2>, u: &[f64], b: Option<(&[f64], usize)>| {
             let (log_psi, spin) = model.forward_with_spin(&block.autodiff(), Order::Value);

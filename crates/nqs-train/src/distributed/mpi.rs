@@ -4,7 +4,7 @@ use ::mpi::Threading;
 use ::mpi::collective::SystemOperation;
 use ::mpi::datatype::PartitionMut;
 use ::mpi::topology::SimpleCommunicator;
-use ::mpi::traits::{Communicator, CommunicatorCollectives, Root};
+use ::mpi::traits::{Communicator, CommunicatorCollectives, Equivalence, Root};
 
 use super::{Comm, Session};
 
@@ -58,23 +58,26 @@ impl World {
         (counts, displs)
     }
 
-    pub fn gather(&self, local: &[f64]) -> Vec<f64> {
+    /// Every rank's items in rank order, on every rank, with the counts and offsets.
+    fn all_gathered<T: Equivalence + Default + Clone>(
+        &self,
+        local: &[T],
+    ) -> (Vec<T>, Vec<i32>, Vec<i32>) {
         let (counts, displs) = self.counts(local.len());
-        let mut out = vec![0.0; total(&counts)];
-        {
-            let mut partition = PartitionMut::new(&mut out[..], counts, displs);
-            self.comm().all_gather_varcount_into(local, &mut partition);
-        }
-        out
-    }
-
-    pub fn gather_bytes(&self, local: &[u8]) -> Vec<Vec<u8>> {
-        let (counts, displs) = self.counts(local.len());
-        let mut out = vec![0u8; total(&counts)];
+        let mut out = vec![T::default(); total(&counts)];
         {
             let mut partition = PartitionMut::new(&mut out[..], counts.clone(), displs.clone());
             self.comm().all_gather_varcount_into(local, &mut partition);
         }
+        (out, counts, displs)
+    }
+
+    pub fn gather(&self, local: &[f64]) -> Vec<f64> {
+        self.all_gathered(local).0
+    }
+
+    pub fn gather_bytes(&self, local: &[u8]) -> Vec<Vec<u8>> {
+        let (out, counts, displs) = self.all_gathered(local);
         split(&out, &counts, &displs)
     }
 
@@ -93,43 +96,32 @@ impl World {
         Some((counts, displs))
     }
 
-    pub fn gather_to_root(&self, local: &[f64]) -> Option<Vec<f64>> {
+    /// Every rank's items in rank order, on rank 0 only, with the counts and offsets.
+    fn root_gathered<T: Equivalence + Default + Clone>(
+        &self,
+        local: &[T],
+    ) -> Option<(Vec<T>, Vec<i32>, Vec<i32>)> {
         let world = self.comm();
         let root = world.process_at_rank(0);
-        match self.counts_at_root(local.len()) {
-            None => {
-                root.gather_varcount_into(local);
-                None
-            }
-            Some((counts, displs)) => {
-                let mut out = vec![0.0; total(&counts)];
-                {
-                    let mut partition = PartitionMut::new(&mut out[..], counts, displs);
-                    root.gather_varcount_into_root(local, &mut partition);
-                }
-                Some(out)
-            }
+        let Some((counts, displs)) = self.counts_at_root(local.len()) else {
+            root.gather_varcount_into(local);
+            return None;
+        };
+        let mut out = vec![T::default(); total(&counts)];
+        {
+            let mut partition = PartitionMut::new(&mut out[..], counts.clone(), displs.clone());
+            root.gather_varcount_into_root(local, &mut partition);
         }
+        Some((out, counts, displs))
+    }
+
+    pub fn gather_to_root(&self, local: &[f64]) -> Option<Vec<f64>> {
+        self.root_gathered(local).map(|(out, _, _)| out)
     }
 
     pub fn gather_bytes_to_root(&self, local: &[u8]) -> Option<Vec<Vec<u8>>> {
-        let world = self.comm();
-        let root = world.process_at_rank(0);
-        match self.counts_at_root(local.len()) {
-            None => {
-                root.gather_varcount_into(local);
-                None
-            }
-            Some((counts, displs)) => {
-                let mut out = vec![0u8; total(&counts)];
-                {
-                    let mut partition =
-                        PartitionMut::new(&mut out[..], counts.clone(), displs.clone());
-                    root.gather_varcount_into_root(local, &mut partition);
-                }
-                Some(split(&out, &counts, &displs))
-            }
-        }
+        self.root_gathered(local)
+            .map(|(out, counts, displs)| split(&out, &counts, &displs))
     }
 
     pub fn abort(&self, code: i32) {

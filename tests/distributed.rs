@@ -4,7 +4,7 @@
 //! mid-run.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn bin() -> &'static str {
@@ -322,43 +322,60 @@ fn rows(out: &Path) -> usize {
         .unwrap_or(0)
 }
 
-#[test]
-fn a_killed_rank_ends_the_job_and_resume_finishes_it() {
-    let out = scratch("kill");
-    let steps = 1500;
-    let mut job = mpirun(2)
+/// A two-rank training of `qd2d_n6_sj` into `out`, running in the background (its output
+/// discarded, so that no full pipe can stall it).
+fn spawn_two_ranks(out: &Path, extra: &[&str]) -> Child {
+    mpirun(2)
         .arg("--config")
         .arg(config("qd2d_n6_sj"))
         .arg("--out")
-        .arg(&out)
+        .arg(out)
         .args(SMALL)
-        .args(["--steps", &steps.to_string()])
+        .args(extra)
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
-        .expect("mpirun");
+        .expect("mpirun")
+}
+
+/// Wait until `job` has written `n` rows of metrics.csv (it must still be running).
+fn wait_for_rows(job: &mut Child, out: &Path, n: usize) {
     let start = Instant::now();
-    while rows(&out) < 12 {
+    while rows(out) < n {
         assert!(start.elapsed() < Duration::from_secs(120), "no progress");
         assert!(job.try_wait().unwrap().is_none(), "job ended early");
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// The exit status of `job`, which must end within 60 s of `after`.
+fn wait_for_exit(job: &mut Child, after: &str) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = job.try_wait().unwrap() {
+            return s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "mpirun still running 60 s after {after}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_killed_rank_ends_the_job_and_resume_finishes_it() {
+    let out = scratch("kill");
+    let steps = 1500;
+    let mut job = spawn_two_ranks(&out, &["--steps", &steps.to_string()]);
+    wait_for_rows(&mut job, &out, 12);
     let pid = rank_pid(&out, 1).expect("rank 1 is running");
     let killed = Instant::now();
     Command::new("kill")
         .args(["-9", &pid.to_string()])
         .status()
         .unwrap();
-    let status = loop {
-        if let Some(s) = job.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            killed.elapsed() < Duration::from_secs(60),
-            "mpirun still running 60 s after a rank was killed"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_for_exit(&mut job, "SIGKILL of rank 1");
     eprintln!(
         "mpirun ended {:.1} s after SIGKILL of rank 1, status {status:?}",
         killed.elapsed().as_secs_f64()
@@ -438,38 +455,13 @@ fn sigusr1_stops_every_rank_at_one_step_with_a_checkpoint() {
     let (full, split) = (scratch("usr1-full"), scratch("usr1-split"));
     let steps = ["--steps", "300", "--set", "run.checkpoint_every=1000"];
     ok(&train(mpirun(2), "qd2d_n6_sj", &full, &steps));
-    let mut job = mpirun(2)
-        .arg("--config")
-        .arg(config("qd2d_n6_sj"))
-        .arg("--out")
-        .arg(&split)
-        .args(SMALL)
-        .args(steps)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("mpirun");
-    let start = Instant::now();
-    while rows(&split) < 5 {
-        assert!(start.elapsed() < Duration::from_secs(120), "no progress");
-        assert!(job.try_wait().unwrap().is_none(), "job ended early");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut job = spawn_two_ranks(&split, &steps);
+    wait_for_rows(&mut job, &split, 5);
     Command::new("kill")
         .args(["-USR1", &job.id().to_string()])
         .status()
         .unwrap();
-    let signalled = Instant::now();
-    let status = loop {
-        if let Some(s) = job.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            signalled.elapsed() < Duration::from_secs(60),
-            "still running 60 s after SIGUSR1"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_for_exit(&mut job, "SIGUSR1");
     assert!(!status.success(), "an interrupted run exits non-zero");
     let done = rows(&split);
     assert!(done < 300, "stopped early");

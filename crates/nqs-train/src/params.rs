@@ -47,11 +47,12 @@ pub fn vec_to_grads<M: Module>(
             let t = param.val();
             let dims = t.dims();
             let n: usize = dims.iter().product();
-            let values = self.values[self.offset..self.offset + n].to_vec();
+            let at = self.offset;
             self.offset += n;
             if self.like.get::<D>(param.id).is_none() {
                 return;
             }
+            let values = self.values[at..at + n].to_vec();
             // Gradients live on the inner (non-autodiff) device.
             let device = t.inner().device();
             let g = Tensor::<D>::from_data(TensorData::new(values, dims), &device);

@@ -97,21 +97,8 @@ impl SrConfig {
 pub struct Ranks {
     /// The communicator.
     pub comm: Comm,
-    /// This rank's walkers over all walkers: the weight of its per-walker means.
-    pub share: f64,
     /// Walkers over all ranks.
     pub walkers: usize,
-}
-
-impl Ranks {
-    /// One process.
-    pub fn single(walkers: usize) -> Self {
-        Self {
-            comm: Comm::single(),
-            share: 1.0,
-            walkers,
-        }
-    }
 }
 
 /// The products with the SR matrix at fixed walkers and parameters.
@@ -338,8 +325,9 @@ pub fn step(
     ranks: &Ranks,
 ) -> (WaveFunction, SrSolution) {
     let w = centred.len() as f64;
-    // Each rank's weights carry its share of the mean over all walkers.
-    let weights: Vec<f64> = centred.iter().map(|c| ranks.share * c / w).collect();
+    // Each rank's weights carry its share of the mean over all walkers (1 for one process).
+    let share = w / ranks.walkers as f64;
+    let weights: Vec<f64> = centred.iter().map(|c| share * c / w).collect();
     let walkers = x.dims()[0];
     // s_walkers counts all ranks' walkers: each rank uses its share of them.
     let s_walkers = match config.s_walkers {
@@ -350,7 +338,7 @@ pub fn step(
     let x_s = x.clone().narrow(0, 0, s_walkers);
     let mut communication = 0.0;
     let (mut solution, theta) = {
-        let spin = spin_residual.map(|r| r.scaled(ranks.share / w));
+        let spin = spin_residual.map(|r| r.scaled(share / w));
         let mut force = grads_to_vec(
             &model,
             &weighted_gradient(&model, x, &weights, spin.as_ref(), threads),

@@ -318,8 +318,6 @@ impl Trainer {
         let (start_w, len_w) = self.local_walkers();
         let centred_all = centred_clipped(&e_local, self.config.run.clip_width);
         let centred = &centred_all[start_w..start_w + len_w];
-        // This rank's share of a sum over all walkers of a per-walker mean.
-        let share = len_w as f64 / e_local.len() as f64;
 
         let lr = self.config.optimizer.learning_rate_at(self.step) * self.learning_rate_scale;
         let threads = self.config.sampler.threads;
@@ -338,7 +336,6 @@ impl Trainer {
                 threads,
                 &Ranks {
                     comm: self.comm,
-                    share,
                     walkers: self.config.sampler.walkers,
                 },
             );
@@ -351,6 +348,8 @@ impl Trainer {
                 surrogate_gradient(&self.model, &x, centred, spin_residual.as_ref(), threads);
             if self.comm.size() > 1 {
                 let start = Instant::now();
+                // This rank's share of the mean over all walkers, then the sum over ranks.
+                let share = len_w as f64 / e_local.len() as f64;
                 let mut g = grads_to_vec(&self.model, &grads);
                 g.iter_mut().for_each(|v| *v *= share);
                 self.comm.sum(&mut g);

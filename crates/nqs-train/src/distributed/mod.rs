@@ -51,12 +51,6 @@ pub struct Comm {
     size: usize,
 }
 
-impl Default for Comm {
-    fn default() -> Self {
-        Self::single()
-    }
-}
-
 /// Keeps MPI initialised while it lives; finalises it when dropped.
 pub struct Session {
     /// MPI's universe when an MPI launcher started this process.

@@ -16,6 +16,7 @@ mod derivatives;
 mod error;
 pub mod factors;
 mod geometry;
+mod host_tanh;
 mod init;
 mod jet;
 mod linalg;

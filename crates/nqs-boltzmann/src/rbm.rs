@@ -21,8 +21,9 @@
 //! partition function and β = 1 is the machine itself.
 
 use burn::module::{Module, Param};
-use burn::tensor::activation::{sigmoid, softplus};
+use burn::tensor::activation::softplus;
 use burn::tensor::{Device, Tensor, TensorData};
+use nqs_model::sigmoid;
 use nqs_sampler::{BlockGibbs, Noise, bernoulli};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

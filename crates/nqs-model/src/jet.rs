@@ -84,21 +84,27 @@ impl Jet {
 
     /// tanh: σ' = 1 − t², σ'' = −2t(1 − t²).
     pub fn tanh(self) -> Jet {
-        if let Some((value, grad, lap)) =
-            host_tanh::tanh_jet(&self.value, self.grad.as_ref(), self.lap.as_ref())
-        {
-            return Jet { value, grad, lap };
+        let jet = match host_tanh::tanh_jet(self) {
+            Ok(jet) => return jet,
+            Err(jet) => jet,
+        };
+        let t = tanh(jet.value.clone());
+        if jet.grad.is_none() && jet.lap.is_none() {
+            return Jet {
+                value: t,
+                grad: None,
+                lap: None,
+            };
         }
-        let t = tanh(self.value.clone());
         let dt = t.clone().square().neg().add_scalar(1.0);
         let d2t = t.clone() * dt.clone() * (-2.0);
-        self.map(t, dt, d2t)
+        jet.map(t, dt, d2t)
     }
 
     /// softplus(v) = ln(1 + eᵛ): σ' = sigmoid(v), σ'' = s(1 − s).
     pub fn softplus(self) -> Jet {
         let f = activation::softplus(self.value.clone(), 1.0);
-        let s = activation::sigmoid(self.value.clone());
+        let s = sigmoid(self.value.clone());
         let ds = s.clone() * s.clone().neg().add_scalar(1.0);
         self.map(f, s, ds)
     }
@@ -133,15 +139,33 @@ impl Jet {
     }
 }
 
-/// tanh: one vectorised host pass for untracked flex f64 tensors ([`host_tanh`]); otherwise
-/// 2·sigmoid(2v) − 1, since flex's f64 tanh costs ~14 ns per element and its sigmoid ~7.
-/// (The form 1 − 2/(e^{2v} + 1) is as fast but its autodiff backward is 0·∞ = NaN once
-/// e^{2v} overflows, which f32 reaches at v ≈ 44.)
+/// tanh: one vectorised host pass for flex f64 tensors ([`host_tanh`], with the derivative
+/// attached for autodiff); on flex f32, 2·sigmoid(2v) − 1 (flex's tanh costs ~14 ns per
+/// element, its sigmoid ~7); elsewhere burn's tanh. (The form 1 − 2/(e^{2v} + 1) is as fast
+/// but its autodiff backward is 0·∞ = NaN once e^{2v} overflows, which f32 reaches at
+/// v ≈ 44.)
 pub fn tanh(v: Tensor<2>) -> Tensor<2> {
-    if let Some(t) = host_tanh::tanh(&v) {
-        return t;
+    match host_tanh::tanh(v) {
+        Ok(t) => t,
+        Err(v) if on_flex(&v) => (activation::sigmoid(v * 2.0) * 2.0).add_scalar(-1.0),
+        Err(v) => v.tanh(),
     }
-    (activation::sigmoid(v * 2.0) * 2.0).add_scalar(-1.0)
+}
+
+/// The logistic function 1/(1 + e^{−v}). burn's default sigmoid (ndarray, the GPU backends)
+/// computes in f32 whatever the dtype (burn-backend 0.22 `ActivationOps::sigmoid` casts to
+/// F32: 7e-8 errors in f64); flex overrides it with an f64 one. Elsewhere it is
+/// (1 + tanh(v/2))/2 with the backend's own tanh, exact in the tensor's precision.
+pub fn sigmoid<const D: usize>(v: Tensor<D>) -> Tensor<D> {
+    if on_flex(&v) {
+        activation::sigmoid(v)
+    } else {
+        ((v * 0.5).tanh() + 1.0) * 0.5
+    }
+}
+
+fn on_flex<const D: usize>(v: &Tensor<D>) -> bool {
+    v.device().without_autodiff() == Device::flex()
 }
 
 /// A dense layer y = xW + b with parameters initialised from a seeded host generator.

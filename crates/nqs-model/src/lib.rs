@@ -34,7 +34,7 @@ pub use error::ModelError;
 pub use factors::{Factor, FactorConfig};
 pub use geometry::{Geometry, closed_shell_sizes, shell_quantum_numbers};
 pub use init::ParamRng;
-pub use jet::{Dense, Jet, Mlp};
+pub use jet::{Dense, Jet, Mlp, sigmoid};
 pub use linalg::{LogDet, gauss_jordan, log_det, lu_log_det};
 pub use reduce::row_sum;
 pub use wavefunction::{WaveFunction, WaveFunctionConfig};

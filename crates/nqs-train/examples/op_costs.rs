@@ -231,6 +231,33 @@ fn main() {
     });
     time("exp [15W,16]", 20, || s(h16.clone().exp()));
     time("tanh [15W,16]", 20, || s(h16.clone().tanh()));
+    let jet_tanh = |v: Tensor<2>| {
+        nqs_model::Jet {
+            value: v,
+            grad: None,
+            lap: None,
+        }
+        .tanh()
+        .value
+    };
+    time("nqs tanh (host pass) [15W,16], input shared", 20, || {
+        s(jet_tanh(h16.clone()))
+    });
+    time("scalar add [15W,16] (for scale)", 20, || {
+        s(h16.clone().add_scalar(1.0))
+    });
+    time(
+        "scalar add, then into_data + from_data [15W,16]",
+        20,
+        || {
+            let mut d = h16.clone().add_scalar(1.0).into_data();
+            d.as_mut_slice::<f64>().unwrap()[0] = 1.0;
+            s(Tensor::<2>::from_data(d, &device))
+        },
+    );
+    time("scalar add, then nqs tanh [15W,16]", 20, || {
+        s(jet_tanh(h16.clone().add_scalar(1.0)))
+    });
     println!("-- batch-last layout [6, 6, 2W] against batch-first [2W, 6, 6]");
     let bl = Tensor::<3>::random(
         [6, 6, 2 * w],

@@ -149,9 +149,7 @@ impl Rbm {
     /// Conditional means for Gibbs sampling: p(h_j = 1 | x) = sigmoid(b_j + x·w_j/σ²),
     /// `[walkers, n_hidden]` (full RBM only).
     pub fn hidden_probabilities(&self, x: &Tensor<2>) -> Tensor<2> {
-        burn::tensor::activation::sigmoid(
-            x.clone().matmul(self.w.val() / self.sigma2) + self.b.val().unsqueeze::<2>(),
-        )
+        crate::sigmoid(x.clone().matmul(self.w.val() / self.sigma2) + self.b.val().unsqueeze::<2>())
     }
 
     /// Mean of x given h: a + W h, `[walkers, n_visible]` (full RBM only).

@@ -61,6 +61,7 @@ pub(crate) fn tanh(v: Tensor<2>) -> Result<Tensor<2>, Tensor<2>> {
 ///
 /// # Shapes
 /// - value: `[rows, m]`, grad: `[rows, n_in, m]`, lap: `[rows, m]`
+#[allow(clippy::result_large_err)]
 pub(crate) fn tanh_jet(jet: Jet) -> Result<Jet, Jet> {
     if !eligible(&jet.value)
         || jet.grad.as_ref().is_some_and(|g| !eligible(g))

@@ -9,7 +9,7 @@
 //! The factors lift row derivatives to walker derivatives by the chain rule.
 
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Tensor, activation};
+use burn::tensor::{DType, Device, Tensor, activation};
 
 use crate::{Order, ParamRng, host_tanh};
 
@@ -140,32 +140,29 @@ impl Jet {
 }
 
 /// tanh: one vectorised host pass for flex f64 tensors ([`host_tanh`], with the derivative
-/// attached for autodiff); on flex f32, 2·sigmoid(2v) − 1 (flex's tanh costs ~14 ns per
-/// element, its sigmoid ~7); elsewhere burn's tanh. (The form 1 − 2/(e^{2v} + 1) is as fast
-/// but its autodiff backward is 0·∞ = NaN once e^{2v} overflows, which f32 reaches at
-/// v ≈ 44.)
+/// attached for autodiff); burn's tanh for other f64 tensors (ndarray); otherwise
+/// 2·sigmoid(2v) − 1 (flex's f32 tanh costs ~14 ns per element, its sigmoid ~7; the GPU
+/// backends keep the form their tests were written against). (The form 1 − 2/(e^{2v} + 1)
+/// is as fast but its autodiff backward is 0·∞ = NaN once e^{2v} overflows, which f32
+/// reaches at v ≈ 44.)
 pub fn tanh(v: Tensor<2>) -> Tensor<2> {
     match host_tanh::tanh(v) {
         Ok(t) => t,
-        Err(v) if on_flex(&v) => (activation::sigmoid(v * 2.0) * 2.0).add_scalar(-1.0),
-        Err(v) => v.tanh(),
+        Err(v) if v.dtype() == DType::F64 => v.tanh(),
+        Err(v) => (activation::sigmoid(v * 2.0) * 2.0).add_scalar(-1.0),
     }
 }
 
 /// The logistic function 1/(1 + e^{−v}). burn's default sigmoid (ndarray, the GPU backends)
 /// computes in f32 whatever the dtype (burn-backend 0.22 `ActivationOps::sigmoid` casts to
-/// F32: 7e-8 errors in f64); flex overrides it with an f64 one. Elsewhere it is
-/// (1 + tanh(v/2))/2 with the backend's own tanh, exact in the tensor's precision.
+/// F32: 7e-8 errors in f64); flex overrides it with an f64 one. For f64 off flex it is
+/// (1 + tanh(v/2))/2 with the backend's own tanh, exact in f64.
 pub fn sigmoid<const D: usize>(v: Tensor<D>) -> Tensor<D> {
-    if on_flex(&v) {
-        activation::sigmoid(v)
-    } else {
+    if v.dtype() == DType::F64 && v.device().without_autodiff() != Device::flex() {
         ((v * 0.5).tanh() + 1.0) * 0.5
+    } else {
+        activation::sigmoid(v)
     }
-}
-
-fn on_flex<const D: usize>(v: &Tensor<D>) -> bool {
-    v.device().without_autodiff() == Device::flex()
 }
 
 /// A dense layer y = xW + b with parameters initialised from a seeded host generator.

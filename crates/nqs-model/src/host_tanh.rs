@@ -207,6 +207,13 @@ mod tests {
         device
     }
 
+    fn ndarray_f64() -> Device {
+        #[allow(deprecated)]
+        let mut device = Device::ndarray();
+        let _ = device.configure(burn::tensor::FloatDType::F64);
+        device
+    }
+
     fn normal<const D: usize>(shape: [usize; D], std: f64, device: &Device) -> Tensor<D> {
         Tensor::random(shape, burn::tensor::Distribution::Normal(0.0, std), device)
     }
@@ -228,9 +235,7 @@ mod tests {
     #[test]
     fn host_jet_equals_burn_ops_jet() {
         let device = flex_f64();
-        #[allow(deprecated)]
-        let mut ndarray = Device::ndarray();
-        let _ = ndarray.configure(burn::tensor::FloatDType::F64);
+        let ndarray = ndarray_f64();
         let (rows, n_in, m) = (37, 3, 5);
         let value = normal([rows, m], 2.0, &device);
         let grad = normal([rows, n_in, m], 1.0, &device);
@@ -278,9 +283,7 @@ mod tests {
     #[test]
     fn sigmoid_is_f64_on_every_cpu_backend() {
         let flex = flex_f64();
-        #[allow(deprecated)]
-        let mut ndarray = Device::ndarray();
-        let _ = ndarray.configure(burn::tensor::FloatDType::F64);
+        let ndarray = ndarray_f64();
         let v = normal([64, 5], 8.0, &flex);
         let exact: Vec<f64> = values(v.clone())
             .iter()

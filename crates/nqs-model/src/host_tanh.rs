@@ -69,6 +69,9 @@ pub(crate) fn tanh_jet(jet: Jet) -> Result<Jet, Jet> {
     {
         return Err(jet);
     }
+    if jet.value.dims()[1] == 0 {
+        return Ok(jet);
+    }
     let Jet { value, grad, lap } = jet;
     let device = value.device();
     let [rows, m] = value.dims();

@@ -21,9 +21,8 @@
 //! partition function and β = 1 is the machine itself.
 
 use burn::module::{Module, Param};
-use burn::tensor::activation::softplus;
 use burn::tensor::{Device, Tensor, TensorData};
-use nqs_model::sigmoid;
+use nqs_model::{sigmoid, softplus};
 use nqs_sampler::{BlockGibbs, Noise, bernoulli};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -240,7 +239,7 @@ impl Rbm {
     /// (β = 1: the machine's free energy, p(x) = e^{−F(x)}/Z).
     pub fn free_energy_at(&self, x: &Tensor<2>, beta: f64) -> Tensor<1> {
         let rows = x.dims()[0];
-        let hidden = softplus(self.hidden_field(x) * beta, 1.0)
+        let hidden = softplus(self.hidden_field(x) * beta)
             .sum_dim(1)
             .reshape([rows]);
         self.visible_energy(x) - hidden
@@ -275,7 +274,7 @@ impl Rbm {
     pub fn log_partition_base(&self) -> f64 {
         let hidden = self.n_hidden() as f64 * std::f64::consts::LN_2;
         let visible: Tensor<1> = match &self.log_sigma {
-            None => softplus(self.visible_bias(), 1.0),
+            None => softplus(self.visible_bias()),
             Some(s) => s.val() + 0.5 * (std::f64::consts::TAU).ln(),
         };
         visible.sum().into_scalar::<f64>() + hidden

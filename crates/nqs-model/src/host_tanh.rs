@@ -32,37 +32,68 @@ fn eligible<const D: usize>(v: &Tensor<D>) -> bool {
     on_flex_f64(v) && !v.is_autodiff()
 }
 
-/// tanh of every element; `Err(v)` hands `v` back when it is not on flex in f64 (the caller
-/// then uses burn's ops).
-pub(crate) fn tanh(v: Tensor<2>) -> Result<Tensor<2>, Tensor<2>> {
+/// A function applied elementwise on the host: writes f(v) over v and, when asked, f′(v)
+/// into the second slice (same length).
+pub(crate) trait Kernel: Fn(&mut [f64], Option<&mut [f64]>) {}
+impl<F: Fn(&mut [f64], Option<&mut [f64]>)> Kernel for F {}
+
+/// f(v) by `kernel`; `Err(v)` hands `v` back when it is not on flex in f64 (the caller then
+/// uses burn's ops). A tracked `v` gets f + (v − v̄)·f′ (module docs).
+pub(crate) fn apply<const D: usize>(
+    v: Tensor<D>,
+    kernel: impl Kernel,
+) -> Result<Tensor<D>, Tensor<D>> {
     if !on_flex_f64(&v) {
         return Err(v);
     }
+    let device = v.device();
     if !v.is_autodiff() {
-        let device = v.device();
-        let mut data = v.into_data();
-        tanh_in_place(data.as_mut_slice::<f64>().expect("f64 checked above"));
-        return Ok(Tensor::from_data(data, &device));
+        // The only owner: flex hands its buffer over.
+        let mut f = v.into_data();
+        kernel(f.as_mut_slice::<f64>().expect("f64 checked above"), None);
+        return Ok(Tensor::from_data(f, &device));
     }
     let constant = v.clone().inner();
     let device = constant.device();
-    let mut t = constant.clone().into_data();
-    let t_values = t.as_mut_slice::<f64>().expect("f64 checked above");
-    tanh_in_place(t_values);
-    let dt: Vec<f64> = t_values.iter().map(|y| 1.0 - y * y).collect();
-    let dt = Tensor::<2>::from_data(TensorData::new(dt, v.dims()), &device);
-    let t = Tensor::<2>::from_data(t, &device);
-    Ok(t + (v - constant) * dt)
+    let mut f = constant.clone().into_data();
+    let f_values = f.as_mut_slice::<f64>().expect("f64 checked above");
+    let mut df = vec![0.0; f_values.len()];
+    kernel(f_values, Some(&mut df));
+    let f = Tensor::<D>::from_data(f, &device);
+    let df = Tensor::<D>::from_data(TensorData::new(df, constant.dims()), &device);
+    Ok(f + (v - constant) * df)
 }
 
-/// The jet of y = tanh(v): y, y'·G and y'·L + y''·Σ_k G_k² (y' = 1 − y², y'' = −2y·y'),
-/// in one pass per row, in the buffers of `jet` (no copies where the jet owns them).
-/// `Err(jet)` hands the jet back when it is not eligible.
+/// tanh of every element (see [`apply`]).
+pub(crate) fn tanh<const D: usize>(v: Tensor<D>) -> Result<Tensor<D>, Tensor<D>> {
+    apply(v, tanh_kernel)
+}
+
+/// The jet of y = tanh(v) (see [`elementwise_jet`]): y′ = 1 − y², y″ = −2y·y′.
+#[allow(clippy::result_large_err)]
+pub(crate) fn tanh_jet(jet: Jet) -> Result<Jet, Jet> {
+    elementwise_jet(jet, tanh_kernel, |y, dy| -2.0 * y * dy)
+}
+
+fn tanh_kernel(x: &mut [f64], dt: Option<&mut [f64]>) {
+    tanh_in_place(x);
+    for (d, &y) in dt.into_iter().flatten().zip(x.iter()) {
+        *d = 1.0 - y * y;
+    }
+}
+
+/// The jet of y = f(v): y, y′·G and y′·L + y″·Σ_k G_k², in one pass per row, in the buffers
+/// of `jet` (no copies where the jet owns them); `kernel` gives f and f′, `second(f, f′)`
+/// gives f″. `Err(jet)` hands the jet back when it is not eligible.
 ///
 /// # Shapes
 /// - value: `[rows, m]`, grad: `[rows, n_in, m]`, lap: `[rows, m]`
 #[allow(clippy::result_large_err)]
-pub(crate) fn tanh_jet(jet: Jet) -> Result<Jet, Jet> {
+pub(crate) fn elementwise_jet(
+    jet: Jet,
+    kernel: impl Kernel,
+    second: impl Fn(f64, f64) -> f64,
+) -> Result<Jet, Jet> {
     if !eligible(&jet.value)
         || jet.grad.as_ref().is_some_and(|g| !eligible(g))
         || jet.lap.as_ref().is_some_and(|l| !eligible(l))
@@ -75,9 +106,10 @@ pub(crate) fn tanh_jet(jet: Jet) -> Result<Jet, Jet> {
     let Jet { value, grad, lap } = jet;
     let device = value.device();
     let [rows, m] = value.dims();
-    let mut t = value.into_data();
-    let t_slice = t.as_mut_slice::<f64>().expect("f64 checked above");
-    tanh_in_place(t_slice);
+    let mut f = value.into_data();
+    let f_slice = f.as_mut_slice::<f64>().expect("f64 checked above");
+    let mut df = vec![0.0; f_slice.len()];
+    kernel(f_slice, Some(&mut df));
     let n_in = grad.as_ref().map_or(0, |g| g.dims()[1]);
     let mut g = grad.map(|g| g.into_data());
     let mut l = lap.map(|l| l.into_data());
@@ -87,17 +119,14 @@ pub(crate) fn tanh_jet(jet: Jet) -> Result<Jet, Jet> {
     let mut l_slice = l
         .as_mut()
         .map(|l| l.as_mut_slice::<f64>().expect("f64 checked above"));
-    let mut dt = vec![0.0; m];
     let mut gsq = vec![0.0; m];
     for row in 0..rows {
-        let t_row = &t_slice[row * m..(row + 1) * m];
-        for (d, &y) in dt.iter_mut().zip(t_row) {
-            *d = 1.0 - y * y;
-        }
+        let f_row = &f_slice[row * m..(row + 1) * m];
+        let df_row = &df[row * m..(row + 1) * m];
         if let Some(g) = g_slice.as_deref_mut() {
             gsq.fill(0.0);
             for g_k in g[row * n_in * m..(row + 1) * n_in * m].chunks_exact_mut(m) {
-                for ((s, gk), d) in gsq.iter_mut().zip(g_k.iter_mut()).zip(&dt) {
+                for ((s, gk), d) in gsq.iter_mut().zip(g_k.iter_mut()).zip(df_row) {
                     *s += *gk * *gk;
                     *gk *= d;
                 }
@@ -105,15 +134,15 @@ pub(crate) fn tanh_jet(jet: Jet) -> Result<Jet, Jet> {
         }
         if let Some(l) = l_slice.as_deref_mut() {
             let l_row = &mut l[row * m..(row + 1) * m];
-            for (((lk, &y), &d), &s) in l_row.iter_mut().zip(t_row).zip(&dt).zip(&gsq) {
-                *lk = d * *lk - 2.0 * y * d * s;
+            for (((lk, &y), &d), &s) in l_row.iter_mut().zip(f_row).zip(df_row).zip(&gsq) {
+                *lk = d * *lk + second(y, d) * s;
             }
         }
     }
     let grad = g.map(|d| Tensor::<3>::from_data(d, &device));
     let lap = l.map(|d| Tensor::<2>::from_data(d, &device));
     Ok(Jet {
-        value: Tensor::from_data(t, &device),
+        value: Tensor::from_data(f, &device),
         grad,
         lap,
     })
@@ -148,17 +177,23 @@ fn tanh_avx2_fma(x: &mut [f64]) {
 /// mantissa bits.
 const ROUND: f64 = 6_755_399_441_055_744.0;
 /// ln 2 split so that n·LN2_HI is exact for |n| < 2¹¹ (fdlibm's constants).
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
-/// exp(−2|v|) is below 2⁻¹¹⁵ here, so tanh is ±1 to the last bit.
+pub(crate) const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+pub(crate) const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+/// e^FLOOR < 2⁻¹¹⁵: tanh is ±1 there to the last bit, softplus(v) = max(v, 0) to 1e-34.
 const FLOOR: f64 = -80.0;
 
-/// tanh(v) = sign(v)(1 − e)/(1 + e), e = exp(−2|v|) = 2ⁿ·exp(r), |r| ≤ ln2/2, exp(r) by its
-/// Taylor series to r¹³ (remainder < 5e-18). Branch-free, so loops of it vectorise; a NaN
-/// stays NaN.
+/// tanh(v) = sign(v)(1 − e)/(1 + e), e = exp(−2|v|). Branch-free, so loops of it vectorise;
+/// a NaN stays NaN.
 #[inline(always)]
-fn tanh_one(v: f64, fma: impl Fn(f64, f64, f64) -> f64) -> f64 {
-    let a = -2.0 * v.abs();
+fn tanh_one(v: f64, fma: impl Fn(f64, f64, f64) -> f64 + Copy) -> f64 {
+    let e = exp_nonpositive(-2.0 * v.abs(), fma);
+    ((1.0 - e) / (1.0 + e)).copysign(v)
+}
+
+/// e^a for a ≤ 0 (below −80 it returns e^−80 < 2⁻¹¹⁵): e^a = 2ⁿ·e^r, |r| ≤ ln2/2, e^r by
+/// its Taylor series to r¹³ (remainder < 5e-18). Branch-free; a NaN stays NaN.
+#[inline(always)]
+pub(crate) fn exp_nonpositive(a: f64, fma: impl Fn(f64, f64, f64) -> f64 + Copy) -> f64 {
     let a = if a < FLOOR { FLOOR } else { a };
     let k = a * std::f64::consts::LOG2_E + ROUND;
     let n = k - ROUND;
@@ -180,12 +215,51 @@ fn tanh_one(v: f64, fma: impl Fn(f64, f64, f64) -> f64) -> f64 {
     // 2ⁿ: the low bits of k hold n (two's complement, n ∈ [−116, 0]); shifting them into
     // the exponent field with the bias gives the double 2ⁿ.
     let scale = f64::from_bits(k.to_bits().wrapping_add(1023) << 52);
-    let e = p * scale;
-    ((1.0 - e) / (1.0 + e)).copysign(v)
+    p * scale
+}
+
+/// Devices and comparisons shared by the host-pass tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use burn::tensor::{Device, Tensor};
+
+    pub(crate) fn flex_f64() -> Device {
+        let mut device = Device::flex();
+        let _ = device.configure(burn::tensor::FloatDType::F64);
+        device
+    }
+
+    pub(crate) fn ndarray_f64() -> Device {
+        #[allow(deprecated)]
+        let mut device = Device::ndarray();
+        let _ = device.configure(burn::tensor::FloatDType::F64);
+        device
+    }
+
+    pub(crate) fn normal<const D: usize>(
+        shape: [usize; D],
+        std: f64,
+        device: &Device,
+    ) -> Tensor<D> {
+        Tensor::random(shape, burn::tensor::Distribution::Normal(0.0, std), device)
+    }
+
+    pub(crate) fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+        t.inner().into_data().try_to_vec::<f64>().expect("f64")
+    }
+
+    pub(crate) fn max_diff(a: &[f64], b: &[f64]) -> f64 {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max)
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::testing::*;
     use super::*;
 
     #[test]
@@ -202,35 +276,6 @@ mod tests {
         }
         assert!(worst < 4.0 * f64::EPSILON, "max |error| {worst:e}");
         assert_eq!(ys[ys.len() - 1].to_bits(), (-0.0f64).to_bits());
-    }
-
-    fn flex_f64() -> Device {
-        let mut device = Device::flex();
-        let _ = device.configure(burn::tensor::FloatDType::F64);
-        device
-    }
-
-    fn ndarray_f64() -> Device {
-        #[allow(deprecated)]
-        let mut device = Device::ndarray();
-        let _ = device.configure(burn::tensor::FloatDType::F64);
-        device
-    }
-
-    fn normal<const D: usize>(shape: [usize; D], std: f64, device: &Device) -> Tensor<D> {
-        Tensor::random(shape, burn::tensor::Distribution::Normal(0.0, std), device)
-    }
-
-    fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-        t.inner().into_data().try_to_vec::<f64>().expect("f64")
-    }
-
-    fn max_diff(a: &[f64], b: &[f64]) -> f64 {
-        assert_eq!(a.len(), b.len());
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f64::max)
     }
 
     /// The fused host jet against the same jet from burn's ops on ndarray (not eligible for

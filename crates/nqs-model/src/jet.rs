@@ -11,7 +11,7 @@
 use burn::module::{Module, Param};
 use burn::tensor::{DType, Device, Tensor, activation};
 
-use crate::{Order, ParamRng, host_tanh};
+use crate::{Order, ParamRng, host_softplus, host_tanh};
 
 /// Value `[rows, m]` with optional gradient `[rows, n_in, m]` and Laplacian `[rows, m]`.
 #[derive(Debug, Clone)]
@@ -103,10 +103,14 @@ impl Jet {
 
     /// softplus(v) = ln(1 + eᵛ): σ' = sigmoid(v), σ'' = s(1 − s).
     pub fn softplus(self) -> Jet {
-        let f = activation::softplus(self.value.clone(), 1.0);
-        let s = sigmoid(self.value.clone());
+        let jet = match host_softplus::softplus_jet(self) {
+            Ok(jet) => return jet,
+            Err(jet) => jet,
+        };
+        let f = softplus(jet.value.clone());
+        let s = sigmoid(jet.value.clone());
         let ds = s.clone() * s.clone().neg().add_scalar(1.0);
-        self.map(f, s, ds)
+        jet.map(f, s, ds)
     }
 
     /// Multiply every component by a scalar.
@@ -150,6 +154,15 @@ pub fn tanh(v: Tensor<2>) -> Tensor<2> {
         Ok(t) => t,
         Err(v) if v.dtype() == DType::F64 => v.tanh(),
         Err(v) => (activation::sigmoid(v * 2.0) * 2.0).add_scalar(-1.0),
+    }
+}
+
+/// softplus(v) = ln(1 + eᵛ): one vectorised host pass for flex f64 tensors
+/// ([`host_softplus`], with the derivative attached for autodiff); burn's elsewhere.
+pub fn softplus<const D: usize>(v: Tensor<D>) -> Tensor<D> {
+    match host_softplus::softplus(v) {
+        Ok(f) => f,
+        Err(v) => activation::softplus(v, 1.0),
     }
 }
 

@@ -39,6 +39,7 @@ impl<F: Fn(&mut [f64], Option<&mut [f64]>)> Kernel for F {}
 
 /// f(v) by `kernel`; `Err(v)` hands `v` back when it is not on flex in f64 (the caller then
 /// uses burn's ops). A tracked `v` gets f + (v − v̄)·f′ (module docs).
+#[allow(clippy::result_large_err)]
 pub(crate) fn apply<const D: usize>(
     v: Tensor<D>,
     kernel: impl Kernel,
@@ -65,6 +66,7 @@ pub(crate) fn apply<const D: usize>(
 }
 
 /// tanh of every element (see [`apply`]).
+#[allow(clippy::result_large_err)]
 pub(crate) fn tanh<const D: usize>(v: Tensor<D>) -> Result<Tensor<D>, Tensor<D>> {
     apply(v, tanh_kernel)
 }
@@ -176,9 +178,38 @@ fn tanh_avx2_fma(x: &mut [f64]) {
 /// 1.5·2⁵²: adding it rounds a double of magnitude < 2⁵¹ to an integer held in the low
 /// mantissa bits.
 const ROUND: f64 = 6_755_399_441_055_744.0;
-/// ln 2 split so that n·LN2_HI is exact for |n| < 2¹¹ (fdlibm's constants).
-pub(crate) const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-pub(crate) const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+/// ln 2 split so that n·LN2_HI is exact for |n| < 2¹¹ (fdlibm's constants, by their bits).
+pub(crate) const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+pub(crate) const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+/// 1/k! for k = 13 down to 0.
+const EXP_TAYLOR: [f64; 14] = [
+    1.0 / 6_227_020_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 39_916_800.0,
+    1.0 / 3_628_800.0,
+    1.0 / 362_880.0,
+    1.0 / 40_320.0,
+    1.0 / 5_040.0,
+    1.0 / 720.0,
+    1.0 / 120.0,
+    1.0 / 24.0,
+    1.0 / 6.0,
+    0.5,
+    1.0,
+    1.0,
+];
+
+/// Σ_k c_k x^(n−k) by Horner's rule, highest power first.
+#[inline(always)]
+pub(crate) fn horner<const N: usize>(
+    x: f64,
+    coefficients: &[f64; N],
+    fma: impl Fn(f64, f64, f64) -> f64 + Copy,
+) -> f64 {
+    coefficients[1..]
+        .iter()
+        .fold(coefficients[0], |p, &c| fma(p, x, c))
+}
 /// e^FLOOR < 2⁻¹¹⁵: tanh is ±1 there to the last bit, softplus(v) = max(v, 0) to 1e-34.
 const FLOOR: f64 = -80.0;
 
@@ -198,20 +229,7 @@ pub(crate) fn exp_nonpositive(a: f64, fma: impl Fn(f64, f64, f64) -> f64 + Copy)
     let k = a * std::f64::consts::LOG2_E + ROUND;
     let n = k - ROUND;
     let r = fma(-n, LN2_LO, fma(-n, LN2_HI, a));
-    let mut p = 1.0 / 6_227_020_800.0; // 1/13!
-    p = fma(p, r, 1.0 / 479_001_600.0);
-    p = fma(p, r, 1.0 / 39_916_800.0);
-    p = fma(p, r, 1.0 / 3_628_800.0);
-    p = fma(p, r, 1.0 / 362_880.0);
-    p = fma(p, r, 1.0 / 40_320.0);
-    p = fma(p, r, 1.0 / 5_040.0);
-    p = fma(p, r, 1.0 / 720.0);
-    p = fma(p, r, 1.0 / 120.0);
-    p = fma(p, r, 1.0 / 24.0);
-    p = fma(p, r, 1.0 / 6.0);
-    p = fma(p, r, 0.5);
-    p = fma(p, r, 1.0);
-    p = fma(p, r, 1.0);
+    let p = horner(r, &EXP_TAYLOR, fma);
     // 2ⁿ: the low bits of k hold n (two's complement, n ∈ [−116, 0]); shifting them into
     // the exponent field with the bias gives the double 2ⁿ.
     let scale = f64::from_bits(k.to_bits().wrapping_add(1023) << 52);
@@ -222,6 +240,35 @@ pub(crate) fn exp_nonpositive(a: f64, fma: impl Fn(f64, f64, f64) -> f64 + Copy)
 #[cfg(test)]
 pub(crate) mod testing {
     use burn::tensor::{Device, Tensor};
+
+    use crate::Jet;
+
+    /// The largest difference between the jet of `f` on flex (the host pass) and on ndarray
+    /// (burn's ops) over value, gradient and Laplacian, for random inputs of spread `spread`.
+    pub(crate) fn host_against_ops(f: impl Fn(Jet) -> Jet, spread: f64) -> f64 {
+        let device = flex_f64();
+        let ndarray = ndarray_f64();
+        let (rows, n_in, m) = (37, 3, 5);
+        let value = normal([rows, m], spread, &device);
+        let grad = normal([rows, n_in, m], 1.0, &device);
+        let lap = normal([rows, m], 1.0, &device);
+        let jet = |device: &Device| Jet {
+            value: value.clone().to_device(device),
+            grad: Some(grad.clone().to_device(device)),
+            lap: Some(lap.clone().to_device(device)),
+        };
+        let ops = f(jet(&ndarray));
+        assert_eq!(ops.value.device(), ndarray);
+        let parts = |j: Jet| {
+            let flat = j.grad.expect("grad").reshape([rows * n_in, m]);
+            [values(j.value), values(flat), values(j.lap.expect("lap"))]
+        };
+        parts(f(jet(&device)))
+            .iter()
+            .zip(parts(ops))
+            .map(|(h, o)| max_diff(h, &o))
+            .fold(0.0, f64::max)
+    }
 
     pub(crate) fn flex_f64() -> Device {
         let mut device = Device::flex();
@@ -282,25 +329,7 @@ mod tests {
     /// the host path, so `Jet::tanh` takes burn's ops there).
     #[test]
     fn host_jet_equals_burn_ops_jet() {
-        let device = flex_f64();
-        let ndarray = ndarray_f64();
-        let (rows, n_in, m) = (37, 3, 5);
-        let value = normal([rows, m], 2.0, &device);
-        let grad = normal([rows, n_in, m], 1.0, &device);
-        let lap = normal([rows, m], 1.0, &device);
-        let jet = |device: &Device| Jet {
-            value: value.clone().to_device(device),
-            grad: Some(grad.clone().to_device(device)),
-            lap: Some(lap.clone().to_device(device)),
-        };
-        let host = jet(&device).tanh();
-        let ops = jet(&ndarray).tanh();
-        assert_eq!(ops.value.device(), ndarray);
-        assert!(max_diff(&values(host.value.clone()), &values(ops.value.clone())) < 1e-14);
-        let grad = |j: Jet| values(j.grad.expect("grad"));
-        assert!(max_diff(&grad(host.clone()), &grad(ops.clone())) < 1e-13);
-        let lap = |j: Jet| values(j.lap.expect("lap"));
-        assert!(max_diff(&lap(host), &lap(ops)) < 1e-13);
+        assert!(host_against_ops(Jet::tanh, 2.0) < 1e-13);
     }
 
     /// On a tracked tensor: the same values as the untracked pass, bit for bit, and autodiff's

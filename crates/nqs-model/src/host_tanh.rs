@@ -1,4 +1,6 @@
-//! tanh and its forward-Laplacian jet as one pass over a flex f64 buffer.
+//! tanh and its forward-Laplacian jet as one pass over a flex f64 buffer, and what every
+//! such host pass shares ([`apply`], [`elementwise_jet`], the exp kernel; softplus uses them
+//! in `host_softplus.rs`).
 //!
 //! flex evaluates tanh (or 2·sigmoid(2v) − 1) with a scalar libm `exp` and a branch per
 //! element, ≈ 7 ns per f64 element on this machine; the pair networks of the backflow spend
@@ -47,9 +49,9 @@ pub(crate) fn apply<const D: usize>(
     if !on_flex_f64(&v) {
         return Err(v);
     }
-    let device = v.device();
     if !v.is_autodiff() {
         // The only owner: flex hands its buffer over.
+        let device = v.device();
         let mut f = v.into_data();
         kernel(f.as_mut_slice::<f64>().expect("f64 checked above"), None);
         return Ok(Tensor::from_data(f, &device));

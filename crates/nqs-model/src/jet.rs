@@ -46,6 +46,16 @@ impl Jet {
         }
     }
 
+    /// A jet of values alone ([`Order::Value`]): the autodiff passes, where the derivatives
+    /// of an activation would be computed and never used.
+    fn values(value: Tensor<2>) -> Jet {
+        Jet {
+            value,
+            grad: None,
+            lap: None,
+        }
+    }
+
     /// y = v·W + b.
     ///
     /// # Shapes
@@ -88,14 +98,10 @@ impl Jet {
             Ok(jet) => return jet,
             Err(jet) => jet,
         };
-        let t = tanh(jet.value.clone());
-        if jet.grad.is_none() && jet.lap.is_none() {
-            return Jet {
-                value: t,
-                grad: None,
-                lap: None,
-            };
+        if jet.grad.is_none() {
+            return Jet::values(tanh(jet.value));
         }
+        let t = tanh(jet.value.clone());
         let dt = t.clone().square().neg().add_scalar(1.0);
         let d2t = t.clone() * dt.clone() * (-2.0);
         jet.map(t, dt, d2t)
@@ -107,6 +113,9 @@ impl Jet {
             Ok(jet) => return jet,
             Err(jet) => jet,
         };
+        if jet.grad.is_none() {
+            return Jet::values(softplus(jet.value));
+        }
         let f = softplus(jet.value.clone());
         let s = sigmoid(jet.value.clone());
         let ds = s.clone() * s.clone().neg().add_scalar(1.0);

@@ -324,10 +324,9 @@ pub fn step(
     threads: usize,
     ranks: &Ranks,
 ) -> (WaveFunction, SrSolution) {
-    let w = centred.len() as f64;
-    // Each rank's weights carry its share of the mean over all walkers (1 for one process).
-    let share = w / ranks.walkers as f64;
-    let weights: Vec<f64> = centred.iter().map(|c| share * c / w).collect();
+    // Weights of a mean over all ranks' walkers: each rank's sums then add up to it.
+    let per_walker = 1.0 / ranks.walkers as f64;
+    let weights: Vec<f64> = centred.iter().map(|c| c * per_walker).collect();
     let walkers = x.dims()[0];
     // s_walkers counts all ranks' walkers: each rank uses its share of them.
     let s_walkers = match config.s_walkers {
@@ -338,7 +337,7 @@ pub fn step(
     let x_s = x.clone().narrow(0, 0, s_walkers);
     let mut communication = 0.0;
     let (mut solution, theta) = {
-        let spin = spin_residual.map(|r| r.scaled(share / w));
+        let spin = spin_residual.map(|r| r.scaled(per_walker));
         let mut force = grads_to_vec(
             &model,
             &weighted_gradient(&model, x, &weights, spin.as_ref(), threads),

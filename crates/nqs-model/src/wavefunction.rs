@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::derivatives::LogPsi;
 use crate::factors::{SpinAmplitudes, SpinCorrelator};
-use crate::{Factor, FactorConfig, Geometry, ModelError, Order, ParamRng};
+use crate::{Factor, FactorConfig, Geometry, HostLogPsi, ModelError, Order, ParamRng};
 
 /// `[model]` section: the list of factors, multiplied together.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -196,9 +196,13 @@ impl WaveFunction {
     }
 
     /// log|ψ| only, `[walkers]`: differentiable in the parameters when the module lives on
-    /// an autodiff device.
+    /// an autodiff device. Untracked Slater–Jastrow products on flex f64 take the host pass
+    /// ([`HostLogPsi`]).
     pub fn log_psi(&self, x: &Tensor<2>) -> Tensor<1> {
-        self.forward(x, Order::Value).value
+        match HostLogPsi::for_walkers(self, x) {
+            Some(host) => host.log_psi_tensor(x),
+            None => self.forward(x, Order::Value).value,
+        }
     }
 
     /// The spin-isospin correlator, when the product has one.

@@ -8,6 +8,7 @@
 mod config;
 mod error;
 mod gibbs;
+mod host_metropolis;
 mod metropolis;
 mod noise;
 mod state;
@@ -62,6 +63,12 @@ fn advance_serial(
     psi: &WaveFunction,
     moves: usize,
 ) -> Result<(), SamplerError> {
+    if config.kind == SamplerKind::Metropolis
+        && let Some(host) = nqs_model::HostLogPsi::for_walkers(psi, &state.x)
+    {
+        host_metropolis::advance(state, &host, moves);
+        return Ok(());
+    }
     for _ in 0..moves {
         match config.kind {
             SamplerKind::Metropolis => metropolis::step(state, psi, false),

@@ -18,19 +18,29 @@ pub trait Noise {
     fn normal(&mut self, rows: usize, cols: usize, device: &Device) -> Tensor<2>;
     /// Uniforms in [0, 1), `[rows, cols]`.
     fn uniform(&mut self, rows: usize, cols: usize, device: &Device) -> Tensor<2>;
+    /// `count` standard normals on the host (the same draws as [`Noise::normal`]).
+    fn normals(&mut self, count: usize) -> Vec<f64>;
+    /// `count` uniforms in [0, 1) on the host (the same draws as [`Noise::uniform`]).
+    fn uniforms(&mut self, count: usize) -> Vec<f64>;
 }
 
 impl Noise for ChaCha8Rng {
     fn normal(&mut self, rows: usize, cols: usize, device: &Device) -> Tensor<2> {
-        let mut fast = Xoshiro256PlusPlus::from_rng(self);
-        let v: Vec<f64> = (0..rows * cols)
-            .map(|_| fast.sample(StandardNormal))
-            .collect();
+        let v = self.normals(rows * cols);
         Tensor::from_data(TensorData::new(v, [rows, cols]), device)
     }
 
     fn uniform(&mut self, rows: usize, cols: usize, device: &Device) -> Tensor<2> {
-        let v: Vec<f64> = (0..rows * cols).map(|_| self.random::<f64>()).collect();
+        let v = self.uniforms(rows * cols);
         Tensor::from_data(TensorData::new(v, [rows, cols]), device)
+    }
+
+    fn normals(&mut self, count: usize) -> Vec<f64> {
+        let mut fast = Xoshiro256PlusPlus::from_rng(self);
+        (0..count).map(|_| fast.sample(StandardNormal)).collect()
+    }
+
+    fn uniforms(&mut self, count: usize) -> Vec<f64> {
+        (0..count).map(|_| self.random::<f64>()).collect()
     }
 }

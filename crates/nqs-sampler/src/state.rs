@@ -87,6 +87,12 @@ impl SamplerState {
         self.accepted = self.accepted.clone() + acc.sum();
     }
 
+    /// Record `accepted` acceptances out of `proposed` moves counted on the host.
+    pub(crate) fn count_host(&mut self, accepted: usize, proposed: usize) {
+        self.proposed += proposed;
+        self.accepted = self.accepted.clone().add_scalar(accepted as f64);
+    }
+
     /// Fraction of accepted moves since the last reset (reads one number from the device).
     pub fn acceptance(&self) -> f64 {
         if self.proposed == 0 {

@@ -71,6 +71,11 @@ impl SlaterDeterminant {
         self.orbitals.len()
     }
 
+    /// Quantum numbers n_ja of the orbitals, `[orbital][dimension]`.
+    pub fn orbitals(&self) -> &[Vec<usize>] {
+        &self.orbitals
+    }
+
     /// log|ψ_S| with derivatives, and the sign of the determinant product.
     ///
     /// # Shapes

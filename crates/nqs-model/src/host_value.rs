@@ -1,0 +1,511 @@
+//! log|ψ| of a Slater–Jastrow product (Hermite determinants, Padé–Jastrow) as one host pass
+//! over the walkers: the value passes of the Metropolis moves on flex f64.
+//!
+//! In burn ops a value pass of the 2D N = 6 dot is about sixty ops, each with a fixed cost
+//! (allocation, dispatch, a pass over memory) that at VMC shapes outweighs its arithmetic
+//! (docs/performance.md). Here the walkers go through in chunks of [`LANES`], coordinate-major
+//! within a chunk, so that every loop runs over `LANES` contiguous values (the compiler
+//! vectorises them) and the chunk stays in the L1 cache.
+//!
+//! It is the same function as the factors' `forward` at `Order::Value` (the tests compare
+//! them to round-off for every shell size the closed forms and the elimination cover), with
+//! the parameters read once per [`HostLogPsi`]. Values only: gradients and Laplacians still
+//! come from the factors' jets and parameter derivatives from burn's autodiff.
+
+use burn::tensor::{DType, Device, Tensor};
+
+use crate::factors::{Factor, PadeJastrow, SlaterDeterminant};
+use crate::{Geometry, WaveFunction};
+
+/// Walkers per chunk.
+const LANES: usize = 32;
+type Lanes = [f64; LANES];
+
+/// One factor's log|ψ_f|.
+#[derive(Debug, Clone)]
+enum Term {
+    /// log|det P↑| + log|det P↓| − (αω/2) Σ_i r_i², P_ij = Π_a H_{n_ja}(√(αω) x_ia).
+    Slater {
+        alpha_omega: f64,
+        /// Quantum numbers n_ja, `[orbital][dimension]`.
+        orbitals: Vec<Vec<usize>>,
+    },
+    /// Σ_{i<j} a_ij r_ij / (1 + β_ij r_ij): (i, j, a, β) per pair.
+    Pade {
+        pairs: Vec<(usize, usize, f64, f64)>,
+    },
+}
+
+/// A wave function's log|ψ| with its parameters read into host numbers.
+#[derive(Debug, Clone)]
+pub struct HostLogPsi {
+    geometry: Geometry,
+    terms: Vec<Term>,
+}
+
+/// Whether `t` lives on flex in f64 and is not tracked by autodiff.
+pub(crate) fn plain_flex_f64<const D: usize>(t: &Tensor<D>) -> bool {
+    t.dtype() == DType::F64 && !t.is_autodiff() && t.device() == Device::flex()
+}
+
+fn scalars(t: Tensor<1>) -> Vec<f64> {
+    t.into_data()
+        .convert::<f64>()
+        .try_to_vec::<f64>()
+        .expect("f64 after conversion")
+}
+
+impl HostLogPsi {
+    /// The host pass of `psi`, when it has one: every factor a Hermite Slater determinant or
+    /// a Padé–Jastrow, in open space, with parameters on flex in f64 and not tracked.
+    pub fn new(psi: &WaveFunction) -> Option<Self> {
+        let geometry = psi.geometry();
+        if geometry.cell.is_some() || geometry.protons.is_some() {
+            return None;
+        }
+        let terms = psi
+            .factors
+            .iter()
+            .map(|f| match f {
+                Factor::Slater(s) => slater_term(s),
+                Factor::Pade(p) => pade_term(p, &geometry),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self { geometry, terms })
+    }
+
+    /// The host pass of `psi` for walkers `x`, when both allow it (`x` on flex in f64, not
+    /// tracked).
+    pub fn for_walkers(psi: &WaveFunction, x: &Tensor<2>) -> Option<Self> {
+        if plain_flex_f64(x) {
+            Self::new(psi)
+        } else {
+            None
+        }
+    }
+
+    /// log|ψ| of walkers `x` as a tensor on `x`'s device.
+    ///
+    /// # Shapes
+    /// - x: `[walkers, N·d]` → `[walkers]`
+    pub fn log_psi_tensor(&self, x: &Tensor<2>) -> Tensor<1> {
+        let [w, _] = x.dims();
+        let host = x.clone().into_data();
+        let mut out = vec![0.0; w];
+        self.log_psi(host.as_slice::<f64>().expect("f64 walkers"), &mut out);
+        Tensor::from_data(burn::tensor::TensorData::new(out, [w]), &x.device())
+    }
+
+    /// log|ψ| of every walker.
+    ///
+    /// # Shapes
+    /// - x: `[walkers, N·d]` row-major → `[walkers]`
+    #[allow(unsafe_code)]
+    pub fn log_psi(&self, x: &[f64], out: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of a
+            // `target_feature` function; the body is safe code.
+            unsafe { self.log_psi_avx2(x, out) };
+            return;
+        }
+        self.log_psi_lanes(x, out);
+    }
+
+    /// The same code compiled for AVX2: four lanes per instruction (no FMA, so the results
+    /// equal the baseline build's). The row swaps of the elimination are selects by bits:
+    /// written as `if swap { o } else { t }` for both rows, this build returned the same row
+    /// twice (rustc 1.95), which the baseline build did not; the tests run both builds.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn log_psi_avx2(&self, x: &[f64], out: &mut [f64]) {
+        self.log_psi_lanes(x, out);
+    }
+
+    #[inline(always)]
+    fn log_psi_lanes(&self, x: &[f64], out: &mut [f64]) {
+        let nc = self.geometry.n_coords();
+        assert_eq!(x.len(), out.len() * nc, "x is [walkers, N·d]");
+        let mut scratch = Scratch::new(&self.geometry, &self.terms);
+        let mut xs = vec![[0.0; LANES]; nc];
+        for (start, out) in (0..out.len()).step_by(LANES).zip(out.chunks_mut(LANES)) {
+            let len = out.len();
+            for (l, walker) in x[start * nc..(start + len) * nc]
+                .chunks_exact(nc)
+                .enumerate()
+            {
+                for (c, &v) in walker.iter().enumerate() {
+                    xs[c][l] = v;
+                }
+            }
+            // Padding lanes repeat the last walker; their results are dropped.
+            for column in xs.iter_mut() {
+                let last = column[len - 1];
+                column[len..].fill(last);
+            }
+            let mut acc = [0.0; LANES];
+            for term in &self.terms {
+                match term {
+                    Term::Slater {
+                        alpha_omega,
+                        orbitals,
+                    } => slater(
+                        &self.geometry,
+                        *alpha_omega,
+                        orbitals,
+                        &xs,
+                        &mut scratch,
+                        &mut acc,
+                    ),
+                    Term::Pade { pairs } => pade(self.geometry.dimensions, pairs, &xs, &mut acc),
+                }
+            }
+            out.copy_from_slice(&acc[..len]);
+        }
+    }
+}
+
+fn slater_term(s: &SlaterDeterminant) -> Option<Term> {
+    let alpha = s.alpha.val();
+    if !plain_flex_f64(&alpha) {
+        return None;
+    }
+    Some(Term::Slater {
+        alpha_omega: scalars(alpha)[0] * s.omega,
+        orbitals: s.orbitals().to_vec(),
+    })
+}
+
+fn pade_term(p: &PadeJastrow, geometry: &Geometry) -> Option<Term> {
+    let raw = p.beta_raw.val();
+    if !plain_flex_f64(&raw) {
+        return None;
+    }
+    let betas = scalars(p.betas());
+    let d = geometry.dimensions as f64;
+    let pairs = crate::pairs::pair_indices(geometry.n_particles)
+        .into_iter()
+        .map(|(i, j)| {
+            if geometry.is_up(i) == geometry.is_up(j) {
+                (i, j, 1.0 / (d + 1.0), betas[0])
+            } else {
+                (i, j, 1.0 / (d - 1.0), betas[1])
+            }
+        })
+        .collect();
+    Some(Term::Pade { pairs })
+}
+
+/// Buffers reused over the chunks.
+struct Scratch {
+    /// H_k(ξ) for coordinate c and degree k at `c·(K + 1) + k`.
+    hermite: Vec<Lanes>,
+    /// One spin block's orbital matrix, row-major.
+    matrix: Vec<Lanes>,
+    /// The elimination's pivots.
+    pivots: Vec<Lanes>,
+}
+
+impl Scratch {
+    fn new(geometry: &Geometry, terms: &[Term]) -> Self {
+        let (mut degrees, mut n_orb) = (0, 0);
+        for term in terms {
+            if let Term::Slater { orbitals, .. } = term {
+                n_orb = orbitals.len();
+                degrees = max_degree(orbitals) + 1;
+            }
+        }
+        Self {
+            hermite: vec![[0.0; LANES]; geometry.n_coords() * degrees],
+            matrix: vec![[0.0; LANES]; n_orb * n_orb],
+            pivots: vec![[0.0; LANES]; n_orb],
+        }
+    }
+}
+
+fn max_degree(orbitals: &[Vec<usize>]) -> usize {
+    orbitals.iter().flatten().copied().max().unwrap_or(0)
+}
+
+#[inline(always)]
+fn slater(
+    geometry: &Geometry,
+    alpha_omega: f64,
+    orbitals: &[Vec<usize>],
+    xs: &[Lanes],
+    scratch: &mut Scratch,
+    acc: &mut Lanes,
+) {
+    for column in xs {
+        for (a, v) in acc.iter_mut().zip(column) {
+            *a -= 0.5 * alpha_omega * v * v;
+        }
+    }
+    let n_orb = orbitals.len();
+    if n_orb == 1 {
+        return; // det P = H_0 = 1
+    }
+    // H_0 = 1, H_1 = 2ξ, H_{k+1} = 2ξ H_k − 2k H_{k−1} at ξ = √(αω) x.
+    let q = alpha_omega.sqrt();
+    let degrees = max_degree(orbitals) + 1;
+    for (c, column) in xs.iter().enumerate() {
+        let h = &mut scratch.hermite[c * degrees..(c + 1) * degrees];
+        h[0] = [1.0; LANES];
+        for k in 1..degrees {
+            let mut next = [0.0; LANES];
+            for l in 0..LANES {
+                let two_xi = 2.0 * q * column[l];
+                next[l] = two_xi * h[k - 1][l]
+                    - if k >= 2 {
+                        2.0 * (k - 1) as f64 * h[k - 2][l]
+                    } else {
+                        0.0
+                    };
+            }
+            h[k] = next;
+        }
+    }
+    let d = geometry.dimensions;
+    for block in 0..2 {
+        for r in 0..n_orb {
+            let particle = block * n_orb + r;
+            for (j, qn) in orbitals.iter().enumerate() {
+                let mut entry = [1.0; LANES];
+                for (a, &k) in qn.iter().enumerate() {
+                    let h = &scratch.hermite[(particle * d + a) * degrees + k];
+                    for l in 0..LANES {
+                        entry[l] *= h[l];
+                    }
+                }
+                scratch.matrix[r * n_orb + j] = entry;
+            }
+        }
+        let log_abs_det = log_abs_det(&mut scratch.matrix, n_orb, &mut scratch.pivots);
+        for (a, v) in acc.iter_mut().zip(log_abs_det) {
+            *a += v;
+        }
+    }
+}
+
+/// log|det| of the n×n matrices held lane by lane: closed forms for n ≤ 3, elimination with
+/// partial pivoting above (in place).
+#[inline(always)]
+fn log_abs_det(m: &mut [Lanes], n: usize, pivots: &mut [Lanes]) -> Lanes {
+    let mut out = [0.0; LANES];
+    match n {
+        2 => {
+            for l in 0..LANES {
+                out[l] = (m[0][l] * m[3][l] - m[1][l] * m[2][l]).abs().ln();
+            }
+        }
+        3 => {
+            for l in 0..LANES {
+                let e = |i: usize| m[i][l];
+                let det = e(0) * (e(4) * e(8) - e(5) * e(7)) - e(1) * (e(3) * e(8) - e(5) * e(6))
+                    + e(2) * (e(3) * e(7) - e(4) * e(6));
+                out[l] = det.abs().ln();
+            }
+        }
+        _ => {
+            eliminate(m, n, pivots);
+            for (l, o) in out.iter_mut().enumerate() {
+                let product = pivots.iter().fold(1.0, |p, piv| p * piv[l].abs());
+                *o = if product.is_normal() {
+                    product.ln()
+                } else if pivots.iter().any(|piv| piv[l] == 0.0) {
+                    f64::NEG_INFINITY
+                } else {
+                    // Past the range of one product: the sum of the logarithms.
+                    pivots.iter().map(|piv| piv[l].abs().ln()).sum()
+                };
+            }
+        }
+    }
+    out
+}
+
+/// LU elimination with partial pivoting of every lane's row-major n×n matrix at once,
+/// writing the pivots: round k finds each lane's largest |m_ik|, i ≥ k, swaps that row with
+/// row k by selects (the same code for every lane, so it vectorises) and clears column k
+/// below the pivot. |det| = Π_k |pivot_k|. A singular lane gets a zero pivot (and non-finite
+/// entries after it), reported by the caller as −∞.
+#[inline(always)]
+fn eliminate(m: &mut [Lanes], n: usize, pivots: &mut [Lanes]) {
+    for k in 0..n {
+        let mut best = [-1.0; LANES];
+        let mut row = [0.0; LANES];
+        for i in k..n {
+            let column = &m[i * n + k];
+            let here = i as f64;
+            for l in 0..LANES {
+                let v = column[l].abs();
+                let better = v > best[l];
+                best[l] = if better { v } else { best[l] };
+                row[l] = if better { here } else { row[l] };
+            }
+        }
+        for i in k + 1..n {
+            let here = i as f64;
+            for c in k..n {
+                let (top, other) = {
+                    let (a, b) = m.split_at_mut(i * n + c);
+                    (&mut a[k * n + c], &mut b[0])
+                };
+                for l in 0..LANES {
+                    // All ones where this lane swaps: an exact select by bits.
+                    let mask = u64::from(row[l] == here).wrapping_neg();
+                    let (t, o) = (top[l].to_bits(), other[l].to_bits());
+                    let x = (t ^ o) & mask;
+                    top[l] = f64::from_bits(t ^ x);
+                    other[l] = f64::from_bits(o ^ x);
+                }
+            }
+        }
+        let pivot = m[k * n + k];
+        pivots[k] = pivot;
+        for i in k + 1..n {
+            let mut factor = m[i * n + k];
+            for l in 0..LANES {
+                factor[l] /= pivot[l];
+            }
+            for c in k + 1..n {
+                let (upper, lower) = m.split_at_mut(i * n + c);
+                let source = &upper[k * n + c];
+                let target = &mut lower[0];
+                for l in 0..LANES {
+                    target[l] -= factor[l] * source[l];
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn pade(d: usize, pairs: &[(usize, usize, f64, f64)], xs: &[Lanes], acc: &mut Lanes) {
+    for &(i, j, a, beta) in pairs {
+        let mut r2 = [0.0; LANES];
+        for k in 0..d {
+            let (xi, xj) = (&xs[i * d + k], &xs[j * d + k]);
+            for l in 0..LANES {
+                let t = xi[l] - xj[l];
+                r2[l] += t * t;
+            }
+        }
+        for l in 0..LANES {
+            let r = r2[l].sqrt();
+            acc[l] += a * r / (1.0 + beta * r);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host_tanh::testing::{flex_f64, max_diff, normal, values};
+    use crate::{FactorConfig, WaveFunctionConfig};
+
+    fn sj(n: usize, d: usize, alpha: f64, betas: (f64, f64)) -> WaveFunction {
+        let factors = vec![
+            FactorConfig::Slater(crate::factors::SlaterConfig { alpha }),
+            FactorConfig::PadeJastrow(crate::factors::PadeJastrowConfig {
+                beta_parallel: betas.0,
+                beta_antiparallel: betas.1,
+            }),
+        ];
+        WaveFunctionConfig { factors }
+            .init(Geometry::balanced(n, d), 1.0, 3, &flex_f64())
+            .expect("closed shell")
+    }
+
+    /// The host pass equals the factors' tensor ops for every determinant path: the
+    /// Gaussian alone (one orbital), the 2×2 and 3×3 closed forms and the elimination
+    /// (4×4 and 10×10 in 3D, 6×6 and 10×10 in 2D), with walkers not a multiple of the chunk.
+    #[test]
+    fn host_log_psi_equals_the_factors_ops() {
+        let device = flex_f64();
+        for (n, d) in [(2, 2), (6, 2), (8, 3), (12, 2), (20, 2), (20, 3), (2, 3)] {
+            let psi = sj(n, d, 0.87, (0.31, 0.62));
+            let walkers = 77;
+            let x = normal([walkers, n * d], 1.3, &device);
+            let ops = values(
+                psi.factors
+                    .iter()
+                    .map(|f| f.forward(&x, crate::Order::Value).0.value)
+                    .reduce(|a, b| a + b)
+                    .expect("two factors"),
+            );
+            let host = HostLogPsi::new(&psi).expect("Slater–Jastrow on flex f64");
+            let x = values(x);
+            let scale = ops.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
+            // The dispatched build (AVX2 where the CPU has it) and the baseline build.
+            let mut dispatched = vec![0.0; walkers];
+            host.log_psi(&x, &mut dispatched);
+            let mut baseline = vec![0.0; walkers];
+            host.log_psi_lanes(&x, &mut baseline);
+            for out in [dispatched, baseline] {
+                let diff = max_diff(&out, &ops);
+                assert!(diff < 1e-12 * scale, "N = {n}, d = {d}: {diff:e}");
+            }
+        }
+    }
+
+    /// One matrix in every lane.
+    fn lanes(matrix: &[f64]) -> Vec<Lanes> {
+        matrix.iter().map(|&v| [v; LANES]).collect()
+    }
+
+    #[test]
+    fn the_elimination_handles_pivots_and_singular_matrices() {
+        let mut pivots = vec![[0.0; LANES]; 4];
+        // Two equal rows (two same-spin particles at one point): singular.
+        let equal_rows = [
+            1.0, 2.0, 3.0, 7.0, 1.0, 2.0, 3.0, 7.0, 0.5, -1.0, 4.0, 2.0, 1.0, 0.0, 0.0, 1.0,
+        ];
+        let got = log_abs_det(&mut lanes(&equal_rows), 4, &mut pivots);
+        assert!(got.iter().all(|&v| v == f64::NEG_INFINITY), "{got:?}");
+        // A zero in the first pivot position forces a row swap: |det| = 2·1·3·4.
+        let swapped = [
+            0.0, 2.0, 0.0, 0.0, //
+            1.0, 0.0, 0.0, 0.0, //
+            0.0, 0.0, 3.0, 0.0, //
+            0.0, 0.0, 0.0, 4.0,
+        ];
+        let got = log_abs_det(&mut lanes(&swapped), 4, &mut pivots);
+        assert!(
+            got.iter().all(|&v| (v - 24.0_f64.ln()).abs() < 1e-14),
+            "{got:?}"
+        );
+        // Entries of 1e80 on the diagonal: the product of pivots overflows, the sum of
+        // logarithms does not.
+        let big: Vec<f64> = (0..16)
+            .map(|k| if k % 5 == 0 { 1e80 } else { 1.0 })
+            .collect();
+        let got = log_abs_det(&mut lanes(&big), 4, &mut pivots);
+        let expected = 4.0 * 1e80_f64.ln();
+        assert!(
+            got.iter().all(|&v| (v - expected).abs() < 1e-12 * expected),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn tracked_parameters_and_other_factors_have_no_host_pass() {
+        let mut device = flex_f64().autodiff();
+        let _ = device.configure(burn::tensor::FloatDType::F64);
+        let factors = vec![FactorConfig::Slater(Default::default())];
+        let tracked = WaveFunctionConfig { factors }
+            .init(Geometry::balanced(6, 2), 1.0, 1, &device)
+            .expect("closed shell");
+        assert!(HostLogPsi::new(&tracked).is_none());
+        let factors = vec![
+            FactorConfig::Slater(Default::default()),
+            FactorConfig::Envelope(Default::default()),
+        ];
+        let other = WaveFunctionConfig { factors }
+            .init(Geometry::balanced(2, 2), 1.0, 1, &flex_f64())
+            .expect("valid product");
+        assert!(HostLogPsi::new(&other).is_none());
+        assert!(HostLogPsi::new(&sj(6, 2, 1.0, (0.5, 0.5))).is_some());
+    }
+}

@@ -59,3 +59,70 @@ pub(crate) fn advance(state: &mut SamplerState, psi: &HostLogPsi, moves: usize) 
     });
     state.count_host(accepted, w * moves);
 }
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Device, FloatDType};
+    use nqs_model::factors::{PadeJastrowConfig, SlaterConfig};
+    use nqs_model::{FactorConfig, Geometry, WaveFunctionConfig};
+
+    use crate::{SamplerConfig, SamplerState, advance};
+
+    fn device(flex: bool) -> Device {
+        #[allow(deprecated)]
+        let mut device = if flex {
+            Device::flex()
+        } else {
+            Device::ndarray()
+        };
+        let _ = device.configure(FloatDType::F64);
+        device
+    }
+
+    /// The host moves (flex) and the tensor moves (ndarray, no host pass) make the same
+    /// chain from the same seed: the same acceptances, positions equal to round-off.
+    #[test]
+    fn host_moves_make_the_tensor_chain() {
+        let factors = vec![
+            FactorConfig::Slater(SlaterConfig { alpha: 0.9 }),
+            FactorConfig::PadeJastrow(PadeJastrowConfig {
+                beta_parallel: 0.4,
+                beta_antiparallel: 0.7,
+            }),
+        ];
+        let config = SamplerConfig {
+            threads: 2,
+            ..SamplerConfig::default()
+        };
+        let chain = |flex: bool| {
+            let device = device(flex);
+            let psi = WaveFunctionConfig {
+                factors: factors.clone(),
+            }
+            .init(Geometry::balanced(6, 2), 1.0, 5, &device)
+            .expect("closed shell");
+            assert_eq!(
+                nqs_model::HostLogPsi::for_walkers(
+                    &psi,
+                    &SamplerState::new(1, 12, 1.0, 0.5, 1, &device).x
+                )
+                .is_some(),
+                flex
+            );
+            let mut state = SamplerState::new(1000, 12, 1.0, 0.6, 11, &device);
+            advance(&config, &mut state, &psi, 30).expect("Metropolis");
+            let x: Vec<f64> = state.x.clone().into_data().try_to_vec().expect("f64");
+            (x, state.acceptance())
+        };
+        let (host_x, host_acc) = chain(true);
+        let (ops_x, ops_acc) = chain(false);
+        assert_eq!(host_acc, ops_acc);
+        assert!((0.1..0.9).contains(&host_acc), "acceptance {host_acc}");
+        let diff = host_x
+            .iter()
+            .zip(&ops_x)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(diff < 1e-12, "positions differ by {diff:e}");
+    }
+}

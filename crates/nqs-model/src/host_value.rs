@@ -17,9 +17,7 @@ use burn::tensor::{DType, Device, Tensor};
 use crate::factors::{Factor, PadeJastrow, SlaterDeterminant};
 use crate::{Geometry, WaveFunction};
 
-/// Walkers per chunk.
-const LANES: usize = 32;
-type Lanes = [f64; LANES];
+use crate::host_det::{LANES, Lanes, eliminate, log_abs_from_pivots};
 
 /// One factor's log|ψ_f|.
 #[derive(Debug, Clone)]
@@ -114,9 +112,7 @@ impl HostLogPsi {
     }
 
     /// The same code compiled for AVX2: four lanes per instruction (no FMA, so the results
-    /// equal the baseline build's). The row swaps of the elimination are selects by bits:
-    /// written as `if swap { o } else { t }` for both rows, this build returned the same row
-    /// twice (rustc 1.95), which the baseline build did not; the tests run both builds.
+    /// equal the baseline build's; the tests run both builds).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn log_psi_avx2(&self, x: &[f64], out: &mut [f64]) {
@@ -288,8 +284,8 @@ fn slater(
     }
 }
 
-/// log|det| of the n×n matrices held lane by lane: closed forms for n ≤ 3, elimination with
-/// partial pivoting above (in place).
+/// log|det| of the n×n matrices held lane by lane: closed forms for n ≤ 3, the elimination
+/// of `host_det.rs` above (in place).
 #[inline(always)]
 fn log_abs_det(m: &mut [Lanes], n: usize, pivots: &mut [Lanes]) -> Lanes {
     let mut out = [0.0; LANES];
@@ -309,76 +305,10 @@ fn log_abs_det(m: &mut [Lanes], n: usize, pivots: &mut [Lanes]) -> Lanes {
         }
         _ => {
             eliminate(m, n, pivots);
-            for (l, o) in out.iter_mut().enumerate() {
-                let product = pivots.iter().fold(1.0, |p, piv| p * piv[l].abs());
-                *o = if product.is_normal() {
-                    product.ln()
-                } else if pivots.iter().any(|piv| piv[l] == 0.0) {
-                    f64::NEG_INFINITY
-                } else {
-                    // Past the range of one product: the sum of the logarithms.
-                    pivots.iter().map(|piv| piv[l].abs().ln()).sum()
-                };
-            }
+            out = log_abs_from_pivots(pivots);
         }
     }
     out
-}
-
-/// LU elimination with partial pivoting of every lane's row-major n×n matrix at once,
-/// writing the pivots: round k finds each lane's largest |m_ik|, i ≥ k, swaps that row with
-/// row k by selects (the same code for every lane, so it vectorises) and clears column k
-/// below the pivot. |det| = Π_k |pivot_k|. A singular lane gets a zero pivot (and non-finite
-/// entries after it), reported by the caller as −∞.
-#[inline(always)]
-fn eliminate(m: &mut [Lanes], n: usize, pivots: &mut [Lanes]) {
-    for k in 0..n {
-        let mut best = [-1.0; LANES];
-        let mut row = [0.0; LANES];
-        for i in k..n {
-            let column = &m[i * n + k];
-            let here = i as f64;
-            for l in 0..LANES {
-                let v = column[l].abs();
-                let better = v > best[l];
-                best[l] = if better { v } else { best[l] };
-                row[l] = if better { here } else { row[l] };
-            }
-        }
-        for i in k + 1..n {
-            let here = i as f64;
-            for c in k..n {
-                let (top, other) = {
-                    let (a, b) = m.split_at_mut(i * n + c);
-                    (&mut a[k * n + c], &mut b[0])
-                };
-                for l in 0..LANES {
-                    // All ones where this lane swaps: an exact select by bits.
-                    let mask = u64::from(row[l] == here).wrapping_neg();
-                    let (t, o) = (top[l].to_bits(), other[l].to_bits());
-                    let x = (t ^ o) & mask;
-                    top[l] = f64::from_bits(t ^ x);
-                    other[l] = f64::from_bits(o ^ x);
-                }
-            }
-        }
-        let pivot = m[k * n + k];
-        pivots[k] = pivot;
-        for i in k + 1..n {
-            let mut factor = m[i * n + k];
-            for l in 0..LANES {
-                factor[l] /= pivot[l];
-            }
-            for c in k + 1..n {
-                let (upper, lower) = m.split_at_mut(i * n + c);
-                let source = &upper[k * n + c];
-                let target = &mut lower[0];
-                for l in 0..LANES {
-                    target[l] -= factor[l] * source[l];
-                }
-            }
-        }
-    }
 }
 
 #[inline(always)]
@@ -448,45 +378,6 @@ mod tests {
                 assert!(diff < 1e-12 * scale, "N = {n}, d = {d}: {diff:e}");
             }
         }
-    }
-
-    /// One matrix in every lane.
-    fn lanes(matrix: &[f64]) -> Vec<Lanes> {
-        matrix.iter().map(|&v| [v; LANES]).collect()
-    }
-
-    #[test]
-    fn the_elimination_handles_pivots_and_singular_matrices() {
-        let mut pivots = vec![[0.0; LANES]; 4];
-        // Two equal rows (two same-spin particles at one point): singular.
-        let equal_rows = [
-            1.0, 2.0, 3.0, 7.0, 1.0, 2.0, 3.0, 7.0, 0.5, -1.0, 4.0, 2.0, 1.0, 0.0, 0.0, 1.0,
-        ];
-        let got = log_abs_det(&mut lanes(&equal_rows), 4, &mut pivots);
-        assert!(got.iter().all(|&v| v == f64::NEG_INFINITY), "{got:?}");
-        // A zero in the first pivot position forces a row swap: |det| = 2·1·3·4.
-        let swapped = [
-            0.0, 2.0, 0.0, 0.0, //
-            1.0, 0.0, 0.0, 0.0, //
-            0.0, 0.0, 3.0, 0.0, //
-            0.0, 0.0, 0.0, 4.0,
-        ];
-        let got = log_abs_det(&mut lanes(&swapped), 4, &mut pivots);
-        assert!(
-            got.iter().all(|&v| (v - 24.0_f64.ln()).abs() < 1e-14),
-            "{got:?}"
-        );
-        // Entries of 1e80 on the diagonal: the product of pivots overflows, the sum of
-        // logarithms does not.
-        let big: Vec<f64> = (0..16)
-            .map(|k| if k % 5 == 0 { 1e80 } else { 1.0 })
-            .collect();
-        let got = log_abs_det(&mut lanes(&big), 4, &mut pivots);
-        let expected = 4.0 * 1e80_f64.ln();
-        assert!(
-            got.iter().all(|&v| (v - expected).abs() < 1e-12 * expected),
-            "{got:?}"
-        );
     }
 
     #[test]

@@ -23,12 +23,21 @@ pub struct LogDet {
     pub inverse: Option<Tensor<3>>,
 }
 
-/// log|det A|, its sign and optionally A⁻¹: the closed form for n ≤ 3; above, LU
-/// elimination when only the determinant is wanted and Gauss–Jordan for the inverse.
+/// log|det A|, its sign and optionally A⁻¹: on flex in f64 a vectorised host pass
+/// (`host_det.rs`); otherwise the closed form for n ≤ 3 and, above, LU elimination when only
+/// the determinant is wanted and Gauss–Jordan for the inverse.
 ///
 /// # Shapes
 /// - a: `[batch, n, n]`
 pub fn log_det(a: Tensor<3>, want_inverse: bool) -> LogDet {
+    match crate::host_det::log_det(a, want_inverse) {
+        Ok(det) => det,
+        Err(a) => log_det_ops(a, want_inverse),
+    }
+}
+
+/// [`log_det`] in burn ops (every backend; the flex f64 host pass is tested against it).
+pub(crate) fn log_det_ops(a: Tensor<3>, want_inverse: bool) -> LogDet {
     if a.dims()[1] <= 3 {
         cofactor_log_det(a, want_inverse)
     } else if want_inverse {

@@ -1,0 +1,380 @@
+//! log|det A|, its sign and A⁻¹ of a batch of small matrices as host passes on flex f64, and
+//! the elimination that the host value pass ([`crate::HostLogPsi`]) shares.
+//!
+//! In burn ops the elimination is n rounds of about fifteen ops over the whole batch
+//! (`linalg.rs`), and in a gradient pass autodiff records and replays every one of them. Here
+//! the matrices go through in chunks of [`LANES`], entry-major within a chunk, so that every
+//! step of the elimination runs over `LANES` contiguous values (the compiler vectorises it),
+//! with partial pivoting per lane (row swaps as selects by bits).
+//!
+//! A tensor tracked by autodiff (the gradient passes, which never ask for the inverse) gets
+//! the same value with the derivative of log|det| attached as a first-order custom op would:
+//! y = ℓ + Σ_ij (A − Ā)_ij (A⁻¹)_ji, where Ā is A's value as a constant and ℓ and A⁻¹ are
+//! constants from the host pass. A − Ā is exactly zero, so y carries ℓ, and autodiff sees
+//! ∂y/∂A_ij = (A⁻¹)_ji, the derivative of log|det A| — the primitive's textbook derivative,
+//! as for tanh in `host_tanh.rs`; nothing about ∂ψ/∂θ is derived by hand.
+
+use burn::tensor::{DType, Device, Tensor, TensorData};
+
+use crate::LogDet;
+
+/// Matrices per chunk.
+pub(crate) const LANES: usize = 32;
+/// One entry of `LANES` matrices.
+pub(crate) type Lanes = [f64; LANES];
+
+/// [`crate::log_det`] on the host when `a` is on flex in f64 and either untracked or tracked
+/// without the inverse asked for; `Err(a)` hands `a` back otherwise.
+///
+/// # Shapes
+/// - a: `[batch, n, n]`
+#[allow(clippy::result_large_err)]
+pub(crate) fn log_det(a: Tensor<3>, want_inverse: bool) -> Result<LogDet, Tensor<3>> {
+    let on_flex_f64 = a.dtype() == DType::F64 && a.device().without_autodiff() == Device::flex();
+    let tracked = a.is_autodiff();
+    if !on_flex_f64 || (tracked && want_inverse) {
+        return Err(a);
+    }
+    let [batch, n, _] = a.dims();
+    let constant = if tracked {
+        a.clone().inner()
+    } else {
+        a.clone()
+    };
+    let device = constant.device();
+    let data = constant.clone().into_data();
+    let values = data.as_slice::<f64>().expect("f64 checked above");
+    let need_inverse = want_inverse || tracked;
+    let (log_abs, sign, inverse) = batch_log_det(values, n, need_inverse);
+    let vector = |v: Vec<f64>| Tensor::<1>::from_data(TensorData::new(v, [batch]), &device);
+    let inverse =
+        inverse.map(|v| Tensor::<3>::from_data(TensorData::new(v, [batch, n, n]), &device));
+    let (log_abs, sign) = (vector(log_abs), vector(sign));
+    if !tracked {
+        return Ok(LogDet {
+            log_abs,
+            sign,
+            inverse,
+        });
+    }
+    let inv_t = inverse
+        .expect("computed for the derivative")
+        .swap_dims(1, 2);
+    let first_order = ((a - constant) * inv_t)
+        .reshape([batch, n * n])
+        .sum_dim(1)
+        .reshape([batch]);
+    Ok(LogDet {
+        log_abs: log_abs + first_order,
+        sign,
+        inverse: None,
+    })
+}
+
+/// log|det|, sign and inverse (when asked) per matrix.
+type Batch = (Vec<f64>, Vec<f64>, Option<Vec<f64>>);
+
+/// log|det|, sign and, when asked, the inverse of `batch` row-major n×n matrices laid end to
+/// end in `a`.
+#[allow(unsafe_code)]
+pub(crate) fn batch_log_det(a: &[f64], n: usize, want_inverse: bool) -> Batch {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of a
+        // `target_feature` function; the body is safe code.
+        return unsafe { batch_log_det_avx2(a, n, want_inverse) };
+    }
+    batch_log_det_lanes(a, n, want_inverse)
+}
+
+/// The same code compiled for AVX2 (no FMA, so the results equal the baseline build's).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn batch_log_det_avx2(a: &[f64], n: usize, want_inverse: bool) -> Batch {
+    batch_log_det_lanes(a, n, want_inverse)
+}
+
+#[inline(always)]
+fn batch_log_det_lanes(a: &[f64], n: usize, want_inverse: bool) -> Batch {
+    let batch = a.len() / (n * n);
+    let mut log_abs = vec![0.0; batch];
+    let mut sign = vec![0.0; batch];
+    let mut inverse = want_inverse.then(|| vec![0.0; batch * n * n]);
+    let width = if want_inverse { 2 * n } else { n };
+    let mut m = vec![[0.0; LANES]; n * width];
+    let mut pivots = vec![[0.0; LANES]; n];
+    for start in (0..batch).step_by(LANES) {
+        let len = LANES.min(batch - start);
+        for l in 0..LANES {
+            // Padding lanes repeat the last matrix; their results are dropped.
+            let b = start + l.min(len - 1);
+            for i in 0..n {
+                for j in 0..n {
+                    m[i * width + j][l] = a[(b * n + i) * n + j];
+                }
+                for j in n..width {
+                    m[i * width + j][l] = f64::from(u8::from(j - n == i));
+                }
+            }
+        }
+        let swaps = if want_inverse {
+            gauss_jordan(&mut m, n, &mut pivots)
+        } else {
+            eliminate(&mut m, n, &mut pivots)
+        };
+        let chunk_log = log_abs_from_pivots(&pivots);
+        for l in 0..len {
+            let b = start + l;
+            log_abs[b] = chunk_log[l];
+            sign[b] = pivots.iter().fold(swaps[l], |s, p| s * p[l].signum());
+            if let Some(inv) = inverse.as_mut() {
+                for i in 0..n {
+                    for j in 0..n {
+                        inv[(b * n + i) * n + j] = m[i * width + n + j][l];
+                    }
+                }
+            }
+        }
+    }
+    (log_abs, sign, inverse)
+}
+
+/// Σ_k log|p_k| per lane: one logarithm of the product where it is a normal number, the sum
+/// of logarithms past its range, −∞ with a zero pivot.
+#[inline(always)]
+pub(crate) fn log_abs_from_pivots(pivots: &[Lanes]) -> Lanes {
+    let mut out = [0.0; LANES];
+    for (l, o) in out.iter_mut().enumerate() {
+        let product = pivots.iter().fold(1.0, |p, piv| p * piv[l].abs());
+        *o = if product.is_normal() {
+            product.ln()
+        } else if pivots.iter().any(|piv| piv[l] == 0.0) {
+            f64::NEG_INFINITY
+        } else {
+            pivots.iter().map(|piv| piv[l].abs().ln()).sum()
+        };
+    }
+    out
+}
+
+/// Round k's pivot row of every lane: the row i ≥ k with the largest |m_ik| (the first of
+/// equals), as f64. `width` is the row length of `m`.
+#[inline(always)]
+fn pivot_rows(m: &[Lanes], n: usize, width: usize, k: usize) -> Lanes {
+    let mut best = [-1.0; LANES];
+    let mut row = [0.0; LANES];
+    for i in k..n {
+        let column = &m[i * width + k];
+        let here = i as f64;
+        for l in 0..LANES {
+            let v = column[l].abs();
+            let better = v > best[l];
+            best[l] = if better { v } else { best[l] };
+            row[l] = if better { here } else { row[l] };
+        }
+    }
+    row
+}
+
+/// Swap row k with each lane's pivot row over columns `k..width`, by selects on the bits
+/// (exact, and the same code for every lane). Returns −1 where a lane swapped, +1 elsewhere.
+///
+/// Written as `if swap { o } else { t }` for both rows, the AVX2 build returned the same row
+/// twice (rustc 1.95) where the baseline build did not; the tests run both builds.
+#[inline(always)]
+fn swap_rows(m: &mut [Lanes], n: usize, width: usize, k: usize, row: &Lanes) -> Lanes {
+    let mut parity = [1.0; LANES];
+    for i in k + 1..n {
+        let here = i as f64;
+        for l in 0..LANES {
+            parity[l] = if row[l] == here { -1.0 } else { parity[l] };
+        }
+        for c in k..width {
+            let (upper, lower) = m.split_at_mut(i * width + c);
+            let (top, other) = (&mut upper[k * width + c], &mut lower[0]);
+            for l in 0..LANES {
+                let mask = u64::from(row[l] == here).wrapping_neg();
+                let (t, o) = (top[l].to_bits(), other[l].to_bits());
+                let x = (t ^ o) & mask;
+                top[l] = f64::from_bits(t ^ x);
+                other[l] = f64::from_bits(o ^ x);
+            }
+        }
+    }
+    parity
+}
+
+/// LU elimination with partial pivoting of every lane's row-major n×n matrix at once, in
+/// place, writing the pivots (|det| = Π_k |pivot_k|); returns the sign of each lane's row
+/// permutation. A singular lane gets a zero pivot (and non-finite entries after it).
+#[inline(always)]
+pub(crate) fn eliminate(m: &mut [Lanes], n: usize, pivots: &mut [Lanes]) -> Lanes {
+    let mut permutation = [1.0; LANES];
+    for k in 0..n {
+        let row = pivot_rows(m, n, n, k);
+        let parity = swap_rows(m, n, n, k, &row);
+        for l in 0..LANES {
+            permutation[l] *= parity[l];
+        }
+        let pivot = m[k * n + k];
+        pivots[k] = pivot;
+        for i in k + 1..n {
+            let mut factor = m[i * n + k];
+            for l in 0..LANES {
+                factor[l] /= pivot[l];
+            }
+            for c in k + 1..n {
+                let (upper, lower) = m.split_at_mut(i * n + c);
+                let (source, target) = (&upper[k * n + c], &mut lower[0]);
+                for l in 0..LANES {
+                    target[l] -= factor[l] * source[l];
+                }
+            }
+        }
+    }
+    permutation
+}
+
+/// Gauss–Jordan elimination with partial pivoting of every lane's [A | I] (row length 2n) at
+/// once: A becomes I and I becomes A⁻¹; writes the pivots and returns the sign of each lane's
+/// row permutation.
+#[inline(always)]
+fn gauss_jordan(m: &mut [Lanes], n: usize, pivots: &mut [Lanes]) -> Lanes {
+    let width = 2 * n;
+    let mut permutation = [1.0; LANES];
+    for k in 0..n {
+        let row = pivot_rows(m, n, width, k);
+        let parity = swap_rows(m, n, width, k, &row);
+        for l in 0..LANES {
+            permutation[l] *= parity[l];
+        }
+        let pivot = m[k * width + k];
+        pivots[k] = pivot;
+        let mut scale = [0.0; LANES];
+        for l in 0..LANES {
+            scale[l] = 1.0 / pivot[l];
+        }
+        for c in k..width {
+            let entry = &mut m[k * width + c];
+            for l in 0..LANES {
+                entry[l] *= scale[l];
+            }
+        }
+        for i in (0..n).filter(|&i| i != k) {
+            let factor = m[i * width + k];
+            for c in k..width {
+                let source = m[k * width + c];
+                let target = &mut m[i * width + c];
+                for l in 0..LANES {
+                    target[l] -= factor[l] * source[l];
+                }
+            }
+        }
+    }
+    permutation
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host_tanh::testing::{flex_f64, max_diff, ndarray_f64, normal, values};
+
+    /// One matrix in every lane.
+    fn lanes(matrix: &[f64]) -> Vec<Lanes> {
+        matrix.iter().map(|&v| [v; LANES]).collect()
+    }
+
+    #[test]
+    fn the_elimination_handles_pivots_and_singular_matrices() {
+        let mut pivots = vec![[0.0; LANES]; 4];
+        // Two equal rows (two same-spin particles at one point): singular.
+        let equal_rows = [
+            1.0, 2.0, 3.0, 7.0, 1.0, 2.0, 3.0, 7.0, 0.5, -1.0, 4.0, 2.0, 1.0, 0.0, 0.0, 1.0,
+        ];
+        eliminate(&mut lanes(&equal_rows), 4, &mut pivots);
+        let got = log_abs_from_pivots(&pivots);
+        assert!(got.iter().all(|&v| v == f64::NEG_INFINITY), "{got:?}");
+        // A zero in the first pivot position forces a row swap: det = −2·1·3·4.
+        let swapped = [
+            0.0, 2.0, 0.0, 0.0, //
+            1.0, 0.0, 0.0, 0.0, //
+            0.0, 0.0, 3.0, 0.0, //
+            0.0, 0.0, 0.0, 4.0,
+        ];
+        let (log_abs, sign, _) = batch_log_det(&swapped, 4, true);
+        assert!((log_abs[0] - 24.0_f64.ln()).abs() < 1e-14, "{log_abs:?}");
+        assert_eq!(sign[0], -1.0);
+        // Entries of 1e80 on the diagonal: the product of pivots overflows, the sum of
+        // logarithms does not.
+        let big: Vec<f64> = (0..16)
+            .map(|k| if k % 5 == 0 { 1e80 } else { 1.0 })
+            .collect();
+        let (log_abs, _, _) = batch_log_det(&big, 4, false);
+        let expected = 4.0 * 1e80_f64.ln();
+        assert!(
+            (log_abs[0] - expected).abs() < 1e-12 * expected,
+            "{log_abs:?}"
+        );
+    }
+
+    /// The host pass equals burn's ops (linalg.rs on ndarray) in log|det|, sign and inverse
+    /// for every size the closed forms and the eliminations cover, with a batch that is not
+    /// a multiple of the chunk.
+    #[test]
+    fn host_log_det_equals_the_ops() {
+        for n in 1..=8 {
+            let batch = 45;
+            let a = normal([batch, n, n], 1.0, &flex_f64());
+            for want_inverse in [false, true] {
+                // The dispatched build (AVX2 where the CPU has it) equals the baseline build.
+                let entries = values(a.clone());
+                assert_eq!(
+                    batch_log_det(&entries, n, want_inverse),
+                    batch_log_det_lanes(&entries, n, want_inverse)
+                );
+                let host = log_det(a.clone(), want_inverse).expect("flex f64");
+                let ops =
+                    crate::linalg::log_det_ops(a.clone().to_device(&ndarray_f64()), want_inverse);
+                assert!(
+                    max_diff(&values(host.log_abs), &values(ops.log_abs)) < 1e-12,
+                    "n = {n}"
+                );
+                assert_eq!(values(host.sign), values(ops.sign), "n = {n}");
+                if want_inverse {
+                    let (h, o) = (host.inverse.expect("asked"), ops.inverse.expect("asked"));
+                    let scale = values(o.clone())
+                        .iter()
+                        .fold(1.0_f64, |m, v| m.max(v.abs()));
+                    let diff = max_diff(&values(h), &values(o));
+                    assert!(diff < 1e-11 * scale, "n = {n}: {diff:e}");
+                }
+            }
+        }
+    }
+
+    /// Tracked: the value equals the untracked Gauss–Jordan one bit for bit, and autodiff's ∂/∂A of
+    /// Σ_b c_b log|det A_b| equals c_b (A_b⁻¹)ᵀ from burn's ops on ndarray.
+    #[test]
+    fn the_tracked_derivative_is_the_inverse_transpose() {
+        let (batch, n) = (37, 5);
+        let a = normal([batch, n, n], 1.0, &flex_f64());
+        let c = normal([batch], 1.0, &flex_f64());
+        let leaf = a.clone().autodiff().require_grad();
+        let tracked = log_det(leaf.clone(), false).expect("flex f64, no inverse");
+        // The same elimination (Gauss–Jordan, which the derivative needs) untracked: the
+        // attached term is exactly zero.
+        let untracked = log_det(a.clone(), true).expect("flex f64");
+        assert_eq!(values(tracked.log_abs.clone()), values(untracked.log_abs));
+        let grads = (tracked.log_abs * c.clone().autodiff()).sum().backward();
+        let got = values(leaf.grad(&grads).expect("A is a leaf"));
+        let inverse = crate::linalg::log_det_ops(a.clone().to_device(&ndarray_f64()), true)
+            .inverse
+            .expect("asked");
+        let c = c.to_device(&ndarray_f64()).reshape([batch, 1, 1]);
+        let expected = values(inverse.swap_dims(1, 2) * c);
+        let diff = max_diff(&got, &expected);
+        assert!(diff < 1e-10, "{diff:e}");
+        // A tracked tensor that asks for the inverse is handed back to burn's ops.
+        assert!(log_det(a.autodiff().require_grad(), true).is_err());
+    }
+}

@@ -218,7 +218,7 @@ const FLOOR: f64 = -80.0;
 /// tanh(v) = sign(v)(1 − e)/(1 + e), e = exp(−2|v|). Branch-free, so loops of it vectorise;
 /// a NaN stays NaN.
 #[inline(always)]
-fn tanh_one(v: f64, fma: impl Fn(f64, f64, f64) -> f64 + Copy) -> f64 {
+pub(crate) fn tanh_one(v: f64, fma: impl Fn(f64, f64, f64) -> f64 + Copy) -> f64 {
     let e = exp_nonpositive(-2.0 * v.abs(), fma);
     ((1.0 - e) / (1.0 + e)).copysign(v)
 }

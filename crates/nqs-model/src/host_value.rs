@@ -14,7 +14,8 @@
 
 use burn::tensor::{DType, Device, Tensor};
 
-use crate::factors::{Factor, PadeJastrow, SlaterDeterminant};
+use crate::factors::{Backflow, Factor, PadeJastrow, SlaterDeterminant};
+use crate::host_backflow::HostBackflow;
 use crate::{Geometry, WaveFunction};
 
 use crate::host_det::{LANES, Lanes, eliminate, log_abs_from_pivots};
@@ -27,6 +28,12 @@ enum Term {
         alpha_omega: f64,
         /// Quantum numbers n_ja, `[orbital][dimension]`.
         orbitals: Vec<Vec<usize>>,
+    },
+    /// The determinants of `Slater` at the backflow coordinates y (the Gaussian at x).
+    Backflow {
+        alpha_omega: f64,
+        orbitals: Vec<Vec<usize>>,
+        flow: HostBackflow,
     },
     /// Σ_{i<j} a_ij r_ij / (1 + β_ij r_ij): (i, j, a, β) per pair.
     Pade {
@@ -54,8 +61,9 @@ fn scalars(t: Tensor<1>) -> Vec<f64> {
 }
 
 impl HostLogPsi {
-    /// The host pass of `psi`, when it has one: every factor a Hermite Slater determinant or
-    /// a Padé–Jastrow, in open space, with parameters on flex in f64 and not tracked.
+    /// The host pass of `psi`, when it has one: every factor a Hermite Slater determinant, a
+    /// pair-MLP backflow determinant of Hermite orbitals or a Padé–Jastrow, in open space,
+    /// with parameters on flex in f64 and not tracked.
     pub fn new(psi: &WaveFunction) -> Option<Self> {
         let geometry = psi.geometry();
         if geometry.cell.is_some() || geometry.protons.is_some() {
@@ -66,6 +74,7 @@ impl HostLogPsi {
             .iter()
             .map(|f| match f {
                 Factor::Slater(s) => slater_term(s),
+                Factor::Backflow(b) => backflow_term(b),
                 Factor::Pade(p) => pade_term(p, &geometry),
                 _ => None,
             })
@@ -102,25 +111,26 @@ impl HostLogPsi {
     #[allow(unsafe_code)]
     pub fn log_psi(&self, x: &[f64], out: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of a
-            // `target_feature` function; the body is safe code.
-            unsafe { self.log_psi_avx2(x, out) };
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports AVX2 and FMA (checked just above), the only requirement
+            // of a `target_feature` function; the body is safe code.
+            unsafe { self.log_psi_avx2_fma(x, out) };
             return;
         }
-        self.log_psi_lanes(x, out);
+        self.log_psi_lanes(x, out, |a, b, c| a * b + c);
     }
 
-    /// The same code compiled for AVX2: four lanes per instruction (no FMA, so the results
-    /// equal the baseline build's; the tests run both builds).
+    /// The same code compiled for AVX2 (four lanes per instruction), with FMA in the
+    /// backflow networks (as in the tanh host pass); the tests run both builds.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn log_psi_avx2(&self, x: &[f64], out: &mut [f64]) {
-        self.log_psi_lanes(x, out);
+    #[target_feature(enable = "avx2,fma")]
+    fn log_psi_avx2_fma(&self, x: &[f64], out: &mut [f64]) {
+        self.log_psi_lanes(x, out, f64::mul_add);
     }
 
     #[inline(always)]
-    fn log_psi_lanes(&self, x: &[f64], out: &mut [f64]) {
+    fn log_psi_lanes(&self, x: &[f64], out: &mut [f64], fma: impl Fn(f64, f64, f64) -> f64 + Copy) {
         let nc = self.geometry.n_coords();
         assert_eq!(x.len(), out.len() * nc, "x is [walkers, N·d]");
         let mut scratch = Scratch::new(&self.geometry, &self.terms);
@@ -146,14 +156,36 @@ impl HostLogPsi {
                     Term::Slater {
                         alpha_omega,
                         orbitals,
-                    } => slater(
-                        &self.geometry,
-                        *alpha_omega,
+                    } => {
+                        gaussian(*alpha_omega, &xs, &mut acc);
+                        determinants(
+                            &self.geometry,
+                            *alpha_omega,
+                            orbitals,
+                            &xs,
+                            &mut scratch,
+                            &mut acc,
+                        );
+                    }
+                    Term::Backflow {
+                        alpha_omega,
                         orbitals,
-                        &xs,
-                        &mut scratch,
-                        &mut acc,
-                    ),
+                        flow,
+                    } => {
+                        gaussian(*alpha_omega, &xs, &mut acc);
+                        let Scratch { ys, a, b, .. } = &mut scratch;
+                        flow.displace(self.geometry.dimensions, &xs, ys, a, b, fma);
+                        let ys = std::mem::take(&mut scratch.ys);
+                        determinants(
+                            &self.geometry,
+                            *alpha_omega,
+                            orbitals,
+                            &ys,
+                            &mut scratch,
+                            &mut acc,
+                        );
+                        scratch.ys = ys;
+                    }
                     Term::Pade { pairs } => pade(self.geometry.dimensions, pairs, &xs, &mut acc),
                 }
             }
@@ -170,6 +202,22 @@ fn slater_term(s: &SlaterDeterminant) -> Option<Term> {
     Some(Term::Slater {
         alpha_omega: scalars(alpha)[0] * s.omega,
         orbitals: s.orbitals().to_vec(),
+    })
+}
+
+fn backflow_term(b: &Backflow) -> Option<Term> {
+    let slater = b.slater.as_ref()?;
+    let Some(Term::Slater {
+        alpha_omega,
+        orbitals,
+    }) = slater_term(slater)
+    else {
+        return None;
+    };
+    Some(Term::Backflow {
+        alpha_omega,
+        orbitals,
+        flow: HostBackflow::new(b)?,
     })
 }
 
@@ -201,21 +249,36 @@ struct Scratch {
     matrix: Vec<Lanes>,
     /// The elimination's pivots.
     pivots: Vec<Lanes>,
+    /// Backflow coordinates y, `[N·d]` lanes.
+    ys: Vec<Lanes>,
+    /// Backflow network activations (two buffers of the widest layer).
+    a: Vec<Lanes>,
+    b: Vec<Lanes>,
 }
 
 impl Scratch {
     fn new(geometry: &Geometry, terms: &[Term]) -> Self {
-        let (mut degrees, mut n_orb) = (0, 0);
+        let (mut degrees, mut n_orb, mut width) = (0, 0, 1);
         for term in terms {
-            if let Term::Slater { orbitals, .. } = term {
-                n_orb = orbitals.len();
-                degrees = max_degree(orbitals) + 1;
-            }
+            let orbitals = match term {
+                Term::Slater { orbitals, .. } => orbitals,
+                Term::Backflow { orbitals, flow, .. } => {
+                    width = width.max(flow.width());
+                    orbitals
+                }
+                Term::Pade { .. } => continue,
+            };
+            n_orb = orbitals.len();
+            degrees = max_degree(orbitals) + 1;
         }
+        let lanes = |count: usize| vec![[0.0; LANES]; count];
         Self {
-            hermite: vec![[0.0; LANES]; geometry.n_coords() * degrees],
-            matrix: vec![[0.0; LANES]; n_orb * n_orb],
-            pivots: vec![[0.0; LANES]; n_orb],
+            hermite: lanes(geometry.n_coords() * degrees),
+            matrix: lanes(n_orb * n_orb),
+            pivots: lanes(n_orb),
+            ys: lanes(geometry.n_coords()),
+            a: lanes(width),
+            b: lanes(width),
         }
     }
 }
@@ -224,8 +287,20 @@ fn max_degree(orbitals: &[Vec<usize>]) -> usize {
     orbitals.iter().flatten().copied().max().unwrap_or(0)
 }
 
+/// −(αω/2) Σ x² into `acc`.
 #[inline(always)]
-fn slater(
+fn gaussian(alpha_omega: f64, xs: &[Lanes], acc: &mut Lanes) {
+    for column in xs {
+        for (a, v) in acc.iter_mut().zip(column) {
+            *a -= 0.5 * alpha_omega * v * v;
+        }
+    }
+}
+
+/// log|det P↑| + log|det P↓| into `acc`, P_ij = Π_a H_{n_ja}(√(αω) c_ia) at coordinates
+/// `xs` (the walkers' own, or backflow coordinates).
+#[inline(always)]
+fn determinants(
     geometry: &Geometry,
     alpha_omega: f64,
     orbitals: &[Vec<usize>],
@@ -233,11 +308,6 @@ fn slater(
     scratch: &mut Scratch,
     acc: &mut Lanes,
 ) {
-    for column in xs {
-        for (a, v) in acc.iter_mut().zip(column) {
-            *a -= 0.5 * alpha_omega * v * v;
-        }
-    }
     let n_orb = orbitals.len();
     if n_orb == 1 {
         return; // det P = H_0 = 1
@@ -348,35 +418,72 @@ mod tests {
             .expect("closed shell")
     }
 
+    /// The host pass of `psi` (both builds) against the sum of its factors' ops at random
+    /// walkers, relative to the largest |log ψ|.
+    fn host_against_ops(psi: &WaveFunction, walkers: usize, spread: f64) -> f64 {
+        let n_coords = psi.geometry().n_coords();
+        let x = normal([walkers, n_coords], spread, &flex_f64());
+        let ops = values(
+            psi.factors
+                .iter()
+                .map(|f| f.forward(&x, crate::Order::Value).0.value)
+                .reduce(|a, b| a + b)
+                .expect("at least one factor"),
+        );
+        let host = HostLogPsi::new(psi).expect("a host pass on flex f64");
+        let x = values(x);
+        let scale = ops.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
+        // The dispatched build (AVX2 + FMA where the CPU has them) and the baseline build.
+        let mut dispatched = vec![0.0; walkers];
+        host.log_psi(&x, &mut dispatched);
+        let mut baseline = vec![0.0; walkers];
+        host.log_psi_lanes(&x, &mut baseline, |a, b, c| a * b + c);
+        [dispatched, baseline]
+            .iter()
+            .map(|out| max_diff(out, &ops) / scale)
+            .fold(0.0, f64::max)
+    }
+
     /// The host pass equals the factors' tensor ops for every determinant path: the
     /// Gaussian alone (one orbital), the 2×2 and 3×3 closed forms and the elimination
     /// (4×4 and 10×10 in 3D, 6×6 and 10×10 in 2D), with walkers not a multiple of the chunk.
     #[test]
     fn host_log_psi_equals_the_factors_ops() {
-        let device = flex_f64();
         for (n, d) in [(2, 2), (6, 2), (8, 3), (12, 2), (20, 2), (20, 3), (2, 3)] {
-            let psi = sj(n, d, 0.87, (0.31, 0.62));
-            let walkers = 77;
-            let x = normal([walkers, n * d], 1.3, &device);
-            let ops = values(
-                psi.factors
-                    .iter()
-                    .map(|f| f.forward(&x, crate::Order::Value).0.value)
-                    .reduce(|a, b| a + b)
-                    .expect("two factors"),
+            let diff = host_against_ops(&sj(n, d, 0.87, (0.31, 0.62)), 77, 1.3);
+            assert!(diff < 1e-12, "N = {n}, d = {d}: {diff:e}");
+        }
+    }
+
+    /// The same for the pair-MLP backflow determinant with random networks (output layers
+    /// not zero, so that y ≠ x) times a Padé–Jastrow.
+    #[test]
+    fn host_backflow_equals_the_factors_ops() {
+        for (n, d) in [(2, 2), (6, 2), (8, 3), (12, 2)] {
+            let factors = vec![
+                FactorConfig::Backflow(crate::factors::BackflowConfig {
+                    alpha: 0.93,
+                    hidden: vec![16, 16],
+                    output_gain: 0.3,
+                    ..Default::default()
+                }),
+                FactorConfig::PadeJastrow(Default::default()),
+            ];
+            let psi = WaveFunctionConfig { factors }
+                .init(Geometry::balanced(n, d), 1.0, 7, &flex_f64())
+                .expect("closed shell");
+            let x = normal([5, n * d], 1.0, &flex_f64());
+            let y = match &psi.factors[0] {
+                Factor::Backflow(b) => b.quasi_particles(&x),
+                _ => unreachable!("built above"),
+            };
+            let shift = max_diff(&values(y), &values(x));
+            assert!(
+                shift > 1e-3,
+                "N = {n}, d = {d}: the backflow moves by {shift:e}"
             );
-            let host = HostLogPsi::new(&psi).expect("Slater–Jastrow on flex f64");
-            let x = values(x);
-            let scale = ops.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
-            // The dispatched build (AVX2 where the CPU has it) and the baseline build.
-            let mut dispatched = vec![0.0; walkers];
-            host.log_psi(&x, &mut dispatched);
-            let mut baseline = vec![0.0; walkers];
-            host.log_psi_lanes(&x, &mut baseline);
-            for out in [dispatched, baseline] {
-                let diff = max_diff(&out, &ops);
-                assert!(diff < 1e-12 * scale, "N = {n}, d = {d}: {diff:e}");
-            }
+            let diff = host_against_ops(&psi, 77, 1.3);
+            assert!(diff < 1e-11, "N = {n}, d = {d}: {diff:e}");
         }
     }
 
@@ -398,5 +505,13 @@ mod tests {
             .expect("valid product");
         assert!(HostLogPsi::new(&other).is_none());
         assert!(HostLogPsi::new(&sj(6, 2, 1.0, (0.5, 0.5))).is_some());
+        let factors = vec![FactorConfig::Backflow(crate::factors::BackflowConfig {
+            message_passing: Some(Default::default()),
+            ..Default::default()
+        })];
+        let message_passing = WaveFunctionConfig { factors }
+            .init(Geometry::balanced(6, 2), 1.0, 1, &flex_f64())
+            .expect("valid product");
+        assert!(HostLogPsi::new(&message_passing).is_none());
     }
 }

@@ -16,6 +16,7 @@ mod derivatives;
 mod error;
 pub mod factors;
 mod geometry;
+mod host_backflow;
 mod host_det;
 mod host_softplus;
 mod host_tanh;

@@ -423,6 +423,16 @@ impl Backflow {
         }
     }
 
+    /// The pairs (i, j), i < j, parallel ones first, and how many are parallel.
+    pub(crate) fn pair_layout(&self) -> (&[(usize, usize)], usize) {
+        (&self.pairs, self.n_parallel)
+    }
+
+    /// c in η(c r).
+    pub(crate) fn input_scale(&self) -> f64 {
+        self.input_scale
+    }
+
     /// The orbital set: exactly one of `slater` and `plane_waves` is built.
     fn orbitals(&self) -> BackflowOrbitals<'_> {
         match (&self.slater, &self.plane_waves) {

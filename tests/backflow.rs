@@ -147,3 +147,25 @@ fn non_interacting_dot_returns_to_the_exact_energy_from_above() {
     );
     assert!(e < 10.01, "E = {e} ± {err}: did not come back to 10");
 }
+
+/// The local energy evaluated in chunks of walkers (as the trainer does for large jets)
+/// equals the one-batch local energy walker by walker.
+#[test]
+fn chunked_local_energies_equal_one_batch() {
+    let device = device();
+    let geometry = Geometry::balanced(6, 2);
+    let psi = wave_function(
+        &format!("[[factors]]\nkind = \"backflow\"\nhidden = [8, 8]\noutput_gain = 0.5\n{PADE}"),
+        geometry,
+        1.0,
+        4,
+        &device,
+    );
+    let x = positions(101, geometry.n_coords(), 1.1, 5, &device);
+    let h = Hamiltonian::quantum_dot(geometry, 1.0, true);
+    let one = host1(local_energy(&psi, &h, &x).total());
+    let chunked =
+        host1(nqs_physics::local_energy::local_energy_parallel(&psi, &h, &x, 2, 7).total());
+    assert_eq!(one.len(), chunked.len());
+    assert!(max_rel(&one, &chunked) < 1e-12, "{one:?} vs {chunked:?}");
+}

@@ -1,5 +1,6 @@
-//! log|ψ| of a Slater–Jastrow product (Hermite determinants, Padé–Jastrow) as one host pass
-//! over the walkers: the value passes of the Metropolis moves on flex f64.
+//! log|ψ| of a product of a Hermite determinant (plain or with pair-MLP backflow) and a
+//! Padé–Jastrow as one host pass over the walkers: the value passes of the Metropolis moves
+//! on flex f64.
 //!
 //! In burn ops a value pass of the 2D N = 6 dot is about sixty ops, each with a fixed cost
 //! (allocation, dispatch, a pass over memory) that at VMC shapes outweighs its arithmetic
@@ -8,9 +9,10 @@
 //! vectorises them) and the chunk stays in the L1 cache.
 //!
 //! It is the same function as the factors' `forward` at `Order::Value` (the tests compare
-//! them to round-off for every shell size the closed forms and the elimination cover), with
-//! the parameters read once per [`HostLogPsi`]. Values only: gradients and Laplacians still
-//! come from the factors' jets and parameter derivatives from burn's autodiff.
+//! them to round-off for every shell size the closed forms and the elimination cover, and
+//! for backflow with random networks), with the parameters read once per [`HostLogPsi`].
+//! Values only: gradients and Laplacians still come from the factors' jets and parameter
+//! derivatives from burn's autodiff.
 
 use burn::tensor::{DType, Device, Tensor};
 

@@ -124,18 +124,21 @@ fn with_spin(
 }
 
 /// [`local_energy`] with the walkers split into `threads` blocks evaluated on parallel
-/// threads (burn's CPU ops run on one core). Each walker's value does not depend on the
-/// others in its batch, so the result equals the one-thread result.
+/// threads (burn's CPU ops run on one core), each block in consecutive chunks of at most
+/// `chunk` walkers (the jets of a large wave function fall out of the caches at a few
+/// thousand walkers: docs/performance.md). Each walker's value does not depend on the
+/// others in its batch, so the result equals the one-thread, one-chunk result.
 pub fn local_energy_parallel(
     psi: &WaveFunction,
     hamiltonian: &Hamiltonian,
     x: &Tensor<2>,
     threads: usize,
+    chunk: usize,
 ) -> LocalEnergy {
     let [w, coords] = x.dims();
     let threads = worker_threads(threads, w, coords);
     if threads == 1 {
-        return local_energy(psi, hamiltonian, x);
+        return local_energy_chunked(psi, hamiltonian, x, chunk);
     }
     let parts: Vec<LocalEnergy> = std::thread::scope(|scope| {
         let handles: Vec<_> = blocks(w, threads)
@@ -143,7 +146,7 @@ pub fn local_energy_parallel(
             .map(|(start, len)| {
                 let psi = psi.clone();
                 let block = x.clone().narrow(0, start, len);
-                scope.spawn(move || local_energy(&psi, hamiltonian, &block))
+                scope.spawn(move || local_energy_chunked(&psi, hamiltonian, &block, chunk))
             })
             .collect();
         handles
@@ -151,6 +154,34 @@ pub fn local_energy_parallel(
             .map(|h| h.join().expect("a local-energy thread panicked"))
             .collect()
     });
+    concat(parts)
+}
+
+/// [`local_energy`] of consecutive chunks of at most `chunk` walkers, joined.
+fn local_energy_chunked(
+    psi: &WaveFunction,
+    hamiltonian: &Hamiltonian,
+    x: &Tensor<2>,
+    chunk: usize,
+) -> LocalEnergy {
+    let [w, _] = x.dims();
+    let chunk = chunk.max(1);
+    if w <= chunk {
+        return local_energy(psi, hamiltonian, x);
+    }
+    concat(
+        (0..w)
+            .step_by(chunk)
+            .map(|start| {
+                let len = chunk.min(w - start);
+                local_energy(psi, hamiltonian, &x.clone().narrow(0, start, len))
+            })
+            .collect(),
+    )
+}
+
+/// The walkers of consecutive blocks' local energies, in order.
+fn concat(parts: Vec<LocalEnergy>) -> LocalEnergy {
     let cat =
         |pick: &dyn Fn(&LocalEnergy) -> Tensor<1>| Tensor::cat(parts.iter().map(pick).collect(), 0);
     LocalEnergy {

@@ -294,8 +294,13 @@ impl Trainer {
         };
         let sampled = Instant::now();
         let x = self.sampler.x.clone();
-        let energies =
-            local_energy_parallel(&psi, &self.hamiltonian, &x, self.config.sampler.threads);
+        let energies = local_energy_parallel(
+            &psi,
+            &self.hamiltonian,
+            &x,
+            self.config.sampler.threads,
+            crate::memory::local_energy_chunk(&self.config),
+        );
         let own_e_local = to_host(energies.total());
         let spin_residual = energies.spin_residual.map(AmplitudeWeights::from_tensor);
         let measured = Instant::now();
@@ -445,6 +450,7 @@ impl Trainer {
                 &self.hamiltonian,
                 &self.sampler.x,
                 self.config.sampler.threads,
+                crate::memory::local_energy_chunk(&self.config),
             );
             kinetic.extend(to_host(e.kinetic));
             potential.extend(to_host(e.potential));

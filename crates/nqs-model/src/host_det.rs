@@ -204,6 +204,24 @@ fn swap_rows(m: &mut [Lanes], n: usize, width: usize, k: usize, row: &Lanes) -> 
     parity
 }
 
+/// Round k's pivoting: each lane's pivot row swapped into row k (its parity multiplied into
+/// `permutation`); returns the pivots m_kk.
+#[inline(always)]
+fn pivot_round(
+    m: &mut [Lanes],
+    n: usize,
+    width: usize,
+    k: usize,
+    permutation: &mut Lanes,
+) -> Lanes {
+    let row = pivot_rows(m, n, width, k);
+    let parity = swap_rows(m, n, width, k, &row);
+    for l in 0..LANES {
+        permutation[l] *= parity[l];
+    }
+    m[k * width + k]
+}
+
 /// LU elimination with partial pivoting of every lane's row-major n×n matrix at once, in
 /// place, writing the pivots (|det| = Π_k |pivot_k|); returns the sign of each lane's row
 /// permutation. A singular lane gets a zero pivot (and non-finite entries after it).
@@ -211,12 +229,7 @@ fn swap_rows(m: &mut [Lanes], n: usize, width: usize, k: usize, row: &Lanes) -> 
 pub(crate) fn eliminate(m: &mut [Lanes], n: usize, pivots: &mut [Lanes]) -> Lanes {
     let mut permutation = [1.0; LANES];
     for k in 0..n {
-        let row = pivot_rows(m, n, n, k);
-        let parity = swap_rows(m, n, n, k, &row);
-        for l in 0..LANES {
-            permutation[l] *= parity[l];
-        }
-        let pivot = m[k * n + k];
+        let pivot = pivot_round(m, n, n, k, &mut permutation);
         pivots[k] = pivot;
         for i in k + 1..n {
             let mut factor = m[i * n + k];
@@ -243,12 +256,7 @@ fn gauss_jordan(m: &mut [Lanes], n: usize, pivots: &mut [Lanes]) -> Lanes {
     let width = 2 * n;
     let mut permutation = [1.0; LANES];
     for k in 0..n {
-        let row = pivot_rows(m, n, width, k);
-        let parity = swap_rows(m, n, width, k, &row);
-        for l in 0..LANES {
-            permutation[l] *= parity[l];
-        }
-        let pivot = m[k * width + k];
+        let pivot = pivot_round(m, n, width, k, &mut permutation);
         pivots[k] = pivot;
         let mut scale = [0.0; LANES];
         for l in 0..LANES {

@@ -171,7 +171,12 @@ pub fn tanh(v: Tensor<2>) -> Tensor<2> {
 pub fn softplus<const D: usize>(v: Tensor<D>) -> Tensor<D> {
     match host_softplus::softplus(v) {
         Ok(f) => f,
-        Err(v) => activation::softplus(v, 1.0),
+        // burn's default threshold returns v itself above 20, e^−20 ≈ 2e-9 short of
+        // softplus in f64; at 40 the difference, e^−40, is below the last bit of v.
+        Err(v) => {
+            let threshold = if v.dtype() == DType::F64 { 40.0 } else { 20.0 };
+            activation::softplus_with_threshold(v, 1.0, threshold)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Metropolis moves on the host, for wave functions with a host value pass
-//! ([`HostLogPsi`]: Slater–Jastrow products on flex f64).
+//! ([`HostLogPsi`]: a Hermite determinant, plain or with pair-MLP backflow, times a
+//! Padé–Jastrow, on flex f64).
 //!
 //! The same chain as `metropolis::step` without Langevin drift: the same draws from the
 //! state's generator in the same order (the normals of the proposal, then one uniform per

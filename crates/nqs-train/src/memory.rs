@@ -37,10 +37,11 @@ pub fn jet_floats_per_walker(config: &Config) -> usize {
         + 4 * geometry.n_coords()
 }
 
-/// Floats of one jet copy that a local-energy chunk may hold (2 MiB in f64, about the
-/// second-level cache of a core): chunks of 2¹⁸ / (floats per walker) walkers. Measured on
-/// the backflow at N = 12, 4096 walkers: local energy 173 ms unchunked, 128 / 110 / 82 ms in
-/// chunks of 512 / 256 / 128 walkers (docs/performance.md).
+/// Floats of one jet copy that a local-energy chunk may hold (2 MiB in f64): chunks of
+/// 2¹⁸ / (floats per walker) walkers, so that a chunk's jets stay near the caches. Chosen by
+/// measurement on the backflow at N = 12, 4096 walkers: local energy 173 ms unchunked,
+/// 128 / 110 / 82 ms in chunks of 512 / 256 / 128 walkers, while the Slater–Jastrow state
+/// (few floats per walker) lost to per-op costs below ≈ 1000 (docs/performance.md).
 pub const LOCAL_ENERGY_CHUNK_FLOATS: usize = 1 << 18;
 
 /// Walkers per local-energy chunk for `config` (at least 64).

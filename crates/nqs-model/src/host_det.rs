@@ -45,7 +45,14 @@ pub(crate) fn log_det(a: Tensor<3>, want_inverse: bool) -> Result<LogDet, Tensor
     let data = constant.clone().into_data();
     let values = data.as_slice::<f64>().expect("f64 checked above");
     let need_inverse = want_inverse || tracked;
-    let (log_abs, sign, inverse) = batch_log_det(values, n, need_inverse);
+    let (log_abs, sign, mut inverse) = batch_log_det(values, n, need_inverse);
+    if tracked && let Some(inv) = inverse.as_mut() {
+        // A singular matrix (log|det| = −∞) has no derivative; zeros keep (A − Ā)·A⁻ᵀ at 0
+        // instead of 0·∞ = NaN, so the value stays −∞ as untracked.
+        for v in inv.iter_mut().filter(|v| !v.is_finite()) {
+            *v = 0.0;
+        }
+    }
     let vector = |v: Vec<f64>| Tensor::<1>::from_data(TensorData::new(v, [batch]), &device);
     let inverse =
         inverse.map(|v| Tensor::<3>::from_data(TensorData::new(v, [batch, n, n]), &device));
@@ -382,6 +389,13 @@ mod tests {
         let expected = values(inverse.swap_dims(1, 2) * c);
         let diff = max_diff(&got, &expected);
         assert!(diff < 1e-10, "{diff:e}");
+        // A singular matrix keeps log|det| = −∞ when tracked.
+        let singular = Tensor::<3>::from_data(
+            TensorData::new(vec![1.0, 2.0, 2.0, 4.0], [1, 2, 2]),
+            &flex_f64(),
+        );
+        let det = log_det(singular.autodiff().require_grad(), false).expect("flex f64");
+        assert_eq!(values(det.log_abs), vec![f64::NEG_INFINITY]);
         // A tracked tensor that asks for the inverse is handed back to burn's ops.
         assert!(log_det(a.autodiff().require_grad(), true).is_err());
     }

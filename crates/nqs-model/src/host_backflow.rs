@@ -5,7 +5,7 @@
 
 use crate::factors::Backflow;
 use crate::host_det::{LANES, Lanes};
-use crate::host_tanh::tanh_one;
+use crate::host_tanh::{host_values, tanh_one};
 use crate::jet::Mlp;
 
 /// One dense layer: weight `[d_in][d_out]` row-major and bias `[d_out]`.
@@ -30,13 +30,6 @@ pub(crate) struct HostBackflow {
     networks: [Option<HostMlp>; 2],
     /// c in η(c r).
     input_scale: f64,
-}
-
-fn host_values<const D: usize>(t: burn::tensor::Tensor<D>) -> Option<Vec<f64>> {
-    if !crate::host_value::plain_flex_f64(&t) {
-        return None;
-    }
-    t.into_data().try_to_vec::<f64>().ok()
 }
 
 impl HostMlp {

@@ -14,7 +14,7 @@
 //! ∂y/∂A_ij = (A⁻¹)_ji, the derivative of log|det A| — the primitive's textbook derivative,
 //! as for tanh in `host_tanh.rs`; nothing about ∂ψ/∂θ is derived by hand.
 
-use burn::tensor::{DType, Device, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 
 use crate::LogDet;
 
@@ -30,9 +30,8 @@ pub(crate) type Lanes = [f64; LANES];
 /// - a: `[batch, n, n]`
 #[allow(clippy::result_large_err)]
 pub(crate) fn log_det(a: Tensor<3>, want_inverse: bool) -> Result<LogDet, Tensor<3>> {
-    let on_flex_f64 = a.dtype() == DType::F64 && a.device().without_autodiff() == Device::flex();
     let tracked = a.is_autodiff();
-    if !on_flex_f64 || (tracked && want_inverse) {
+    if !crate::host_tanh::on_flex_f64(&a) || (tracked && want_inverse) {
         return Err(a);
     }
     let [batch, n, _] = a.dims();

@@ -25,13 +25,22 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 use crate::Jet;
 
 /// Whether `v` lives on flex in f64 (tracked by autodiff or not).
-fn on_flex_f64<const D: usize>(v: &Tensor<D>) -> bool {
+pub(crate) fn on_flex_f64<const D: usize>(v: &Tensor<D>) -> bool {
     v.dtype() == DType::F64 && v.device().without_autodiff() == Device::flex()
 }
 
 /// Whether `v` can be computed in its own buffer: flex, f64, not tracked by autodiff.
-fn eligible<const D: usize>(v: &Tensor<D>) -> bool {
+pub(crate) fn eligible<const D: usize>(v: &Tensor<D>) -> bool {
     on_flex_f64(v) && !v.is_autodiff()
+}
+
+/// The values of an [`eligible`] tensor on the host (`None` for any other tensor): what the
+/// host passes read their parameters with.
+pub(crate) fn host_values<const D: usize>(t: Tensor<D>) -> Option<Vec<f64>> {
+    if !eligible(&t) {
+        return None;
+    }
+    t.into_data().try_to_vec::<f64>().ok()
 }
 
 /// A function applied elementwise on the host: writes f(v) over v and, when asked, f′(v)

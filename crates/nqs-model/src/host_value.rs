@@ -14,13 +14,14 @@
 //! Values only: gradients and Laplacians still come from the factors' jets and parameter
 //! derivatives from burn's autodiff.
 
-use burn::tensor::{DType, Device, Tensor};
+use burn::tensor::Tensor;
 
 use crate::factors::{Backflow, Factor, PadeJastrow, SlaterDeterminant};
 use crate::host_backflow::HostBackflow;
 use crate::{Geometry, WaveFunction};
 
 use crate::host_det::{LANES, Lanes, eliminate, log_abs_from_pivots};
+use crate::host_tanh::{eligible, host_values};
 
 /// One factor's log|ψ_f|.
 #[derive(Debug, Clone)]
@@ -50,18 +51,6 @@ pub struct HostLogPsi {
     terms: Vec<Term>,
 }
 
-/// Whether `t` lives on flex in f64 and is not tracked by autodiff.
-pub(crate) fn plain_flex_f64<const D: usize>(t: &Tensor<D>) -> bool {
-    t.dtype() == DType::F64 && !t.is_autodiff() && t.device() == Device::flex()
-}
-
-fn scalars(t: Tensor<1>) -> Vec<f64> {
-    t.into_data()
-        .convert::<f64>()
-        .try_to_vec::<f64>()
-        .expect("f64 after conversion")
-}
-
 impl HostLogPsi {
     /// The host pass of `psi`, when it has one: every factor a Hermite Slater determinant, a
     /// pair-MLP backflow determinant of Hermite orbitals or a Padé–Jastrow, in open space,
@@ -87,11 +76,7 @@ impl HostLogPsi {
     /// The host pass of `psi` for walkers `x`, when both allow it (`x` on flex in f64, not
     /// tracked).
     pub fn for_walkers(psi: &WaveFunction, x: &Tensor<2>) -> Option<Self> {
-        if plain_flex_f64(x) {
-            Self::new(psi)
-        } else {
-            None
-        }
+        if eligible(x) { Self::new(psi) } else { None }
     }
 
     /// log|ψ| of walkers `x` as a tensor on `x`'s device.
@@ -197,12 +182,8 @@ impl HostLogPsi {
 }
 
 fn slater_term(s: &SlaterDeterminant) -> Option<Term> {
-    let alpha = s.alpha.val();
-    if !plain_flex_f64(&alpha) {
-        return None;
-    }
     Some(Term::Slater {
-        alpha_omega: scalars(alpha)[0] * s.omega,
+        alpha_omega: host_values(s.alpha.val())?[0] * s.omega,
         orbitals: s.orbitals().to_vec(),
     })
 }
@@ -224,11 +205,7 @@ fn backflow_term(b: &Backflow) -> Option<Term> {
 }
 
 fn pade_term(p: &PadeJastrow, geometry: &Geometry) -> Option<Term> {
-    let raw = p.beta_raw.val();
-    if !plain_flex_f64(&raw) {
-        return None;
-    }
-    let betas = scalars(p.betas());
+    let betas = host_values(p.betas())?;
     let d = geometry.dimensions as f64;
     let pairs = crate::pairs::pair_indices(geometry.n_particles)
         .into_iter()

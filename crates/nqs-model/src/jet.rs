@@ -94,32 +94,40 @@ impl Jet {
 
     /// tanh: σ' = 1 − t², σ'' = −2t(1 − t²).
     pub fn tanh(self) -> Jet {
-        let jet = match host_tanh::tanh_jet(self) {
-            Ok(jet) => return jet,
-            Err(jet) => jet,
-        };
-        if jet.grad.is_none() {
-            return Jet::values(tanh(jet.value));
-        }
-        let t = tanh(jet.value.clone());
-        let dt = t.clone().square().neg().add_scalar(1.0);
-        let d2t = t.clone() * dt.clone() * (-2.0);
-        jet.map(t, dt, d2t)
+        self.activation(host_tanh::tanh_jet, tanh, |t, _| {
+            let dt = t.clone().square().neg().add_scalar(1.0);
+            let d2t = t.clone() * dt.clone() * (-2.0);
+            (dt, d2t)
+        })
     }
 
     /// softplus(v) = ln(1 + eᵛ): σ' = sigmoid(v), σ'' = s(1 − s).
     pub fn softplus(self) -> Jet {
-        let jet = match host_softplus::softplus_jet(self) {
+        self.activation(host_softplus::softplus_jet, softplus, |_, v| {
+            let s = sigmoid(v);
+            let ds = s.clone() * s.clone().neg().add_scalar(1.0);
+            (s, ds)
+        })
+    }
+
+    /// The jet of an activation σ: the host pass where it applies, σ alone for a jet of
+    /// values, else σ with (σ′, σ″) from `derivatives(σ(v), v)` in burn ops.
+    fn activation(
+        self,
+        host: impl FnOnce(Jet) -> Result<Jet, Jet>,
+        sigma: impl Fn(Tensor<2>) -> Tensor<2>,
+        derivatives: impl FnOnce(&Tensor<2>, Tensor<2>) -> (Tensor<2>, Tensor<2>),
+    ) -> Jet {
+        let jet = match host(self) {
             Ok(jet) => return jet,
             Err(jet) => jet,
         };
         if jet.grad.is_none() {
-            return Jet::values(softplus(jet.value));
+            return Jet::values(sigma(jet.value));
         }
-        let f = softplus(jet.value.clone());
-        let s = sigmoid(jet.value.clone());
-        let ds = s.clone() * s.clone().neg().add_scalar(1.0);
-        jet.map(f, s, ds)
+        let f = sigma(jet.value.clone());
+        let (d1, d2) = derivatives(&f, jet.value.clone());
+        jet.map(f, d1, d2)
     }
 
     /// Multiply every component by a scalar.

@@ -5,6 +5,7 @@
 
 use crate::factors::Backflow;
 use crate::host_det::{LANES, Lanes};
+use crate::host_eta_table::EtaTable;
 use crate::host_tanh::{host_values, tanh_one};
 use crate::jet::Mlp;
 
@@ -28,6 +29,8 @@ pub(crate) struct HostBackflow {
     /// (i, j, network) per pair: 0 for parallel spins, 1 for antiparallel.
     pairs: Vec<(usize, usize, usize)>,
     networks: [Option<HostMlp>; 2],
+    /// The networks as tables, for the Metropolis moves ([`HostBackflow::tabulate`]).
+    tables: [Option<EtaTable>; 2],
     /// c in η(c r).
     input_scale: f64,
 }
@@ -49,15 +52,29 @@ impl HostMlp {
         Some(Self { layers })
     }
 
+    /// A network from (d_out, weight `[d_in][d_out]`, bias) per layer.
+    #[cfg(test)]
+    pub(crate) fn from_layers(layers: Vec<(usize, Vec<f64>, Vec<f64>)>) -> Self {
+        let layers = layers
+            .into_iter()
+            .map(|(d_out, weight, bias)| Layer {
+                d_out,
+                weight,
+                bias,
+            })
+            .collect();
+        Self { layers }
+    }
+
     /// Widest layer.
-    fn width(&self) -> usize {
+    pub(crate) fn width(&self) -> usize {
         self.layers.iter().map(|l| l.d_out).max().unwrap_or(1)
     }
 
     /// η at inputs `v` (lanes), hidden layers with tanh, the last one linear; `a` and `b`
     /// hold at least [`HostMlp::width`] lanes each.
     #[inline(always)]
-    fn eval(
+    pub(crate) fn eval(
         &self,
         v: &Lanes,
         a: &mut [Lanes],
@@ -115,8 +132,25 @@ impl HostBackflow {
         Some(Self {
             pairs,
             networks,
+            tables: [None, None],
             input_scale: backflow.input_scale(),
         })
+    }
+
+    /// The networks as verified piecewise polynomials ([`EtaTable`]) on the inputs of pairs
+    /// up to `r_max` apart: what the Metropolis moves evaluate, where the tables meet their
+    /// tolerance; pairs further apart still go through the networks.
+    pub(crate) fn tabulate(&mut self, r_max: f64) {
+        let u_max = r_max * self.input_scale.abs();
+        for (table, network) in self.tables.iter_mut().zip(&self.networks) {
+            *table = network.as_ref().and_then(|mlp| EtaTable::build(mlp, u_max));
+        }
+    }
+
+    /// How many networks have a table.
+    #[cfg(test)]
+    pub(crate) fn tables(&self) -> usize {
+        self.tables.iter().flatten().count()
     }
 
     /// Widest network layer.
@@ -159,7 +193,11 @@ impl HostBackflow {
             for l in 0..LANES {
                 input[l] = r2[l].sqrt() * self.input_scale;
             }
-            let eta = mlp.eval(&input, a, b, fma);
+            let eta = match &self.tables[net] {
+                Some(table) => table.eval(&input, fma),
+                None => None,
+            }
+            .unwrap_or_else(|| mlp.eval(&input, a, b, fma));
             for k in 0..d {
                 for l in 0..LANES {
                     let shift = eta[l] * diff[k][l];

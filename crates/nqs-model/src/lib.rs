@@ -18,6 +18,7 @@ pub mod factors;
 mod geometry;
 mod host_backflow;
 mod host_det;
+mod host_eta_table;
 mod host_softplus;
 mod host_tanh;
 mod host_value;

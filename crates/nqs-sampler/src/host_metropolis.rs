@@ -24,6 +24,7 @@ pub(crate) fn advance(state: &mut SamplerState, psi: &HostLogPsi, moves: usize) 
             .expect("the host pass runs on f64 walkers")
     };
     let mut x = host(state.x.clone());
+    let psi = &psi.clone().with_eta_tables(&x);
     let mut log_psi = match &state.cache {
         Some(cache) => host(cache.log_psi.clone().reshape([w, 1])),
         None => {
@@ -64,7 +65,7 @@ pub(crate) fn advance(state: &mut SamplerState, psi: &HostLogPsi, moves: usize) 
 #[cfg(test)]
 mod tests {
     use burn::tensor::{Device, FloatDType};
-    use nqs_model::factors::{PadeJastrowConfig, SlaterConfig};
+    use nqs_model::factors::{BackflowConfig, PadeJastrowConfig, SlaterConfig};
     use nqs_model::{FactorConfig, Geometry, WaveFunctionConfig};
 
     use crate::{SamplerConfig, SamplerState, advance};
@@ -80,17 +81,9 @@ mod tests {
         device
     }
 
-    /// The host moves (flex) and the tensor moves (ndarray, no host pass) make the same
-    /// chain from the same seed: the same acceptances, positions equal to round-off.
-    #[test]
-    fn host_moves_make_the_tensor_chain() {
-        let factors = vec![
-            FactorConfig::Slater(SlaterConfig { alpha: 0.9 }),
-            FactorConfig::PadeJastrow(PadeJastrowConfig {
-                beta_parallel: 0.4,
-                beta_antiparallel: 0.7,
-            }),
-        ];
+    /// The chain of `factors` (2D, N = 6) from one seed with the host moves (flex) and the
+    /// tensor moves (ndarray, no host pass): acceptances and the largest position difference.
+    fn host_and_tensor_chains(factors: Vec<FactorConfig>) -> ((f64, f64), f64) {
         let config = SamplerConfig {
             threads: 2,
             ..SamplerConfig::default()
@@ -117,13 +110,46 @@ mod tests {
         };
         let (host_x, host_acc) = chain(true);
         let (ops_x, ops_acc) = chain(false);
-        assert_eq!(host_acc, ops_acc);
-        assert!((0.1..0.9).contains(&host_acc), "acceptance {host_acc}");
         let diff = host_x
             .iter()
             .zip(&ops_x)
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
+        ((host_acc, ops_acc), diff)
+    }
+
+    /// The host moves make the tensor chain: the same acceptances, positions equal to
+    /// round-off.
+    #[test]
+    fn host_moves_make_the_tensor_chain() {
+        let ((host_acc, ops_acc), diff) = host_and_tensor_chains(vec![
+            FactorConfig::Slater(SlaterConfig { alpha: 0.9 }),
+            FactorConfig::PadeJastrow(PadeJastrowConfig {
+                beta_parallel: 0.4,
+                beta_antiparallel: 0.7,
+            }),
+        ]);
+        assert_eq!(host_acc, ops_acc);
+        assert!((0.1..0.9).contains(&host_acc), "acceptance {host_acc}");
+        assert!(diff < 1e-12, "positions differ by {diff:e}");
+    }
+
+    /// The same for a pair-MLP backflow with random networks (output layer not zero), whose
+    /// host moves evaluate the networks through their tables: 30 000 Metropolis tests with
+    /// log|ψ| from the tables decide as the networks do.
+    #[test]
+    fn host_backflow_moves_with_tables_make_the_tensor_chain() {
+        let ((host_acc, ops_acc), diff) = host_and_tensor_chains(vec![
+            FactorConfig::Backflow(BackflowConfig {
+                alpha: 0.9,
+                hidden: vec![16, 16],
+                output_gain: 0.3,
+                ..Default::default()
+            }),
+            FactorConfig::PadeJastrow(PadeJastrowConfig::default()),
+        ]);
+        assert_eq!(host_acc, ops_acc);
+        assert!((0.1..0.9).contains(&host_acc), "acceptance {host_acc}");
         assert!(diff < 1e-12, "positions differ by {diff:e}");
     }
 }

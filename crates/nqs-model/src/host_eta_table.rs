@@ -1,0 +1,230 @@
+//! A backflow pair network η(u) as a piecewise polynomial over the range of u the walkers
+//! span, for the Metropolis moves' host value passes ([`crate::HostLogPsi::with_eta_tables`]).
+//!
+//! The moves evaluate η at every pair of every walker in every move (N = 12: 66 pairs, two
+//! layers of 16 tanh each), with parameters fixed for the whole step. Between updates η is a
+//! fixed smooth function of one variable, so it is interpolated once per step: on segments
+//! of width h, degree 9 at the Chebyshev points of the segment (error ~ (h/2)^10 η^(10) / 10!
+//! / 2^9, spectrally small), stored as monomials of t ∈ [−1, 1] and evaluated by Horner.
+//! The table is checked against the network at points away from the nodes (the segment
+//! ends and two interior points) and refined until the largest deviation is below
+//! [`TOLERANCE`] (1 + max|η|); where that cannot be reached, or a walker's u leaves the
+//! table's range, the network itself is evaluated. log|ψ| then differs from the network's by
+//! ~1e-13 (the tests bound it), far below anything a Metropolis test resolves; the local
+//! energies and gradients never use the table.
+
+use crate::host_backflow::HostMlp;
+use crate::host_det::{LANES, Lanes};
+
+/// Coefficients per segment: degree 9.
+const COEFFS: usize = 10;
+/// The largest deviation from the network allowed, relative to 1 + max|η|.
+pub(crate) const TOLERANCE: f64 = 1e-14;
+/// The first segment width, in units of the network's input u.
+const FIRST_WIDTH: f64 = 0.125;
+/// The most segments a table may have before the network is used instead.
+const MAX_SEGMENTS: usize = 1 << 14;
+
+/// η on [0, u_max] as `segments` polynomials of t = 2(u/h − s) − 1 in segment s.
+#[derive(Debug, Clone)]
+pub(crate) struct EtaTable {
+    inv_width: f64,
+    u_max: f64,
+    coeffs: Vec<[f64; COEFFS]>,
+}
+
+impl EtaTable {
+    /// The table of `mlp` on [0, u_max], refined until it meets [`TOLERANCE`]; `None` when
+    /// `MAX_SEGMENTS` do not suffice.
+    pub(crate) fn build(mlp: &HostMlp, u_max: f64) -> Option<Self> {
+        let u_max = u_max.max(FIRST_WIDTH);
+        let mut width = FIRST_WIDTH;
+        loop {
+            let segments = (u_max / width).ceil() as usize;
+            if segments > MAX_SEGMENTS {
+                return None;
+            }
+            let table = Self::interpolate(mlp, width, segments);
+            if table.deviation(mlp) <= TOLERANCE {
+                return Some(table);
+            }
+            width /= 2.0;
+        }
+    }
+
+    /// Chebyshev interpolation on each segment, converted to monomials of t.
+    fn interpolate(mlp: &HostMlp, width: f64, segments: usize) -> Self {
+        let nodes: [f64; COEFFS] = std::array::from_fn(|k| {
+            (std::f64::consts::PI * (k as f64 + 0.5) / COEFFS as f64).cos()
+        });
+        let mut u = Vec::with_capacity(segments * COEFFS);
+        for s in 0..segments {
+            let centre = (s as f64 + 0.5) * width;
+            u.extend(nodes.iter().map(|t| centre + 0.5 * width * t));
+        }
+        let eta = evaluate(mlp, &u);
+        let monomials = chebyshev_monomials();
+        let coeffs = eta
+            .chunks_exact(COEFFS)
+            .map(|f| {
+                // c_j = (2/n) Σ_k f(t_k) T_j(t_k), c_0 halved.
+                let mut out = [0.0; COEFFS];
+                for j in 0..COEFFS {
+                    let mut c = 0.0;
+                    for (k, fk) in f.iter().enumerate() {
+                        let angle = std::f64::consts::PI * j as f64 * (k as f64 + 0.5);
+                        c += fk * (angle / COEFFS as f64).cos();
+                    }
+                    c *= 2.0 / COEFFS as f64;
+                    if j == 0 {
+                        c *= 0.5;
+                    }
+                    for (o, m) in out.iter_mut().zip(&monomials[j]) {
+                        *o += c * m;
+                    }
+                }
+                out
+            })
+            .collect();
+        Self {
+            inv_width: 1.0 / width,
+            u_max: segments as f64 * width,
+            coeffs,
+        }
+    }
+
+    /// The largest |table − network| at the segment ends and two interior points of every
+    /// segment, relative to 1 + max|η| there.
+    fn deviation(&self, mlp: &HostMlp) -> f64 {
+        let width = 1.0 / self.inv_width;
+        let probes = [-1.0, -0.41, 0.73, 1.0 - 1e-12];
+        let u: Vec<f64> = (0..self.coeffs.len())
+            .flat_map(|s| probes.map(|t| (s as f64 + 0.5 + 0.5 * t) * width))
+            .collect();
+        let exact = evaluate(mlp, &u);
+        let scale = 1.0 + exact.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        u.iter()
+            .zip(&exact)
+            .map(|(&u, e)| (self.at(u, |a, b, c| a * b + c) - e).abs())
+            .fold(0.0, f64::max)
+            / scale
+    }
+
+    /// η(u) for 0 ≤ u ≤ u_max.
+    #[inline(always)]
+    fn at(&self, u: f64, fma: impl Fn(f64, f64, f64) -> f64) -> f64 {
+        let z = u * self.inv_width;
+        let s = (z as usize).min(self.coeffs.len() - 1);
+        let t = 2.0 * (z - s as f64) - 1.0;
+        let c = &self.coeffs[s];
+        let mut acc = c[COEFFS - 1];
+        for k in (0..COEFFS - 1).rev() {
+            acc = fma(acc, t, c[k]);
+        }
+        acc
+    }
+
+    /// η at every lane of `u`, or `None` when a lane lies outside [0, u_max].
+    #[inline(always)]
+    pub(crate) fn eval(
+        &self,
+        u: &Lanes,
+        fma: impl Fn(f64, f64, f64) -> f64 + Copy,
+    ) -> Option<Lanes> {
+        if u.iter().any(|&v| !(0.0..=self.u_max).contains(&v)) {
+            return None;
+        }
+        let mut out = [0.0; LANES];
+        for (o, &v) in out.iter_mut().zip(u) {
+            *o = self.at(v, fma);
+        }
+        Some(out)
+    }
+}
+
+/// The network at every point of `u`, `LANES` at a time.
+fn evaluate(mlp: &HostMlp, u: &[f64]) -> Vec<f64> {
+    let width = mlp.width();
+    let (mut a, mut b) = (vec![[0.0; LANES]; width], vec![[0.0; LANES]; width]);
+    let mut out = Vec::with_capacity(u.len());
+    for chunk in u.chunks(LANES) {
+        let mut lanes = [chunk[chunk.len() - 1]; LANES];
+        lanes[..chunk.len()].copy_from_slice(chunk);
+        let eta = mlp.eval(&lanes, &mut a, &mut b, |a, b, c| a * b + c);
+        out.extend_from_slice(&eta[..chunk.len()]);
+    }
+    out
+}
+
+/// The monomial coefficients of T_0 … T_{COEFFS−1}: T_{j+1} = 2t T_j − T_{j−1}.
+fn chebyshev_monomials() -> [[f64; COEFFS]; COEFFS] {
+    let mut t = [[0.0; COEFFS]; COEFFS];
+    t[0][0] = 1.0;
+    t[1][1] = 1.0;
+    for j in 1..COEFFS - 1 {
+        for k in 0..COEFFS {
+            let shifted = if k > 0 { 2.0 * t[j][k - 1] } else { 0.0 };
+            t[j + 1][k] = shifted - t[j - 1][k];
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 1 → 16 → 16 → 1 tanh network with random weights of the given spread.
+    fn network(spread: f64, seed: u64) -> HostMlp {
+        let mut rng = crate::ParamRng::new(seed);
+        let mut values = |n: usize| (0..n).map(|_| rng.normal() * spread).collect::<Vec<_>>();
+        HostMlp::from_layers(vec![
+            (16, values(16), values(16)),
+            (16, values(256), values(16)),
+            (1, values(16), values(1)),
+        ])
+    }
+
+    /// The table equals the network within the tolerance at random points of its range (not
+    /// the probes it was checked at), for weights of spread 0.5, 1 and 2, and refuses u
+    /// outside its range.
+    #[test]
+    fn table_equals_the_network() {
+        for (seed, spread) in [(1, 0.5), (2, 1.0), (3, 2.0)] {
+            let mlp = network(spread, seed);
+            let table = EtaTable::build(&mlp, 9.0).expect("a table within the limit");
+            let u: Vec<f64> = (0..4000)
+                .map(|k| 9.0 * (k as f64 * 0.618_034).fract())
+                .collect();
+            let exact = evaluate(&mlp, &u);
+            let scale = 1.0 + exact.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+            let worst = u
+                .iter()
+                .zip(&exact)
+                .map(|(&u, e)| (table.at(u, f64::mul_add) - e).abs() / scale)
+                .fold(0.0, f64::max);
+            assert!(worst < 2.0 * TOLERANCE, "spread {spread}: {worst:e}");
+            let mut lanes = [1.0; LANES];
+            assert!(table.eval(&lanes, f64::mul_add).is_some());
+            lanes[7] = table.u_max * 1.01;
+            assert!(table.eval(&lanes, f64::mul_add).is_none());
+        }
+    }
+
+    /// T_j(cos θ) = cos(jθ) from the monomials.
+    #[test]
+    fn chebyshev_monomials_are_the_polynomials() {
+        let t = chebyshev_monomials();
+        for theta in [0.1, 0.9, 2.3] {
+            let x: f64 = f64::cos(theta);
+            for (j, m) in t.iter().enumerate() {
+                let value: f64 = m
+                    .iter()
+                    .enumerate()
+                    .map(|(k, c)| c * x.powi(k as i32))
+                    .sum();
+                assert!((value - (j as f64 * theta).cos()).abs() < 1e-13, "T_{j}");
+            }
+        }
+    }
+}

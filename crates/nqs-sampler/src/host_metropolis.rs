@@ -6,7 +6,9 @@
 //! state's generator in the same order (the normals of the proposal, then one uniform per
 //! walker), the same test log u < 2(log|ψ(x′)| − log|ψ(x)|), and exact selects. The walkers,
 //! their log|ψ| and the acceptance count stay in host vectors for all the moves, where the
-//! tensor step spends about fifteen ops per move on proposal, test and blend.
+//! tensor step spends about fifteen ops per move on proposal, test and blend. Backflow
+//! networks go through their tables for the step ([`HostLogPsi::with_eta_tables`]: within
+//! 1e-14 of the networks), built from the walkers at the start of the moves.
 
 use burn::tensor::{Tensor, TensorData};
 use nqs_model::HostLogPsi;
@@ -15,7 +17,7 @@ use crate::Noise;
 use crate::state::{Cache, SamplerState};
 
 /// `moves` all-walker Metropolis moves with log|ψ| from `psi`.
-pub(crate) fn advance(state: &mut SamplerState, psi: &HostLogPsi, moves: usize) {
+pub(crate) fn advance(state: &mut SamplerState, psi: HostLogPsi, moves: usize) {
     let [w, n_coords] = state.x.dims();
     let device = state.x.device();
     let host = |t: Tensor<2>| {
@@ -24,7 +26,7 @@ pub(crate) fn advance(state: &mut SamplerState, psi: &HostLogPsi, moves: usize) 
             .expect("the host pass runs on f64 walkers")
     };
     let mut x = host(state.x.clone());
-    let psi = &psi.clone().with_eta_tables(&x);
+    let psi = psi.with_eta_tables(&x);
     let mut log_psi = match &state.cache {
         Some(cache) => host(cache.log_psi.clone().reshape([w, 1])),
         None => {

@@ -66,7 +66,7 @@ fn advance_serial(
     if config.kind == SamplerKind::Metropolis
         && let Some(host) = nqs_model::HostLogPsi::for_walkers(psi, &state.x)
     {
-        host_metropolis::advance(state, &host, moves);
+        host_metropolis::advance(state, host, moves);
         return Ok(());
     }
     for _ in 0..moves {

@@ -86,6 +86,13 @@ impl HostLogPsi {
     /// instead of once per pair, walker and move. Pairs outside the tables' range go
     /// through the networks.
     pub fn with_eta_tables(mut self, x: &[f64]) -> Self {
+        if !self
+            .terms
+            .iter()
+            .any(|t| matches!(t, Term::Backflow { .. }))
+        {
+            return self;
+        }
         let d = self.geometry.dimensions;
         let largest = x
             .chunks_exact(d)

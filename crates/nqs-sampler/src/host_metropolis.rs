@@ -46,9 +46,8 @@ pub(crate) fn advance(state: &mut SamplerState, psi: HostLogPsi, moves: usize) {
         }
         psi.log_psi(&proposal, &mut new_log_psi);
         for k in 0..w {
-            // ln u < 0 for u ∈ [0, 1): a ratio ≥ 0 accepts without the logarithm.
             let log_ratio = (new_log_psi[k] - log_psi[k]) * 2.0;
-            if log_ratio >= 0.0 || u[k].ln() < log_ratio {
+            if accepts(u[k], log_ratio) {
                 let row = k * n_coords..(k + 1) * n_coords;
                 x[row.clone()].copy_from_slice(&proposal[row]);
                 log_psi[k] = new_log_psi[k];
@@ -62,6 +61,19 @@ pub(crate) fn advance(state: &mut SamplerState, psi: HostLogPsi, moves: usize) {
         grad_log_psi: None,
     });
     state.count_host(accepted, w * moves);
+}
+
+/// ln u < `log_ratio`, deciding without the logarithm where its bounds
+/// 1 − 1/u ≤ ln u ≤ u − 1 already do (u ∈ [0, 1)): the same decisions as the tensor step's.
+#[inline]
+fn accepts(u: f64, log_ratio: f64) -> bool {
+    if log_ratio >= 0.0 || u - 1.0 < log_ratio {
+        true
+    } else if 1.0 - 1.0 / u >= log_ratio {
+        false
+    } else {
+        u.ln() < log_ratio
+    }
 }
 
 #[cfg(test)]
@@ -81,6 +93,36 @@ mod tests {
         };
         let _ = device.configure(FloatDType::F64);
         device
+    }
+
+    /// The bounds decide as the logarithm does, on a grid of u and ratios around the
+    /// boundary ln u = ratio and far from it.
+    #[test]
+    fn acceptance_bounds_decide_as_the_logarithm() {
+        for i in 0..2000 {
+            let u = i as f64 / 2000.0;
+            let ln = u.ln();
+            for ratio in [
+                ln,
+                ln - 1e-12,
+                ln + 1e-12,
+                ln - 0.3,
+                ln + 0.3,
+                -50.0,
+                -1.0,
+                0.0,
+                0.5,
+            ]
+            .into_iter()
+            .chain([u - 1.0, 1.0 - 1.0 / u])
+            {
+                assert_eq!(
+                    super::accepts(u, ratio),
+                    ln < ratio || ratio >= 0.0,
+                    "u {u}, {ratio}"
+                );
+            }
+        }
     }
 
     /// The chain of `factors` (2D, N = 6) from one seed with the host moves (flex) and the

@@ -11,6 +11,7 @@ mod gibbs;
 mod host_metropolis;
 mod metropolis;
 mod noise;
+mod normals;
 mod state;
 
 pub use config::{SamplerConfig, SamplerKind};

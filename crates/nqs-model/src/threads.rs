@@ -1,6 +1,11 @@
 //! Splitting a batch of walkers into blocks for parallel threads. burn's CPU ops run on one
-//! core, so the sampler, the local energy and the gradient each evaluate walker blocks on
-//! threads of their own; this is the one place that decides the split.
+//! core (below flex's own rayon thresholds), so the sampler, the local energy and the
+//! gradient each evaluate walker blocks on threads of their own; this is the one place that
+//! decides the split. The sampler and the local energy run their blocks on rayon's pool,
+//! whose threads persist (N = 2 with 4096 walkers: local energy 0.33 → 0.17 ms against two
+//! fresh scoped threads); the autodiff passes (gradient, SR) keep scoped threads, so that no
+//! backward pass, which holds its graph's lock, can have another block's pass stolen onto
+//! its thread while a large flex op inside it waits on the pool.
 
 /// Smallest block, in walker coordinates (walkers × N·d), worth a thread of its own. Each op
 /// has a fixed cost of a few µs that a split does not share out, so small blocks lose: for

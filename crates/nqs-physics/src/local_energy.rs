@@ -12,6 +12,7 @@ use burn::tensor::Tensor;
 use nqs_model::factors::SpinAmplitudes;
 use nqs_model::threads::{blocks, worker_threads};
 use nqs_model::{Order, WaveFunction, row_sum};
+use rayon::prelude::*;
 
 use crate::hamiltonian::{Hamiltonian, SpinOperators, sum_terms};
 
@@ -140,20 +141,14 @@ pub fn local_energy_parallel(
     if threads == 1 {
         return local_energy_chunked(psi, hamiltonian, x, chunk);
     }
-    let parts: Vec<LocalEnergy> = std::thread::scope(|scope| {
-        let handles: Vec<_> = blocks(w, threads)
-            .into_iter()
-            .map(|(start, len)| {
-                let psi = psi.clone();
-                let block = x.clone().narrow(0, start, len);
-                scope.spawn(move || local_energy_chunked(&psi, hamiltonian, &block, chunk))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a local-energy thread panicked"))
-            .collect()
-    });
+    let parts: Vec<LocalEnergy> = blocks(w, threads)
+        .into_par_iter()
+        .map(|(start, len)| {
+            let psi = psi.clone();
+            let block = x.clone().narrow(0, start, len);
+            local_energy_chunked(&psi, hamiltonian, &block, chunk)
+        })
+        .collect();
     concat(parts)
 }
 

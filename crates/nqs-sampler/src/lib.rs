@@ -40,23 +40,19 @@ pub fn advance(
     // independent blocks, each with its own generator seeded from the state's, so the result
     // does not depend on the scheduling.
     let parts = state.split(threads);
-    let results: Vec<Result<SamplerState, SamplerError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|mut part| {
-                let psi = psi.clone();
-                scope.spawn(move || advance_serial(config, &mut part, &psi, moves).map(|()| part))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a sampler thread panicked"))
-            .collect()
-    });
+    let results: Vec<Result<SamplerState, SamplerError>> = parts
+        .into_par_iter()
+        .map(|mut part| {
+            let psi = psi.clone();
+            advance_serial(config, &mut part, &psi, moves).map(|()| part)
+        })
+        .collect();
     let parts = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     state.merge(parts);
     Ok(())
 }
+
+use rayon::prelude::*;
 
 fn advance_serial(
     config: &SamplerConfig,

@@ -10,9 +10,8 @@
 
 use burn::tensor::Tensor;
 use nqs_model::factors::SpinAmplitudes;
-use nqs_model::threads::{blocks, worker_threads};
+use nqs_model::threads::{blocks, run_blocks, worker_threads};
 use nqs_model::{Order, WaveFunction, row_sum};
-use rayon::prelude::*;
 
 use crate::hamiltonian::{Hamiltonian, SpinOperators, sum_terms};
 
@@ -141,14 +140,11 @@ pub fn local_energy_parallel(
     if threads == 1 {
         return local_energy_chunked(psi, hamiltonian, x, chunk);
     }
-    let parts: Vec<LocalEnergy> = blocks(w, threads)
-        .into_par_iter()
-        .map(|(start, len)| {
-            let psi = psi.clone();
-            let block = x.clone().narrow(0, start, len);
-            local_energy_chunked(&psi, hamiltonian, &block, chunk)
-        })
-        .collect();
+    let parts = run_blocks(blocks(w, threads), |(start, len)| {
+        let psi = psi.clone();
+        let block = x.clone().narrow(0, start, len);
+        local_energy_chunked(&psi, hamiltonian, &block, chunk)
+    });
     concat(parts)
 }
 

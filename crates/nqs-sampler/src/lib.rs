@@ -40,19 +40,14 @@ pub fn advance(
     // independent blocks, each with its own generator seeded from the state's, so the result
     // does not depend on the scheduling.
     let parts = state.split(threads);
-    let results: Vec<Result<SamplerState, SamplerError>> = parts
-        .into_par_iter()
-        .map(|mut part| {
-            let psi = psi.clone();
-            advance_serial(config, &mut part, &psi, moves).map(|()| part)
-        })
-        .collect();
+    let results = nqs_model::threads::run_blocks(parts, |mut part| {
+        let psi = psi.clone();
+        advance_serial(config, &mut part, &psi, moves).map(|()| part)
+    });
     let parts = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     state.merge(parts);
     Ok(())
 }
-
-use rayon::prelude::*;
 
 fn advance_serial(
     config: &SamplerConfig,

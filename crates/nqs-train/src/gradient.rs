@@ -6,8 +6,8 @@
 //! 2·mean_w Σ_s (r_s/q)_w ∂χ_s(x_w) ([`nqs_physics::LocalEnergy::spin_residual`]), added to
 //! the same loss with the constant weights r/q. burn's CPU backends
 //! run each op on one core; each block's forward and backward pass runs on its own thread
-//! with its own copy of the parameters as fresh autodiff leaves (same parameter ids), so the
-//! blocks share no autodiff graph.
+//! (`threads::run_blocks`) with its own copy of the parameters as fresh autodiff leaves
+//! (same parameter ids), so the blocks share no autodiff graph.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
@@ -33,6 +33,7 @@ fn gradient_threads(model: &WaveFunction, threads: usize, walkers: usize, coords
     let weight = 1.0 + model.num_params() as f64 / PARAMETERS_PER_COORDINATE;
     let work = (coords as f64 * weight).ceil() as usize;
     nqs_sampler::worker_threads_min(threads, walkers, work, MIN_GRADIENT_BLOCK_COORDS)
+        .min(nqs_model::threads::concurrent_blocks())
 }
 
 /// Constant per-walker weights on the spin-isospin amplitudes: Σ_w Σ_s b_ws χ_s(x_w) joins
@@ -118,25 +119,13 @@ pub fn weighted_gradient(
         let loss = block_loss(model, x.clone(), weights, b);
         return GradientsParams::from_grads(loss.backward(), model);
     }
-    let parts: Vec<GradientsParams> = std::thread::scope(|scope| {
-        let handles: Vec<_> = nqs_sampler::blocks(w, threads)
-            .into_iter()
-            .map(|(start, len)| {
-                let block = x.clone().narrow(0, start, len);
-                let model = model.clone().map(&mut FreshLeaves);
-                let u = &weights[start..start + len];
-                let b = amplitude_weights.map(|b| (b.block(start, len), b.states));
-                let block_loss = &block_loss;
-                scope.spawn(move || {
-                    let loss = block_loss(&model, block, u, b);
-                    GradientsParams::from_grads(loss.backward(), &model)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a gradient thread panicked"))
-            .collect()
+    let parts = nqs_model::threads::run_blocks(nqs_sampler::blocks(w, threads), |(start, len)| {
+        let block = x.clone().narrow(0, start, len);
+        let model = model.clone().map(&mut FreshLeaves);
+        let u = &weights[start..start + len];
+        let b = amplitude_weights.map(|b| (b.block(start, len), b.states));
+        let loss = block_loss(&model, block, u, b);
+        GradientsParams::from_grads(loss.backward(), &model)
     });
     let mut total = GradientsParams::new();
     for mut part in parts {

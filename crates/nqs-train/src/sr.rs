@@ -211,19 +211,8 @@ fn log_psi_parallel(psi: &WaveFunction, x: &Tensor<2>, threads: usize) -> Tensor
     if threads == 1 {
         return psi.log_psi(x);
     }
-    let parts: Vec<Tensor<1>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = nqs_sampler::blocks(w, threads)
-            .into_iter()
-            .map(|(start, len)| {
-                let block = x.clone().narrow(0, start, len);
-                let psi = psi.clone();
-                scope.spawn(move || psi.log_psi(&block))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a log|ψ| thread panicked"))
-            .collect()
+    let parts = nqs_model::threads::run_blocks(nqs_sampler::blocks(w, threads), |(start, len)| {
+        psi.clone().log_psi(&x.clone().narrow(0, start, len))
     });
     Tensor::cat(parts, 0)
 }

@@ -464,23 +464,29 @@ mod tests {
         }
     }
 
+    /// A pair-MLP backflow determinant (hidden [16, 16], output layers of gain `gain`, so
+    /// that y ≠ x) times a Padé–Jastrow, N particles in d dimensions.
+    fn backflow(n: usize, d: usize, gain: f64, seed: u64) -> WaveFunction {
+        let factors = vec![
+            FactorConfig::Backflow(crate::factors::BackflowConfig {
+                alpha: 0.93,
+                hidden: vec![16, 16],
+                output_gain: gain,
+                ..Default::default()
+            }),
+            FactorConfig::PadeJastrow(Default::default()),
+        ];
+        WaveFunctionConfig { factors }
+            .init(Geometry::balanced(n, d), 1.0, seed, &flex_f64())
+            .expect("closed shell")
+    }
+
     /// The same for the pair-MLP backflow determinant with random networks (output layers
     /// not zero, so that y ≠ x) times a Padé–Jastrow.
     #[test]
     fn host_backflow_equals_the_factors_ops() {
         for (n, d) in [(2, 2), (6, 2), (8, 3), (12, 2)] {
-            let factors = vec![
-                FactorConfig::Backflow(crate::factors::BackflowConfig {
-                    alpha: 0.93,
-                    hidden: vec![16, 16],
-                    output_gain: 0.3,
-                    ..Default::default()
-                }),
-                FactorConfig::PadeJastrow(Default::default()),
-            ];
-            let psi = WaveFunctionConfig { factors }
-                .init(Geometry::balanced(n, d), 1.0, 7, &flex_f64())
-                .expect("closed shell");
+            let psi = backflow(n, d, 0.3, 7);
             let x = normal([5, n * d], 1.0, &flex_f64());
             let y = match &psi.factors[0] {
                 Factor::Backflow(b) => b.quasi_particles(&x),
@@ -505,18 +511,7 @@ mod tests {
     #[test]
     fn host_backflow_with_tables_equals_the_network_pass() {
         for (n, d) in [(6, 2), (8, 3), (12, 2)] {
-            let factors = vec![
-                FactorConfig::Backflow(crate::factors::BackflowConfig {
-                    alpha: 0.93,
-                    hidden: vec![16, 16],
-                    output_gain: 0.5,
-                    ..Default::default()
-                }),
-                FactorConfig::PadeJastrow(Default::default()),
-            ];
-            let psi = WaveFunctionConfig { factors }
-                .init(Geometry::balanced(n, d), 1.0, 11, &flex_f64())
-                .expect("closed shell");
+            let psi = backflow(n, d, 0.5, 11);
             for spread in [1.3, 2.6] {
                 let x = normal([77, n * d], spread, &flex_f64());
                 let host = HostLogPsi::new(&psi)

@@ -84,20 +84,38 @@ impl Streams {
 
     #[inline(always)]
     fn fill_lanes(&mut self, out: &mut [f64], fma: impl Fn(f64, f64, f64) -> f64 + Copy) {
-        for chunk in out.chunks_mut(2 * LANES) {
-            let (a, b) = (self.next(), self.next());
-            let mut pair = [[0.0; LANES]; 2];
-            for l in 0..LANES {
-                // u₁ = 2 − [1, 2) ∈ (0, 1], u₂ = [1, 2) − 1 ∈ [0, 1).
-                let u1 = 2.0 - f64::from_bits(ONE | (a[l] >> 12));
-                let u2 = f64::from_bits(ONE | (b[l] >> 12)) - 1.0;
-                let r = (-2.0 * ln_unit(u1, fma)).sqrt();
-                let (sin, cos) = sin_cos_turns(u2, fma);
-                pair[0][l] = r * cos;
-                pair[1][l] = r * sin;
-            }
-            let flat = pair.as_flattened();
-            chunk.copy_from_slice(&flat[..chunk.len()]);
+        let mut chunks = out.chunks_exact_mut(2 * LANES);
+        for chunk in &mut chunks {
+            let (cos, sin) = chunk.split_at_mut(LANES);
+            self.transform(cos, sin, fma);
+        }
+        let rest = chunks.into_remainder();
+        if !rest.is_empty() {
+            let mut pair = [0.0; 2 * LANES];
+            let (cos, sin) = pair.split_at_mut(LANES);
+            self.transform(cos, sin, fma);
+            let len = rest.len();
+            rest.copy_from_slice(&pair[..len]);
+        }
+    }
+
+    /// One transform of every stream: r cos θ into `cos`, r sin θ into `sin` (`LANES` each).
+    #[inline(always)]
+    fn transform(
+        &mut self,
+        cos: &mut [f64],
+        sin: &mut [f64],
+        fma: impl Fn(f64, f64, f64) -> f64 + Copy,
+    ) {
+        let (a, b) = (self.next(), self.next());
+        for l in 0..LANES {
+            // u₁ = 2 − [1, 2) ∈ (0, 1], u₂ = [1, 2) − 1 ∈ [0, 1).
+            let u1 = 2.0 - f64::from_bits(ONE | (a[l] >> 12));
+            let u2 = f64::from_bits(ONE | (b[l] >> 12)) - 1.0;
+            let r = (-2.0 * ln_unit(u1, fma)).sqrt();
+            let (s, c) = sin_cos_turns(u2, fma);
+            cos[l] = r * c;
+            sin[l] = r * s;
         }
     }
 }

@@ -80,7 +80,7 @@ impl HostLogPsi {
     }
 
     /// The same pass with the backflow networks replaced by piecewise polynomials that equal
-    /// them to [`crate::host_eta_table`]'s tolerance (~1e-13 in log|ψ|) on the pair distances
+    /// them to 1e-14 (relative to 1 + max|η|, [`crate::host_eta_table`]) on the pair distances
     /// that walkers `x` (`[walkers, N·d]` row-major) and their next moves reach, for the
     /// Metropolis moves of a step: the networks are then evaluated once per table node
     /// instead of once per pair, walker and move. Pairs outside the tables' range go
@@ -432,7 +432,6 @@ mod tests {
     fn host_against_ops(psi: &WaveFunction, walkers: usize, spread: f64) -> f64 {
         let n_coords = psi.geometry().n_coords();
         let x = normal([walkers, n_coords], spread, &flex_f64());
-        let host = HostLogPsi::new(psi).expect("a host pass on flex f64");
         let ops = values(
             psi.factors
                 .iter()
@@ -440,6 +439,7 @@ mod tests {
                 .reduce(|a, b| a + b)
                 .expect("at least one factor"),
         );
+        let host = HostLogPsi::new(psi).expect("a host pass on flex f64");
         let x = values(x);
         let scale = ops.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
         // The dispatched build (AVX2 + FMA where the CPU has them) and the baseline build.

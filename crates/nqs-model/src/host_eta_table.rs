@@ -66,22 +66,21 @@ impl EtaTable {
         }
         let eta = evaluate(mlp, &u);
         let monomials = chebyshev_monomials();
+        // c_j = (2/n) Σ_k f(t_k) T_j(t_k), c_0 halved: the weights (2/n) T_j(t_k) once.
+        let weights: [[f64; COEFFS]; COEFFS] = std::array::from_fn(|j| {
+            std::array::from_fn(|k| {
+                let angle = std::f64::consts::PI * j as f64 * (k as f64 + 0.5) / COEFFS as f64;
+                let half = if j == 0 { 0.5 } else { 1.0 };
+                half * 2.0 / COEFFS as f64 * angle.cos()
+            })
+        });
         let coeffs = eta
             .chunks_exact(COEFFS)
             .map(|f| {
-                // c_j = (2/n) Σ_k f(t_k) T_j(t_k), c_0 halved.
                 let mut out = [0.0; COEFFS];
-                for j in 0..COEFFS {
-                    let mut c = 0.0;
-                    for (k, fk) in f.iter().enumerate() {
-                        let angle = std::f64::consts::PI * j as f64 * (k as f64 + 0.5);
-                        c += fk * (angle / COEFFS as f64).cos();
-                    }
-                    c *= 2.0 / COEFFS as f64;
-                    if j == 0 {
-                        c *= 0.5;
-                    }
-                    for (o, m) in out.iter_mut().zip(&monomials[j]) {
+                for (w, m) in weights.iter().zip(&monomials) {
+                    let c: f64 = w.iter().zip(f).map(|(w, f)| w * f).sum();
+                    for (o, m) in out.iter_mut().zip(m) {
                         *o += c * m;
                     }
                 }
@@ -144,15 +143,34 @@ impl EtaTable {
     }
 }
 
-/// The network at every point of `u`, `LANES` at a time.
+/// The network at every point of `u`, `LANES` at a time (the AVX2 build where the CPU has
+/// it, as the host passes).
+#[allow(unsafe_code)]
 fn evaluate(mlp: &HostMlp, u: &[f64]) -> Vec<f64> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above), the only requirement
+        // of a `target_feature` function; the body is safe code.
+        return unsafe { evaluate_avx2_fma(mlp, u) };
+    }
+    evaluate_lanes(mlp, u, |a, b, c| a * b + c)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn evaluate_avx2_fma(mlp: &HostMlp, u: &[f64]) -> Vec<f64> {
+    evaluate_lanes(mlp, u, f64::mul_add)
+}
+
+#[inline(always)]
+fn evaluate_lanes(mlp: &HostMlp, u: &[f64], fma: impl Fn(f64, f64, f64) -> f64 + Copy) -> Vec<f64> {
     let width = mlp.width();
     let (mut a, mut b) = (vec![[0.0; LANES]; width], vec![[0.0; LANES]; width]);
     let mut out = Vec::with_capacity(u.len());
     for chunk in u.chunks(LANES) {
         let mut lanes = [chunk[chunk.len() - 1]; LANES];
         lanes[..chunk.len()].copy_from_slice(chunk);
-        let eta = mlp.eval(&lanes, &mut a, &mut b, |a, b, c| a * b + c);
+        let eta = mlp.eval(&lanes, &mut a, &mut b, fma);
         out.extend_from_slice(&eta[..chunk.len()]);
     }
     out

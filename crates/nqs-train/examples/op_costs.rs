@@ -31,6 +31,18 @@ fn main() {
         let _ = t.into_data();
     };
     println!("W = {w}, [W, {p}] f64 unless noted");
+    // The bias gradient of a dense layer on pair rows (backflow, N = 6, 512 walkers):
+    // autodiff's broadcast backward sums over rows; the same sum as a product with ones.
+    let rows = Tensor::<2>::random(
+        [7680, 16],
+        burn::tensor::Distribution::Normal(0., 1.),
+        &device,
+    );
+    let ones = Tensor::<2>::ones([1, 7680], &device);
+    time("sum_dim(0) [7680,16]", 50, || s(rows.clone().sum_dim(0)));
+    time("ones [1,7680]·[7680,16]", 50, || {
+        s(ones.clone().matmul(rows.clone()))
+    });
     time("add", 50, || s(a.clone() + b.clone()));
     time("mul", 50, || s(a.clone() * b.clone()));
     time("div", 50, || s(a.clone() / b.clone()));

@@ -11,7 +11,7 @@
 use burn::module::{Module, Param};
 use burn::tensor::{DType, Device, Tensor, activation};
 
-use crate::{Order, ParamRng, host_softplus, host_tanh};
+use crate::{Order, ParamRng, host_softplus, host_tanh, rows_of};
 
 /// Value `[rows, m]` with optional gradient `[rows, n_in, m]` and Laplacian `[rows, m]`.
 #[derive(Debug, Clone)]
@@ -63,16 +63,7 @@ impl Jet {
     pub fn affine(self, weight: Tensor<2>, bias: Tensor<1>) -> Jet {
         let [rows, m] = self.value.dims();
         let k = weight.dims()[1];
-        let product = self.value.matmul(weight.clone());
-        let value = if bias.is_tracked() {
-            // Autodiff takes the gradient of a broadcast bias by sum_dim(0) over the rows, on
-            // flex 12× slower than the same sum as a product with ones (423 against 35 µs
-            // for [7680, 16], `examples/op_costs.rs`): added as ones·b, its gradient is onesᵀ·g.
-            let ones = Tensor::<2>::ones([rows, 1], &product.device());
-            product + ones.matmul(bias.unsqueeze::<2>())
-        } else {
-            product + bias.unsqueeze::<2>()
-        };
+        let value = self.value.matmul(weight.clone()) + rows_of(bias.unsqueeze::<2>(), rows);
         let grad = self.grad.map(|g| {
             let n_in = g.dims()[1];
             g.reshape([rows * n_in, m])

@@ -42,5 +42,5 @@ pub use host_value::HostLogPsi;
 pub use init::ParamRng;
 pub use jet::{Dense, Jet, Mlp, sigmoid, softplus};
 pub use linalg::{LogDet, gauss_jordan, log_det, lu_log_det};
-pub use reduce::row_sum;
+pub use reduce::{row_sum, rows_of};
 pub use wavefunction::{WaveFunction, WaveFunctionConfig};

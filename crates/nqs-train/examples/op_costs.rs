@@ -43,6 +43,16 @@ fn main() {
     time("ones [1,7680]·[7680,16]", 50, || {
         s(ones.clone().matmul(rows.clone()))
     });
+    for (r, c) in [(2048, 15), (512, 190)] {
+        let t = Tensor::<2>::random([r, c], burn::tensor::Distribution::Normal(0., 1.), &device);
+        let o = Tensor::<2>::ones([1, r], &device);
+        time(&format!("sum_dim(0) [{r},{c}]"), 50, || {
+            s(t.clone().sum_dim(0))
+        });
+        time(&format!("ones [1,{r}]·[{r},{c}]"), 50, || {
+            s(o.clone().matmul(t.clone()))
+        });
+    }
     time("add", 50, || s(a.clone() + b.clone()));
     time("mul", 50, || s(a.clone() * b.clone()));
     time("div", 50, || s(a.clone() / b.clone()));

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::derivatives::LogPsi;
 use crate::init::param1;
 use crate::pairs::{Pairs, no_pairs};
-use crate::{Geometry, ModelError, Order};
+use crate::{Geometry, ModelError, Order, rows_of};
 
 /// Configuration of the Padé–Jastrow factor.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -115,7 +115,7 @@ impl PadeJastrow {
         let b_anti = betas.narrow(0, 1, 1).reshape([1, 1]);
         let beta = parallel * b_par + antiparallel * b_anti; // [1, P]
         let r = pairs.r(); // [w, P]
-        let denom = (r.clone() * beta.clone()).add_scalar(1.0); // 1 + βr
+        let denom = (r.clone() * rows_of(beta.clone(), r.dims()[0])).add_scalar(1.0); // 1 + βr
         let u = a.clone() * r.clone() / denom.clone();
         let (c, lap) = if order.gradient() {
             let du = a.clone() / denom.clone().square();

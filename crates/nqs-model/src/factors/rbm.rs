@@ -117,7 +117,7 @@ impl Rbm {
         let n_visible = rows.dims()[1];
         let s2 = self.sigma2;
         // Gaussian part: −Σ (x − a)²/(4σ²); gradient −(x − a)/(2σ²); Laplacian −n_visible/(2σ²).
-        let centred = rows.clone() - self.a.val().unsqueeze::<2>();
+        let centred = rows.clone() - crate::rows_of(self.a.val().unsqueeze::<2>(), rows.dims()[0]);
         let gauss_value = centred.clone().square().sum_dim(1) * (-0.25 / s2); // [rows, 1]
         // Hidden part: ½ Σ_j softplus(b_j + x·w_j/σ²), by forward Laplacian.
         let hidden = Jet::input(rows, n_visible, order)

@@ -9,7 +9,7 @@
 //! thread while a large flex op inside it waits on rayon): with the gradient on scoped
 //! threads beside the pool, the pool thread's allocator kept its local-energy memory through
 //! the gradient phase and the peak RSS of N = 6 with 4096 walkers rose from 92–102 to
-//! 122–144 MiB; with all three phases on the pool it is 72–100 MiB.
+//! 122–144 MiB; with all three phases on the pool it is 68–104 MiB.
 
 /// Smallest block, in walker coordinates (walkers × N·d), worth a thread of its own. Each op
 /// has a fixed cost of a few µs that a split does not share out, so small blocks lose: for

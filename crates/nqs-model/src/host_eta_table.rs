@@ -148,7 +148,7 @@ impl EtaTable {
 #[allow(unsafe_code)]
 fn evaluate(mlp: &HostMlp, u: &[f64]) -> Vec<f64> {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+    if crate::host_tanh::avx2_fma() {
         // SAFETY: the CPU supports AVX2 and FMA (checked just above), the only requirement
         // of a `target_feature` function; the body is safe code.
         return unsafe { evaluate_avx2_fma(mlp, u) };

@@ -45,7 +45,7 @@ pub(crate) fn softplus_jet(jet: Jet) -> Result<Jet, Jet> {
 #[allow(unsafe_code)]
 fn softplus_kernel(x: &mut [f64], sigma: Option<&mut [f64]>) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+    if crate::host_tanh::avx2_fma() {
         // SAFETY: the CPU supports AVX2 and FMA (checked just above), the only requirement
         // of a `target_feature` function; the body is safe code.
         unsafe { softplus_avx2_fma(x, sigma) };

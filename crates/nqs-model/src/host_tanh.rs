@@ -161,11 +161,18 @@ pub(crate) fn elementwise_jet(
     })
 }
 
+/// Whether the CPU has AVX2 and FMA, the features of the host passes' vector builds (the
+/// `*_avx2_fma` functions; the detection is cached by the standard library).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
 /// t ← tanh(t) elementwise.
 #[allow(unsafe_code)]
 pub fn tanh_in_place(x: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+    if avx2_fma() {
         // SAFETY: the CPU supports AVX2 and FMA (checked just above), the only requirement
         // of a `target_feature` function; the body is safe code.
         unsafe { tanh_avx2_fma(x) };

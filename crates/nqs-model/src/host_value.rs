@@ -128,8 +128,7 @@ impl HostLogPsi {
     #[allow(unsafe_code)]
     pub fn log_psi(&self, x: &[f64], out: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
+        if crate::host_tanh::avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA (checked just above), the only requirement
             // of a `target_feature` function; the body is safe code.
             unsafe { self.log_psi_avx2_fma(x, out) };

@@ -8,14 +8,40 @@
 
 mod common;
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
+use burn::tensor::{Tensor, TensorData};
 use common::*;
 use nqs_model::factors::Factor;
 use nqs_model::{Geometry, ParamRng};
 use nqs_physics::Hamiltonian;
 use nqs_physics::local_energy::local_energy;
 use nqs_train::loss::{centred_clipped, surrogate_loss};
+
+/// Compares two gradients parameter by parameter (relative 1e-12), counting the entries.
+struct Compare<'a> {
+    one: &'a GradientsParams,
+    two: &'a GradientsParams,
+    checked: usize,
+}
+
+impl ModuleVisitor for Compare<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let flat = |g: Option<Tensor<D>>| -> Vec<f64> {
+            let g = g.expect("every parameter has a gradient");
+            let n = g.shape().num_elements();
+            host1(g.reshape([n]))
+        };
+        let (a, b) = (
+            flat(self.one.get::<D>(param.id)),
+            flat(self.two.get::<D>(param.id)),
+        );
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() <= 1e-12 * (1.0 + x.abs()), "{x} vs {y}");
+        }
+        self.checked += a.len();
+    }
+}
 
 #[test]
 fn estimator_matches_the_exact_energy_derivative() {
@@ -64,32 +90,7 @@ fn estimator_matches_the_exact_energy_derivative() {
 /// product, up to the order of the sums.
 #[test]
 fn split_gradient_equals_one_thread_gradient() {
-    use burn::module::{ModuleVisitor, Param};
-    use burn::tensor::Tensor;
     use nqs_train::gradient::surrogate_gradient;
-
-    struct Compare<'a> {
-        one: &'a GradientsParams,
-        two: &'a GradientsParams,
-        checked: usize,
-    }
-    impl ModuleVisitor for Compare<'_> {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let flat = |g: Option<Tensor<D>>| -> Vec<f64> {
-                let g = g.expect("every parameter has a gradient");
-                let n = g.shape().num_elements();
-                host1(g.reshape([n]))
-            };
-            let (a, b) = (
-                flat(self.one.get::<D>(param.id)),
-                flat(self.two.get::<D>(param.id)),
-            );
-            for (x, y) in a.iter().zip(&b) {
-                assert!((x - y).abs() <= 1e-12 * (1.0 + x.abs()), "{x} vs {y}");
-            }
-            self.checked += a.len();
-        }
-    }
 
     let device = device();
     let autodiff = device.clone().autodiff();
@@ -124,4 +125,45 @@ fn split_gradient_equals_one_thread_gradient() {
         "only {} gradient entries",
         compare.checked
     );
+}
+
+/// Walkers without an autodiff graph (the gradient passes) run their ops on the plain
+/// backend and meet the parameters as constants; the parameter gradient of Σ_w u_w log|ψ(x_w)|
+/// is the one taken with walkers that are tracked (every op recorded) for every parameter of
+/// a Slater × FFNN × Padé × RBM product and of a pair-MLP backflow × Padé product (2D, N = 6).
+#[test]
+fn untracked_walkers_give_the_tracked_walkers_gradient() {
+    let device = device();
+    let autodiff = device.clone().autodiff();
+    let geometry = Geometry::balanced(6, 2);
+    for (k, factors) in [
+        "[[factors]]\nkind = \"slater\"\n[[factors]]\nkind = \"ffnn\"\nhidden = [8]\n[[factors]]\nkind = \"pade_jastrow\"\n[[factors]]\nkind = \"rbm\"\nn_hidden = 4\nper_particle = true\n",
+        "[[factors]]\nkind = \"backflow\"\nhidden = [8]\noutput_gain = 0.3\n[[factors]]\nkind = \"pade_jastrow\"\n",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let model = wave_function(factors, geometry, 1.0, 5 + k as u64, &autodiff);
+        let walkers = 256;
+        let mut rng = ParamRng::new(11);
+        let x: Vec<f64> = (0..walkers * 12).map(|_| rng.normal()).collect();
+        let x = tensor2(x, walkers, 12, &device);
+        let u: Vec<f64> = (0..walkers).map(|_| rng.normal()).collect();
+        let gradient = |x: Tensor<2>| {
+            let u = Tensor::<1>::from_data(TensorData::new(u.clone(), [walkers]), &autodiff);
+            let loss = (u * model.forward(&x, nqs_model::Order::Value).value).sum();
+            GradientsParams::from_grads(loss.backward(), &model)
+        };
+        let untracked = x.clone().autodiff();
+        let tracked = x.autodiff().require_grad();
+        assert!(!untracked.is_tracked() && tracked.is_tracked());
+        let (one, two) = (gradient(untracked), gradient(tracked));
+        let mut compare = Compare {
+            one: &one,
+            two: &two,
+            checked: 0,
+        };
+        model.visit(&mut compare);
+        assert!(compare.checked > 20, "only {} entries", compare.checked);
+    }
 }

@@ -177,6 +177,16 @@ impl WaveFunction {
         x: &Tensor<2>,
         order: Order,
     ) -> (LogPsi, Option<SpinAmplitudes>) {
+        // Walkers on an autodiff device that carry no graph (the gradient passes) are
+        // constants: the ops on them alone run on the plain backend, without autodiff's
+        // bookkeeping, and meet the tracked parameters as constants.
+        let plain;
+        let x = if x.is_autodiff() && !x.is_tracked() {
+            plain = x.clone().without_autodiff();
+            &plain
+        } else {
+            x
+        };
         let mut spin = None;
         let log_psi = self
             .factors

@@ -26,9 +26,10 @@ pub fn pair_indices(n: usize) -> Vec<(usize, usize)> {
 /// Separations of the N(N − 1)/2 pairs i < j of a batch, in pair-major order
 /// (0,1), (0,2), …, (1,2), …
 ///
-/// Built from products with small constant matrices, the cheapest way on the CPU backends
-/// (docs/performance.md): the separations are x·D with D holding ±1, and the gradient goes
-/// back to the particles through the pair–particle incidence matrix.
+/// The separations are x·D with D holding ±1, computed directly on the host where the
+/// walkers are flex f64 without an autodiff graph (every pass but a tracked one; the same
+/// values); the gradient goes back to the particles through the pair–particle incidence
+/// matrix, built only by the passes that need it (docs/performance.md).
 #[derive(Debug, Clone)]
 pub struct Pairs {
     /// x_i − x_j, dimension-major: column a·P + p holds coordinate a of pair p,

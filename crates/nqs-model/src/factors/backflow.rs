@@ -194,7 +194,7 @@ impl BackflowOrbitals<'_> {
     fn envelope(self, x: &Tensor<2>, order: Order) -> Option<LogPsi> {
         match self {
             BackflowOrbitals::Hermite(slater) => {
-                Some(gaussian(x, slater.alpha.val() * slater.omega, order))
+                Some(gaussian(x, slater.alpha.val(), slater.omega, order))
             }
             BackflowOrbitals::PlaneWaves(_) => None,
         }

@@ -6,12 +6,12 @@
 //! u' = a/(1+βr)², u'' = −2aβ/(1+βr)³.
 
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Tensor, activation};
+use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::derivatives::LogPsi;
 use crate::init::param1;
-use crate::pairs::{Pairs, no_pairs};
+use crate::pairs::{Pairs, no_pairs, pair_indices};
 use crate::{Geometry, ModelError, Order, rows_of};
 
 /// Configuration of the Padé–Jastrow factor.
@@ -96,24 +96,41 @@ fn inverse_softplus(y: f64) -> f64 {
 impl PadeJastrow {
     /// Current (β_parallel, β_antiparallel).
     pub fn betas(&self) -> Tensor<1> {
-        activation::softplus(self.beta_raw.val(), 1.0)
+        crate::softplus(self.beta_raw.val())
     }
 
-    /// # Shapes
-    /// - x: `[walkers, N·d]`
     pub fn forward(&self, x: &Tensor<2>, order: Order) -> LogPsi {
         if self.geometry.n_particles < 2 {
             return no_pairs(x, order);
         }
-        let d = self.geometry.dimensions as f64;
-        let pairs = Pairs::new(x, &self.geometry);
-        let parallel = pairs.parallel.clone(); // [1, P]
-        let antiparallel = parallel.clone().neg().add_scalar(1.0);
-        let a = parallel.clone() * (1.0 / (d + 1.0)) + antiparallel.clone() * (1.0 / (d - 1.0));
-        let betas = self.betas();
-        let b_par = betas.clone().narrow(0, 0, 1).reshape([1, 1]);
-        let b_anti = betas.narrow(0, 1, 1).reshape([1, 1]);
-        let beta = parallel * b_par + antiparallel * b_anti; // [1, P]
+        let g = self.geometry;
+        let d = g.dimensions as f64;
+        let pairs = Pairs::new(x, &g);
+        let device = x.device();
+        // Per pair: the cusp a (1/(d + 1) parallel, 1/(d − 1) antiparallel) and the one-hot
+        // choice of β, K[0, p] = 1 for parallel pairs, K[1, p] = 1 for antiparallel ones.
+        let kinds: Vec<bool> = pair_indices(g.n_particles)
+            .into_iter()
+            .map(|(i, j)| g.is_up(i) == g.is_up(j))
+            .collect();
+        let n_pairs = kinds.len();
+        let a: Vec<f64> = kinds
+            .iter()
+            .map(|&parallel| {
+                if parallel {
+                    1.0 / (d + 1.0)
+                } else {
+                    1.0 / (d - 1.0)
+                }
+            })
+            .collect();
+        let choice: Vec<f64> = [true, false]
+            .iter()
+            .flat_map(|&kind| kinds.iter().map(move |&k| f64::from(u8::from(k == kind))))
+            .collect();
+        let a = Tensor::<2>::from_data(TensorData::new(a, [1, n_pairs]), &device);
+        let choice = Tensor::<2>::from_data(TensorData::new(choice, [2, n_pairs]), &device);
+        let beta = self.betas().reshape([1, 2]).matmul(choice); // [1, P]
         let r = pairs.r(); // [w, P]
         let denom = (r.clone() * rows_of(beta.clone(), r.dims()[0])).add_scalar(1.0); // 1 + βr
         let u = a.clone() * r.clone() / denom.clone();

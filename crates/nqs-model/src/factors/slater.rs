@@ -85,11 +85,14 @@ impl SlaterDeterminant {
         let g = self.geometry;
         let (n, d, n_orb) = (g.n_particles, g.dimensions, g.n_up);
         let device = x.device();
-        let alpha_omega = self.alpha.val() * self.omega; // [1]
         if n_orb == 1 {
             // One particle per spin in the ground orbital: det P = H_0 = 1, only the Gaussian.
-            return (gaussian(x, alpha_omega, order), Tensor::ones([w], &device));
+            return (
+                gaussian(x, self.alpha.val(), self.omega, order),
+                Tensor::ones([w], &device),
+            );
         }
+        let alpha_omega = self.alpha.val() * self.omega; // [1]
         let q = alpha_omega.clone().sqrt(); // √(αω), [1]
 
         // Every (dimension a, orbital j) column holds ξ_a = q x_a of the row's particle, and
@@ -118,8 +121,7 @@ impl SlaterDeterminant {
         let blocks = |m: Tensor<2>| -> Tensor<3> { m.reshape([2 * w, n_orb, n_orb]) };
         let det = log_det(blocks(p), order.gradient());
         let (log_det, sign) = spin_product(det.log_abs.clone(), det.sign.clone(), w);
-        let r2 = row_sum(x.clone().square());
-        let value = log_det - r2 * alpha_omega.clone() * 0.5;
+        let value = log_det + row_sum(x.clone().square()) * (-0.5 * self.omega) * self.alpha.val();
 
         let (grad, lap) = if let Some(inv) = det.inverse {
             let inv_t = inv.swap_dims(1, 2); // (P⁻¹)ᵀ: inv_t[i, j] = (P⁻¹)_ji
@@ -218,16 +220,18 @@ pub(crate) fn trace_rows(m: Tensor<2>, inv_t: &Tensor<3>) -> Tensor<3> {
 }
 
 /// The Gaussian part alone, log ψ = −(αω/2) Σ x², with gradient −αω x and Laplacian −αω N·d.
-pub(crate) fn gaussian(x: &Tensor<2>, alpha_omega: Tensor<1>, order: Order) -> LogPsi {
+/// Everything but the final product with α stays off the parameter (one tracked op per
+/// component in the gradient passes).
+pub(crate) fn gaussian(x: &Tensor<2>, alpha: Tensor<1>, omega: f64, order: Order) -> LogPsi {
     let [w, n_coords] = x.dims();
     LogPsi {
-        value: row_sum(x.clone().square()) * alpha_omega.clone() * -0.5,
+        value: row_sum(x.clone().square()) * (-0.5 * omega) * alpha.clone(),
         grad: order
             .gradient()
-            .then(|| x.clone() * alpha_omega.clone().unsqueeze::<2>().neg()),
+            .then(|| x.clone() * (-omega) * alpha.clone().unsqueeze::<2>()),
         lap: order
             .laplacian()
-            .then(|| (alpha_omega * -(n_coords as f64)).expand([w])),
+            .then(|| (alpha * -(n_coords as f64 * omega)).expand([w])),
     }
 }
 

@@ -64,12 +64,19 @@ pub(crate) fn advance(state: &mut SamplerState, psi: HostLogPsi, moves: usize) {
 }
 
 /// ln u < `log_ratio`, deciding without the logarithm where its bounds
-/// 1 − 1/u ≤ ln u ≤ u − 1 already do (u ∈ [0, 1)): the same decisions as the tensor step's.
+/// (u − 1)/u ≤ ln u ≤ u − 1 already do (u ∈ [0, 1)). Each bound is moved by 10⁻¹⁵ of itself
+/// to its safe side, more than its own rounding and that of `ln` together (u − 1 is exact;
+/// the form 1 − 1/u used until 2026-12-06 lost all but a few digits to cancellation near
+/// u = 1), so the decisions are those of the tensor step, which takes the logarithm. (The
+/// closer bounds (u − 1)/√u ≤ ln u ≤ 2(u − 1)/(u + 1) cost more than the logarithms they
+/// saved: docs/performance.md.)
 #[inline]
 fn accepts(u: f64, log_ratio: f64) -> bool {
-    if log_ratio >= 0.0 || u - 1.0 < log_ratio {
+    const UP: f64 = 1.0 - 1e-15; // a negative upper bound, moved up
+    const DOWN: f64 = 1.0 + 1e-15; // a negative lower bound, moved down
+    if log_ratio >= 0.0 || (u - 1.0) * UP < log_ratio {
         true
-    } else if 1.0 - 1.0 / u >= log_ratio {
+    } else if (u - 1.0) / u * DOWN >= log_ratio {
         false
     } else {
         u.ln() < log_ratio
@@ -96,9 +103,24 @@ mod tests {
     }
 
     /// The bounds decide as the logarithm does, on a grid of u and ratios around the
-    /// boundary ln u = ratio and far from it.
+    /// boundary ln u = ratio and far from it, and for u approaching 1 (where the bounds close
+    /// in on ln u) with ratios one part in 10¹⁴ or one ulp from ln u (1 − 1/u as the lower
+    /// bound failed there).
     #[test]
     fn acceptance_bounds_decide_as_the_logarithm() {
+        for k in 1..50 {
+            for t in [0.1, 0.37, 0.5, 0.73, 0.99] {
+                let u = 1.0 - t * 0.5_f64.powi(k);
+                let ln = u.ln();
+                let near = [ln.next_down(), ln, ln.next_up()];
+                for ratio in near
+                    .into_iter()
+                    .chain([ln * (1.0 + 1e-14), ln * (1.0 - 1e-14)])
+                {
+                    assert_eq!(super::accepts(u, ratio), ln < ratio, "u {u}, {ratio}");
+                }
+            }
+        }
         for i in 0..2000 {
             let u = i as f64 / 2000.0;
             let ln = u.ln();
@@ -114,8 +136,13 @@ mod tests {
                 0.5,
             ]
             .into_iter()
-            .chain([u - 1.0, 1.0 - 1.0 / u])
-            {
+            .chain([
+                u - 1.0,
+                1.0 - 1.0 / u,
+                (u - 1.0) / u,
+                (u - 1.0) * (1.0 - 1e-15),
+                (u - 1.0) / u * (1.0 + 1e-15),
+            ]) {
                 assert_eq!(
                     super::accepts(u, ratio),
                     ln < ratio || ratio >= 0.0,

@@ -66,7 +66,7 @@ impl HostLogPsi {
             .map(|f| match f {
                 Factor::Slater(s) => slater_term(s),
                 Factor::Backflow(b) => backflow_term(b),
-                Factor::Pade(p) => pade_term(p, &geometry),
+                Factor::Pade(p) => pade_term(p),
                 _ => None,
             })
             .collect::<Option<Vec<_>>>()?;
@@ -233,20 +233,10 @@ fn backflow_term(b: &Backflow) -> Option<Term> {
     })
 }
 
-fn pade_term(p: &PadeJastrow, geometry: &Geometry) -> Option<Term> {
-    let betas = host_values(p.betas())?;
-    let d = geometry.dimensions as f64;
-    let pairs = crate::pairs::pair_indices(geometry.n_particles)
-        .into_iter()
-        .map(|(i, j)| {
-            if geometry.is_up(i) == geometry.is_up(j) {
-                (i, j, 1.0 / (d + 1.0), betas[0])
-            } else {
-                (i, j, 1.0 / (d - 1.0), betas[1])
-            }
-        })
-        .collect();
-    Some(Term::Pade { pairs })
+fn pade_term(p: &PadeJastrow) -> Option<Term> {
+    Some(Term::Pade {
+        pairs: p.host_pairs()?,
+    })
 }
 
 /// Buffers reused over the chunks.

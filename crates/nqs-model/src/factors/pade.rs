@@ -99,9 +99,36 @@ impl PadeJastrow {
         crate::softplus(self.beta_raw.val())
     }
 
+    /// The pairs (i, j, a_ij, β_ij) with β read on the host, when β is an untracked flex
+    /// f64 tensor (the host passes' parameters).
+    pub(crate) fn host_pairs(&self) -> Option<Vec<(usize, usize, f64, f64)>> {
+        let betas = crate::host_tanh::host_values(self.betas())?;
+        let g = self.geometry;
+        let d = g.dimensions as f64;
+        Some(
+            pair_indices(g.n_particles)
+                .into_iter()
+                .map(|(i, j)| {
+                    if g.is_up(i) == g.is_up(j) {
+                        (i, j, 1.0 / (d + 1.0), betas[0])
+                    } else {
+                        (i, j, 1.0 / (d - 1.0), betas[1])
+                    }
+                })
+                .collect(),
+        )
+    }
+
     pub fn forward(&self, x: &Tensor<2>, order: Order) -> LogPsi {
         if self.geometry.n_particles < 2 {
             return no_pairs(x, order);
+        }
+        // Walkers and β on the host (local energies, drifts): the jet in one host pass.
+        if let Some(jet) = self
+            .host_pairs()
+            .and_then(|pairs| crate::host_pade::pade_jet(x, &self.geometry, &pairs, order))
+        {
+            return jet;
         }
         let g = self.geometry;
         let d = g.dimensions as f64;

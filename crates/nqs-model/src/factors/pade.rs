@@ -99,26 +99,37 @@ impl PadeJastrow {
         crate::softplus(self.beta_raw.val())
     }
 
+    /// Per pair (i, j): the cusp a (1/(d + 1) for parallel spins, 1/(d − 1) antiparallel)
+    /// and the β it takes (0 parallel, 1 antiparallel).
+    fn pair_kinds(&self) -> Vec<(usize, usize, f64, usize)> {
+        let g = self.geometry;
+        let d = g.dimensions as f64;
+        pair_indices(g.n_particles)
+            .into_iter()
+            .map(|(i, j)| {
+                if g.is_up(i) == g.is_up(j) {
+                    (i, j, 1.0 / (d + 1.0), 0)
+                } else {
+                    (i, j, 1.0 / (d - 1.0), 1)
+                }
+            })
+            .collect()
+    }
+
     /// The pairs (i, j, a_ij, β_ij) with β read on the host, when β is an untracked flex
     /// f64 tensor (the host passes' parameters).
     pub(crate) fn host_pairs(&self) -> Option<Vec<(usize, usize, f64, f64)>> {
         let betas = crate::host_tanh::host_values(self.betas())?;
-        let g = self.geometry;
-        let d = g.dimensions as f64;
         Some(
-            pair_indices(g.n_particles)
+            self.pair_kinds()
                 .into_iter()
-                .map(|(i, j)| {
-                    if g.is_up(i) == g.is_up(j) {
-                        (i, j, 1.0 / (d + 1.0), betas[0])
-                    } else {
-                        (i, j, 1.0 / (d - 1.0), betas[1])
-                    }
-                })
+                .map(|(i, j, a, kind)| (i, j, a, betas[kind]))
                 .collect(),
         )
     }
 
+    /// # Shapes
+    /// - x: `[walkers, N·d]`
     pub fn forward(&self, x: &Tensor<2>, order: Order) -> LogPsi {
         if self.geometry.n_particles < 2 {
             return no_pairs(x, order);
@@ -130,30 +141,19 @@ impl PadeJastrow {
         {
             return jet;
         }
-        let g = self.geometry;
-        let d = g.dimensions as f64;
-        let pairs = Pairs::new(x, &g);
+        let d = self.geometry.dimensions as f64;
+        let pairs = Pairs::new(x, &self.geometry);
         let device = x.device();
-        // Per pair: the cusp a (1/(d + 1) parallel, 1/(d − 1) antiparallel) and the one-hot
-        // choice of β, K[0, p] = 1 for parallel pairs, K[1, p] = 1 for antiparallel ones.
-        let kinds: Vec<bool> = pair_indices(g.n_particles)
-            .into_iter()
-            .map(|(i, j)| g.is_up(i) == g.is_up(j))
-            .collect();
+        // The cusps a as a row, and β per pair as (β∥, β⊥) times the one-hot [2, P] choice.
+        let kinds = self.pair_kinds();
         let n_pairs = kinds.len();
-        let a: Vec<f64> = kinds
-            .iter()
-            .map(|&parallel| {
-                if parallel {
-                    1.0 / (d + 1.0)
-                } else {
-                    1.0 / (d - 1.0)
-                }
+        let a = kinds.iter().map(|&(_, _, a, _)| a).collect();
+        let choice = (0..2)
+            .flat_map(|k| {
+                kinds
+                    .iter()
+                    .map(move |&(.., kind)| f64::from(u8::from(kind == k)))
             })
-            .collect();
-        let choice: Vec<f64> = [true, false]
-            .iter()
-            .flat_map(|&kind| kinds.iter().map(move |&k| f64::from(u8::from(k == kind))))
             .collect();
         let a = Tensor::<2>::from_data(TensorData::new(a, [1, n_pairs]), &device);
         let choice = Tensor::<2>::from_data(TensorData::new(choice, [2, n_pairs]), &device);

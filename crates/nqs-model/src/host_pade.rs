@@ -74,75 +74,48 @@ pub(crate) fn pade_jet(
 
 #[cfg(test)]
 mod tests {
-    use burn::tensor::{Device, FloatDType, Tensor, TensorData};
+    use burn::tensor::{Tensor, TensorData};
 
     use crate::factors::{Factor, PadeJastrowConfig};
+    use crate::host_tanh::testing::{flex_f64, max_diff, ndarray_f64, values};
     use crate::{Geometry, Order};
 
-    fn device(flex: bool) -> Device {
-        #[allow(deprecated)]
-        let mut device = if flex {
-            Device::flex()
-        } else {
-            Device::ndarray()
-        };
-        let _ = device.configure(FloatDType::F64);
-        device
-    }
-
-    fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-        t.into_data().convert::<f64>().try_to_vec().expect("f64")
-    }
-
-    /// The host jet (flex) equals the factor's burn ops (ndarray) to 1e-13 relative for
-    /// value, gradient and Laplacian, 2D N = 6 and 3D N = 5 (unequal β), at every order.
+    /// The host jet (flex) equals the factor's burn ops (ndarray) to 1e-13 for value,
+    /// gradient and Laplacian at every order, 2D N = 6 and 2, 3D N = 5 (unequal β).
     #[test]
     fn host_jet_equals_the_burn_ops() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut uniform = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64
+        let mut rng = crate::ParamRng::new(23);
+        let config = PadeJastrowConfig {
+            beta_parallel: 0.37,
+            beta_antiparallel: 1.3,
         };
         for (n, d) in [(6, 2), (5, 3), (2, 2)] {
             let geometry = Geometry::balanced(n, d);
             let w = 41;
-            let x: Vec<f64> = (0..w * n * d).map(|_| 6.0 * uniform() - 3.0).collect();
-            let config = PadeJastrowConfig {
-                beta_parallel: 0.37,
-                beta_antiparallel: 1.3,
-            };
+            let x: Vec<f64> = (0..w * n * d).map(|_| 1.5 * rng.normal()).collect();
             let jet = |flex: bool, order: Order| {
-                let device = device(flex);
+                let device = if flex { flex_f64() } else { ndarray_f64() };
                 let pade = config.init(geometry, 0, &device).expect("valid");
                 let x = Tensor::<2>::from_data(TensorData::new(x.clone(), [w, n * d]), &device);
-                let host = flex.then(|| super::pade_jet(&x, &geometry, &pade_pairs(&pade), order));
-                assert_eq!(host.is_some(), flex);
+                let pairs = pade.host_pairs();
+                let host = pairs.and_then(|p| super::pade_jet(&x, &geometry, &p, order));
+                assert_eq!(host.is_some(), flex, "the host pass runs on flex only");
                 Factor::Pade(pade).forward(&x, order).0
             };
             for order in [Order::Value, Order::Gradient, Order::Laplacian] {
                 let (host, ops) = (jet(true, order), jet(false, order));
-                let close = |a: Vec<f64>, b: Vec<f64>| {
-                    for (p, q) in a.iter().zip(&b) {
-                        assert!(
-                            (p - q).abs() <= 1e-13 * (1.0 + q.abs()),
-                            "{p} vs {q} ({n}, {d})"
-                        );
-                    }
-                };
-                close(values(host.value), values(ops.value));
+                let context = format!("N = {n}, d = {d}, {order:?}");
+                let worst = max_diff(&values(host.value), &values(ops.value));
+                assert!(worst < 1e-13, "value {worst:e}, {context}");
                 if let (Some(a), Some(b)) = (host.grad, ops.grad) {
-                    close(values(a), values(b));
+                    let worst = max_diff(&values(a), &values(b));
+                    assert!(worst < 1e-13, "gradient {worst:e}, {context}");
                 }
                 if let (Some(a), Some(b)) = (host.lap, ops.lap) {
-                    close(values(a), values(b));
+                    let worst = max_diff(&values(a), &values(b));
+                    assert!(worst < 1e-12, "Laplacian {worst:e}, {context}");
                 }
             }
         }
-    }
-
-    fn pade_pairs(pade: &crate::factors::PadeJastrow) -> Vec<(usize, usize, f64, f64)> {
-        pade.host_pairs().expect("untracked β on the host")
     }
 }

@@ -334,24 +334,10 @@ pub fn lift_one_body(jet: crate::Jet, walkers: usize, geometry: &Geometry) -> Lo
 
 #[cfg(test)]
 mod tests {
-    use burn::tensor::{Device, FloatDType, Tensor, TensorData};
+    use burn::tensor::{Tensor, TensorData};
 
     use super::*;
-
-    fn device(flex: bool) -> Device {
-        #[allow(deprecated)]
-        let mut device = if flex {
-            Device::flex()
-        } else {
-            Device::ndarray()
-        };
-        let _ = device.configure(FloatDType::F64);
-        device
-    }
-
-    fn values(t: Tensor<2>) -> Vec<f64> {
-        t.into_data().convert::<f64>().try_to_vec().expect("f64")
-    }
+    use crate::host_tanh::testing::{flex_f64, ndarray_f64, values};
 
     /// The host separations (flex, no graph: plain walkers and autodiff walkers without one)
     /// equal the product x·D and its sum of squares (ndarray) bit for bit, in open space and
@@ -359,13 +345,7 @@ mod tests {
     /// product.
     #[test]
     fn host_separations_equal_the_product_with_d() {
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut uniform = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = crate::ParamRng::new(17);
         for (n, d, cell) in [
             (6, 2, None),
             (5, 3, None),
@@ -375,9 +355,9 @@ mod tests {
             let mut geometry = Geometry::balanced(n, d);
             geometry.cell = cell;
             let w = 37;
-            let x: Vec<f64> = (0..w * n * d).map(|_| 8.0 * uniform() - 4.0).collect();
+            let x: Vec<f64> = (0..w * n * d).map(|_| 2.0 * rng.normal()).collect();
             let at = |flex: bool| {
-                let device = device(flex);
+                let device = if flex { flex_f64() } else { ndarray_f64() };
                 Tensor::<2>::from_data(TensorData::new(x.clone(), [w, n * d]), &device)
             };
             let reference = Pairs::new(&at(false), &geometry);
@@ -387,17 +367,10 @@ mod tests {
             for x in [at(true), at(true).autodiff()] {
                 let host = host_separations(&x, &geometry, &reference.pairs).expect("host");
                 let pairs = Pairs::new(&x, &geometry);
-                assert_eq!(
-                    values(host.0),
-                    values(reference.diff.clone()),
-                    "{n} {d} {cell:?}"
-                );
-                assert_eq!(
-                    values(host.1),
-                    values(reference.r2.clone()),
-                    "{n} {d} {cell:?}"
-                );
-                assert_eq!(values(pairs.r2), values(reference.r2.clone()));
+                let context = format!("N = {n}, d = {d}, cell {cell:?}");
+                assert_eq!(values(host.0), values(reference.diff.clone()), "{context}");
+                assert_eq!(values(host.1), values(reference.r2.clone()), "{context}");
+                assert_eq!(values(pairs.r2), values(reference.r2.clone()), "{context}");
             }
         }
     }

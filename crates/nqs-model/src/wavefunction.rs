@@ -177,9 +177,10 @@ impl WaveFunction {
         x: &Tensor<2>,
         order: Order,
     ) -> (LogPsi, Option<SpinAmplitudes>) {
-        // Walkers on an autodiff device that carry no graph (the gradient passes) are
-        // constants: the ops on them alone run on the plain backend, without autodiff's
-        // bookkeeping, and meet the tracked parameters as constants.
+        // Walkers on an autodiff device that carry no graph are constants: the ops on them
+        // alone run on the plain backend, without autodiff's bookkeeping, and meet the
+        // tracked parameters as constants (the trainer's gradient passes hand over plain
+        // walkers directly).
         let plain;
         let x = if x.is_autodiff() && !x.is_tracked() {
             plain = x.clone().without_autodiff();

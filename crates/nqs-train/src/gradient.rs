@@ -101,7 +101,8 @@ pub fn weighted_gradient(
     let threads = gradient_threads(model, threads, w, coords);
     let block_loss =
         |model: &WaveFunction, block: Tensor<2>, u: &[f64], b: Option<(&[f64], usize)>| {
-            let (log_psi, spin) = model.forward_with_spin(&block.autodiff(), Order::Value);
+            // The walkers are constants: plain, so that only ops on parameters are recorded.
+            let (log_psi, spin) = model.forward_with_spin(&block, Order::Value);
             let device = log_psi.value.device();
             let u = Tensor::<1>::from_data(TensorData::new(u.to_vec(), [u.len()]), &device);
             let loss = (u * log_psi.value).sum();

@@ -119,7 +119,12 @@ impl PadeJastrow {
     /// The pairs (i, j, a_ij, β_ij) with β read on the host, when β is an untracked flex
     /// f64 tensor (the host passes' parameters).
     pub(crate) fn host_pairs(&self) -> Option<Vec<(usize, usize, f64, f64)>> {
-        let betas = crate::host_tanh::host_values(self.betas())?;
+        self.host_pairs_with(self.betas())
+    }
+
+    /// [`Self::host_pairs`] with (β∥, β⊥) already computed.
+    fn host_pairs_with(&self, betas: Tensor<1>) -> Option<Vec<(usize, usize, f64, f64)>> {
+        let betas = crate::host_tanh::host_values(betas)?;
         Some(
             self.pair_kinds()
                 .into_iter()
@@ -134,9 +139,10 @@ impl PadeJastrow {
         if self.geometry.n_particles < 2 {
             return no_pairs(x, order);
         }
+        let betas = self.betas();
         // Walkers and β on the host (local energies, drifts): the jet in one host pass.
         if let Some(jet) = self
-            .host_pairs()
+            .host_pairs_with(betas.clone())
             .and_then(|pairs| crate::host_pade::pade_jet(x, &self.geometry, &pairs, order))
         {
             return jet;
@@ -157,7 +163,7 @@ impl PadeJastrow {
             .collect();
         let a = Tensor::<2>::from_data(TensorData::new(a, [1, n_pairs]), &device);
         let choice = Tensor::<2>::from_data(TensorData::new(choice, [2, n_pairs]), &device);
-        let beta = self.betas().reshape([1, 2]).matmul(choice); // [1, P]
+        let beta = betas.reshape([1, 2]).matmul(choice); // [1, P]
         let r = pairs.r(); // [w, P]
         let denom = (r.clone() * rows_of(beta.clone(), r.dims()[0])).add_scalar(1.0); // 1 + βr
         let u = a.clone() * r.clone() / denom.clone();

@@ -45,15 +45,20 @@ pub(crate) fn advance(state: &mut SamplerState, psi: HostLogPsi, moves: usize) {
             *p = x + c * state.step_size;
         }
         psi.log_psi(&proposal, &mut new_log_psi);
-        for k in 0..w {
-            let log_ratio = (new_log_psi[k] - log_psi[k]) * 2.0;
-            if accepts(u[k], log_ratio) {
-                let row = k * n_coords..(k + 1) * n_coords;
-                x[row.clone()].copy_from_slice(&proposal[row]);
-                log_psi[k] = new_log_psi[k];
-                accepted += 1;
-            }
-        }
+        let mut test = Test {
+            x: &mut x,
+            log_psi: &mut log_psi,
+            proposal: &proposal,
+            new_log_psi: &new_log_psi,
+            u: &u,
+        };
+        accepted += match n_coords {
+            2 => test.run::<2>(),
+            3 => test.run::<3>(),
+            4 => test.run::<4>(),
+            6 => test.run::<6>(),
+            _ => test.run_rows(n_coords),
+        };
     }
     state.x = Tensor::from_data(TensorData::new(x, [w, n_coords]), &device);
     state.cache = Some(Cache {
@@ -61,6 +66,49 @@ pub(crate) fn advance(state: &mut SamplerState, psi: HostLogPsi, moves: usize) {
         grad_log_psi: None,
     });
     state.count_host(accepted, w * moves);
+}
+
+/// One Metropolis test of every walker: accepted rows of `proposal` copied into `x`.
+struct Test<'a> {
+    x: &'a mut [f64],
+    log_psi: &'a mut [f64],
+    proposal: &'a [f64],
+    new_log_psi: &'a [f64],
+    u: &'a [f64],
+}
+
+impl Test<'_> {
+    /// Rows of a length known at compile time (a few coordinates), copied without a
+    /// `memcpy` call each. Returns the number accepted.
+    fn run<const C: usize>(&mut self) -> usize {
+        self.run_with(C, |row, new| {
+            let new: &[f64; C] = new.try_into().expect("rows of C");
+            *<&mut [f64; C]>::try_from(row).expect("rows of C") = *new;
+        })
+    }
+
+    /// Rows of any length.
+    fn run_rows(&mut self, n_coords: usize) -> usize {
+        self.run_with(n_coords, |row, new| row.copy_from_slice(new))
+    }
+
+    #[inline(always)]
+    fn run_with(&mut self, n_coords: usize, copy: impl Fn(&mut [f64], &[f64])) -> usize {
+        let rows = self
+            .x
+            .chunks_exact_mut(n_coords)
+            .zip(self.proposal.chunks_exact(n_coords));
+        let mut accepted = 0;
+        for (k, (row, new)) in rows.enumerate() {
+            let log_ratio = (self.new_log_psi[k] - self.log_psi[k]) * 2.0;
+            if accepts(self.u[k], log_ratio) {
+                copy(row, new);
+                self.log_psi[k] = self.new_log_psi[k];
+                accepted += 1;
+            }
+        }
+        accepted
+    }
 }
 
 /// ln u < `log_ratio`, deciding without the logarithm where its bounds
@@ -152,9 +200,15 @@ mod tests {
         }
     }
 
-    /// The chain of `factors` (2D, N = 6) from one seed with the host moves (flex) and the
-    /// tensor moves (ndarray, no host pass): acceptances and the largest position difference.
-    fn host_and_tensor_chains(factors: Vec<FactorConfig>) -> ((f64, f64), f64) {
+    /// The chain of `factors` (`particles` in `dims` dimensions) from one seed with the host
+    /// moves (flex) and the tensor moves (ndarray, no host pass): acceptances and the largest
+    /// position difference.
+    fn host_and_tensor_chains(
+        factors: Vec<FactorConfig>,
+        particles: usize,
+        dims: usize,
+    ) -> ((f64, f64), f64) {
+        let coords = particles * dims;
         let config = SamplerConfig {
             threads: 2,
             ..SamplerConfig::default()
@@ -164,17 +218,17 @@ mod tests {
             let psi = WaveFunctionConfig {
                 factors: factors.clone(),
             }
-            .init(Geometry::balanced(6, 2), 1.0, 5, &device)
+            .init(Geometry::balanced(particles, dims), 1.0, 5, &device)
             .expect("closed shell");
             assert_eq!(
                 nqs_model::HostLogPsi::for_walkers(
                     &psi,
-                    &SamplerState::new(1, 12, 1.0, 0.5, 1, &device).x
+                    &SamplerState::new(1, coords, 1.0, 0.5, 1, &device).x
                 )
                 .is_some(),
                 flex
             );
-            let mut state = SamplerState::new(1000, 12, 1.0, 0.6, 11, &device);
+            let mut state = SamplerState::new(1000, coords, 1.0, 0.6, 11, &device);
             advance(&config, &mut state, &psi, 30).expect("Metropolis");
             let x: Vec<f64> = state.x.clone().into_data().try_to_vec().expect("f64");
             (x, state.acceptance())
@@ -190,19 +244,26 @@ mod tests {
     }
 
     /// The host moves make the tensor chain: the same acceptances, positions equal to
-    /// round-off.
+    /// round-off; rows of 12 coordinates (2D, N = 6) and of 4 and 6 (2D and 3D, N = 2: the
+    /// rows whose length the copy knows at compile time).
     #[test]
     fn host_moves_make_the_tensor_chain() {
-        let ((host_acc, ops_acc), diff) = host_and_tensor_chains(vec![
-            FactorConfig::Slater(SlaterConfig { alpha: 0.9 }),
-            FactorConfig::PadeJastrow(PadeJastrowConfig {
-                beta_parallel: 0.4,
-                beta_antiparallel: 0.7,
-            }),
-        ]);
-        assert_eq!(host_acc, ops_acc);
-        assert!((0.1..0.9).contains(&host_acc), "acceptance {host_acc}");
-        assert!(diff < 1e-12, "positions differ by {diff:e}");
+        for (particles, dims) in [(6, 2), (2, 2), (2, 3)] {
+            let ((host_acc, ops_acc), diff) = host_and_tensor_chains(
+                vec![
+                    FactorConfig::Slater(SlaterConfig { alpha: 0.9 }),
+                    FactorConfig::PadeJastrow(PadeJastrowConfig {
+                        beta_parallel: 0.4,
+                        beta_antiparallel: 0.7,
+                    }),
+                ],
+                particles,
+                dims,
+            );
+            assert_eq!(host_acc, ops_acc, "N = {particles}, {dims}D");
+            assert!((0.1..0.9).contains(&host_acc), "acceptance {host_acc}");
+            assert!(diff < 1e-12, "positions differ by {diff:e}");
+        }
     }
 
     /// The same for a pair-MLP backflow with random networks (output layer not zero), whose
@@ -210,15 +271,19 @@ mod tests {
     /// log|ψ| from the tables decide as the networks do.
     #[test]
     fn host_backflow_moves_with_tables_make_the_tensor_chain() {
-        let ((host_acc, ops_acc), diff) = host_and_tensor_chains(vec![
-            FactorConfig::Backflow(BackflowConfig {
-                alpha: 0.9,
-                hidden: vec![16, 16],
-                output_gain: 0.3,
-                ..Default::default()
-            }),
-            FactorConfig::PadeJastrow(PadeJastrowConfig::default()),
-        ]);
+        let ((host_acc, ops_acc), diff) = host_and_tensor_chains(
+            vec![
+                FactorConfig::Backflow(BackflowConfig {
+                    alpha: 0.9,
+                    hidden: vec![16, 16],
+                    output_gain: 0.3,
+                    ..Default::default()
+                }),
+                FactorConfig::PadeJastrow(PadeJastrowConfig::default()),
+            ],
+            6,
+            2,
+        );
         assert_eq!(host_acc, ops_acc);
         assert!((0.1..0.9).contains(&host_acc), "acceptance {host_acc}");
         assert!(diff < 1e-12, "positions differ by {diff:e}");

@@ -20,6 +20,7 @@ mod host_backflow;
 mod host_det;
 mod host_eta_table;
 mod host_pade;
+mod host_slater;
 mod host_softplus;
 mod host_tanh;
 mod host_value;

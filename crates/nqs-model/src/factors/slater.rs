@@ -76,7 +76,8 @@ impl SlaterDeterminant {
         &self.orbitals
     }
 
-    /// log|ψ_S| with derivatives, and the sign of the determinant product.
+    /// log|ψ_S| with derivatives, and the sign of the determinant product. Untracked walkers
+    /// and α on flex f64 take the host pass ([`crate::host_slater`]).
     ///
     /// # Shapes
     /// - x: `[walkers, N·d]`
@@ -91,6 +92,16 @@ impl SlaterDeterminant {
                 gaussian(x, self.alpha.val(), self.omega, order),
                 Tensor::ones([w], &device),
             );
+        }
+        if let Some(host) = crate::host_slater::slater_jet(
+            x,
+            &g,
+            self.alpha.val(),
+            self.omega,
+            &self.orbitals,
+            order,
+        ) {
+            return host;
         }
         let alpha_omega = self.alpha.val() * self.omega; // [1]
         let q = alpha_omega.clone().sqrt(); // √(αω), [1]

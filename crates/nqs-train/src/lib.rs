@@ -2,6 +2,7 @@
 //! loss, stochastic reconfiguration, statistics, the training loop and run files. Systems,
 //! Hamiltonians and local energies come from `nqs-physics`.
 
+pub mod allocator;
 pub mod backend;
 pub mod bench;
 pub mod checkpoint;

@@ -23,11 +23,10 @@ use nqs_train::run_dir::{RunDir, Summary};
 use nqs_train::session::{self, Target};
 use nqs_train::{Backend, Config, Precision, Trainer, backend, compare};
 
-/// Every tensor op allocates its output; glibc's malloc handed those buffers back to the
-/// kernel and page-faulted them in again, and mimalloc keeps them: log|ψ| of N = 6 at
-/// 1024 walkers 0.82 → 0.35 ms (docs/performance.md).
+/// Every tensor op allocates its output: small blocks from mimalloc, large ones from a
+/// C-library `malloc` that keeps its memory (`nqs_train::allocator`, docs/performance.md).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: nqs_train::allocator::Hybrid = nqs_train::allocator::Hybrid;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -296,10 +295,11 @@ struct EvalArgs {
 }
 
 fn main() {
+    nqs_train::allocator::configure();
     // burn 0.22 materialises a loaded optimiser state on `Device::default()`, which is wgpu
     // when wgpu is compiled in; pin the default to the CPU backend unless the user chose one.
     if std::env::var_os("BURN_DEVICE").is_none() {
-        // SAFETY: first statement of `main`, before any other thread exists, so no thread can
+        // SAFETY: at the start of `main`, before any other thread exists, so no thread can
         // read the environment concurrently.
         #[allow(unsafe_code)]
         unsafe {

@@ -125,7 +125,17 @@ mod tests {
     #[test]
     #[allow(unsafe_code)]
     fn resizes_keep_the_bytes_across_the_threshold() {
-        let sizes = [8, 1000, LARGE - 1, LARGE, LARGE + 1, 3 * LARGE, 100, 5 * LARGE, 16];
+        let sizes = [
+            8,
+            1000,
+            LARGE - 1,
+            LARGE,
+            LARGE + 1,
+            3 * LARGE,
+            100,
+            5 * LARGE,
+            16,
+        ];
         for align in [8, 64, 4096] {
             let mut layout = Layout::from_size_align(sizes[0], align).expect("valid");
             // SAFETY: non-zero sizes; every block is resized and freed with its own layout.

@@ -193,11 +193,17 @@ impl HostBackflow {
             for l in 0..LANES {
                 input[l] = r2[l].sqrt() * self.input_scale;
             }
-            let eta = match &self.tables[net] {
+            // Matches, not `Option::unwrap_or_else`: a closure handed to a generic function
+            // may be compiled outside the caller's `target_feature` build, and its
+            // multiply-adds then become calls to libm's `fma` (seen in the AVX-512 build).
+            let tabulated = match &self.tables[net] {
                 Some(table) => table.eval(&input, fma),
                 None => None,
-            }
-            .unwrap_or_else(|| mlp.eval(&input, a, b, fma));
+            };
+            let eta = match tabulated {
+                Some(eta) => eta,
+                None => mlp.eval(&input, a, b, fma),
+            };
             for k in 0..d {
                 for l in 0..LANES {
                     let shift = eta[l] * diff[k][l];

@@ -128,6 +128,12 @@ impl HostLogPsi {
     #[allow(unsafe_code)]
     pub fn log_psi(&self, x: &[f64], out: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
+        if crate::host_tanh::avx512_fma() {
+            // SAFETY: as below, for AVX-512F/DQ and FMA.
+            unsafe { self.log_psi_avx512_fma(x, out) };
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
         if crate::host_tanh::avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA (checked just above), the only requirement
             // of a `target_feature` function; the body is safe code.
@@ -142,6 +148,13 @@ impl HostLogPsi {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     fn log_psi_avx2_fma(&self, x: &[f64], out: &mut [f64]) {
+        self.log_psi_lanes(x, out, f64::mul_add);
+    }
+
+    /// The same code compiled for AVX-512: the same bits as the AVX2 build (tested).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512dq,fma")]
+    fn log_psi_avx512_fma(&self, x: &[f64], out: &mut [f64]) {
         self.log_psi_lanes(x, out, f64::mul_add);
     }
 
@@ -436,10 +449,38 @@ mod tests {
         host.log_psi(&x, &mut dispatched);
         let mut baseline = vec![0.0; walkers];
         host.log_psi_lanes(&x, &mut baseline, |a, b, c| a * b + c);
+        vector_builds_agree(&host, &x, walkers);
         [dispatched, baseline]
             .iter()
             .map(|out| max_diff(out, &ops) / scale)
             .fold(0.0, f64::max)
+    }
+
+    /// The AVX2 and AVX-512 builds, where the CPU runs them, and the dispatch give the bits
+    /// of the portable build with fused multiply-adds: the same operations in the same order.
+    #[allow(unsafe_code)]
+    fn vector_builds_agree(host: &HostLogPsi, x: &[f64], walkers: usize) {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let mut portable = vec![0.0; walkers];
+        host.log_psi_lanes(x, &mut portable, f64::mul_add);
+        let mut out = vec![0.0; walkers];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if crate::host_tanh::avx2_fma() {
+                // SAFETY: the features were detected just above.
+                unsafe { host.log_psi_avx2_fma(x, &mut out) };
+                assert_eq!(bits(&out), bits(&portable), "AVX2 build");
+            }
+            if crate::host_tanh::avx512_fma() {
+                // SAFETY: the features were detected just above.
+                unsafe { host.log_psi_avx512_fma(x, &mut out) };
+                assert_eq!(bits(&out), bits(&portable), "AVX-512 build");
+            }
+            if crate::host_tanh::avx2_fma() {
+                host.log_psi(x, &mut out);
+                assert_eq!(bits(&out), bits(&portable), "dispatched build");
+            }
+        }
     }
 
     /// The host pass equals the factors' tensor ops for every determinant path: the

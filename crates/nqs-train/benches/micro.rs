@@ -18,7 +18,7 @@ use nqs_train::gradient::surrogate_gradient;
 use nqs_train::{Backend, Config, Precision, Trainer, backend};
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: nqs_train::allocator::Hybrid = nqs_train::allocator::Hybrid;
 
 const CONFIGS: [&str; 2] = ["qd2d_n6_sj", "qd2d_n6_slater_ffnn"];
 const WALKERS: [usize; 2] = [1024, 4096];
@@ -41,6 +41,7 @@ fn host(t: Tensor<1>) {
 }
 
 fn benches(c: &mut Criterion) {
+    nqs_train::allocator::configure();
     for name in CONFIGS {
         for walkers in WALKERS {
             let trainer = trainer(name, walkers);

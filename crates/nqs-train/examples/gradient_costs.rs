@@ -13,9 +13,9 @@ use nqs_model::factors::{PadeJastrowConfig, SlaterConfig};
 use nqs_model::{FactorConfig, Geometry, Order, WaveFunctionConfig};
 use nqs_train::backend::{self, Backend, Precision};
 
-/// As in the binary: every op allocates its output.
+/// As in the binary: every op allocates its output (`nqs_train::allocator`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: nqs_train::allocator::Hybrid = nqs_train::allocator::Hybrid;
 
 fn arg(k: usize, default: usize) -> usize {
     std::env::args()
@@ -25,6 +25,7 @@ fn arg(k: usize, default: usize) -> usize {
 }
 
 fn main() {
+    nqs_train::allocator::configure();
     let (n, w) = (arg(1, 2), arg(2, 1024));
     let device = backend::device(Backend::Flex, Precision::F64).expect("flex f64");
     let autodiff = device.clone().autodiff();

@@ -9,8 +9,9 @@ use nqs_train::{Backend, Precision, backend};
 mod probe;
 use probe::{arg, time_us as time};
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: nqs_train::allocator::Hybrid = nqs_train::allocator::Hybrid;
 fn main() {
+    nqs_train::allocator::configure();
     let device = backend::device(Backend::Flex, Precision::F64).unwrap();
     let w = arg(1, 1024);
     let rs = arg(2, 5) as f64;

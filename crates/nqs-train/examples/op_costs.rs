@@ -6,8 +6,9 @@ use std::time::Instant;
 mod probe;
 use probe::{arg, time_us as time};
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: nqs_train::allocator::Hybrid = nqs_train::allocator::Hybrid;
 fn main() {
+    nqs_train::allocator::configure();
     let device = backend::device(Backend::Flex, Precision::F64).unwrap();
     let w = arg(1, 4096);
     let p = 15;

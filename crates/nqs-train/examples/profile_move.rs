@@ -9,7 +9,7 @@ use std::time::Instant;
 mod probe;
 use probe::arg;
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: nqs_train::allocator::Hybrid = nqs_train::allocator::Hybrid;
 fn time<T>(name: &str, reps: usize, mut f: impl FnMut() -> T, sync: impl Fn(T)) {
     sync(f());
     let t = Instant::now();
@@ -22,6 +22,7 @@ fn time<T>(name: &str, reps: usize, mut f: impl FnMut() -> T, sync: impl Fn(T)) 
     );
 }
 fn main() {
+    nqs_train::allocator::configure();
     let device = backend::device(Backend::Flex, Precision::F64).unwrap();
     let w = arg(1, 4096);
     let n = arg(2, 6);

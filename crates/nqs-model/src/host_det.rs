@@ -66,10 +66,7 @@ pub(crate) fn log_det(a: Tensor<3>, want_inverse: bool) -> Result<LogDet, Tensor
     let inv_t = inverse
         .expect("computed for the derivative")
         .swap_dims(1, 2);
-    let first_order = ((a - constant) * inv_t)
-        .reshape([batch, n * n])
-        .sum_dim(1)
-        .reshape([batch]);
+    let first_order = crate::row_sum(((a - constant) * inv_t).reshape([batch, n * n]));
     Ok(LogDet {
         log_abs: log_abs + first_order,
         sign,

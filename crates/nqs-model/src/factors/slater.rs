@@ -12,7 +12,9 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::derivatives::LogPsi;
-use crate::{Geometry, ModelError, Order, init::param1, log_det, row_sum, shell_quantum_numbers};
+use crate::{
+    Geometry, ModelError, Order, init::param1, log_det, row_sum, rows_of, shell_quantum_numbers,
+};
 
 /// Configuration of the Slater determinant.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -106,16 +108,24 @@ impl SlaterDeterminant {
         let alpha_omega = self.alpha.val() * self.omega; // [1]
         let q = alpha_omega.clone().sqrt(); // √(αω), [1]
 
-        // Every (dimension a, orbital j) column holds ξ_a = q x_a of the row's particle, and
-        // H_{n_ja} and its ξ-derivatives are evaluated there by Horner's rule on the monomial
-        // coefficients: [w·n, d·n_orb], column a·n_orb + j. Only row-broadcast products and
-        // sums (cheap on the CPU backends; stacking a table of H_k costs 5× more).
-        let xi = x.clone().reshape([w * n, d]) * q.clone().unsqueeze::<2>();
-        let xi = xi.select(1, self.column_dimension(&device));
-        let hermite = |deriv: usize| self.hermite(&xi, deriv, &device);
-        let columns = |t: &Tensor<2>, a: usize| t.clone().narrow(1, a * n_orb, n_orb);
-        let h0 = hermite(0);
-        let value_a: Vec<Tensor<2>> = (0..d).map(|a| columns(&h0, a)).collect();
+        // For each dimension a, ξ_a = q x_a of the row's particle in every orbital column j,
+        // and H_{n_ja} and its ξ-derivatives evaluated there by Horner's rule on the monomial
+        // coefficients: [w·n, n_orb] per dimension. Only row-broadcast products and sums
+        // (cheap on the CPU backends; stacking a table of H_k costs 5× more). In a gradient
+        // pass the walkers' columns stay off the tape (no pick or slice of a tracked tensor,
+        // whose backward scatters into zeros), and q enters as full rows (`rows_of`: its
+        // gradient a product with ones instead of flex's slow `sum_dim(0)`).
+        let x_rows = x.clone().reshape([w * n, d]);
+        let q_rows = rows_of(q.clone().reshape([1, 1]).expand([1, n_orb]), w * n);
+        let xi: Vec<Tensor<2>> = (0..d)
+            .map(|a| x_rows.clone().narrow(1, a, 1) * q_rows.clone())
+            .collect();
+        let hermite = |deriv: usize| -> Vec<Tensor<2>> {
+            (0..d)
+                .map(|a| self.hermite_dim(&xi[a], a, deriv, &device))
+                .collect()
+        };
+        let value_a = hermite(0);
         let product_except = |skip: usize| -> Option<Tensor<2>> {
             (0..d)
                 .filter(|&b| b != skip)
@@ -147,10 +157,10 @@ impl SlaterDeterminant {
                     Some(o) => t * o.clone(),
                     None => t,
                 };
-                let dp = times_others(columns(&h1, a)) * q.clone().unsqueeze::<2>();
+                let dp = times_others(h1[a].clone()) * q.clone().unsqueeze::<2>();
                 let g_a = trace_rows(dp); // [2w, n_orb, 1]
                 if let Some(h2) = &h2 {
-                    let d2p = times_others(columns(h2, a)) * alpha_omega.clone().unsqueeze::<2>();
+                    let d2p = times_others(h2[a].clone()) * alpha_omega.clone().unsqueeze::<2>();
                     let term = trace_rows(d2p) - g_a.clone().square();
                     lap_rows = Some(match lap_rows {
                         Some(l) => l + term,
@@ -179,6 +189,20 @@ impl SlaterDeterminant {
         Tensor::from_data(TensorData::new(index, [d * n_orb]), device)
     }
 
+    /// The `deriv`-th ξ-derivative of H_{n_ja}(ξ) for dimension a in every orbital column j,
+    /// by Horner's rule on the monomial coefficients.
+    ///
+    /// # Shapes
+    /// - xi: `[rows, n_orb]` (or `[rows, 1]`, broadcast) → `[rows, n_orb]`
+    fn hermite_dim(&self, xi: &Tensor<2>, a: usize, deriv: usize, device: &Device) -> Tensor<2> {
+        let polys: Vec<Vec<f64>> = self
+            .orbitals
+            .iter()
+            .map(|qn| derivative(&hermite_coefficients(qn[a]), deriv))
+            .collect();
+        horner(xi, &polys, device)
+    }
+
     /// The `deriv`-th ξ-derivative of H_{n_ja}(ξ_a) in every column a·n_orb + j, by Horner's
     /// rule on the monomial coefficients.
     ///
@@ -190,22 +214,31 @@ impl SlaterDeterminant {
             .flat_map(|a| self.orbitals.iter().map(move |qn| qn[a]))
             .map(|k| derivative(&hermite_coefficients(k), deriv))
             .collect();
-        let degree = polys.iter().map(Vec::len).max().unwrap_or(1).max(1) - 1;
-        let cols = polys.len();
-        let row = |power: usize| {
-            let c: Vec<f64> = polys
-                .iter()
-                .map(|p| p.get(power).copied().unwrap_or(0.0))
-                .collect();
-            Tensor::<2>::from_data(TensorData::new(c, [1, cols]), device)
-        };
-        let [rows, _] = xi.dims();
-        let mut acc = row(degree).expand([rows, cols]);
-        for power in (0..degree).rev() {
-            acc = acc * xi.clone() + row(power);
-        }
-        acc
+        horner(xi, &polys, device)
     }
+}
+
+/// Column c holds polynomial `polys[c]` (monomial coefficients) at `xi`'s column c, by
+/// Horner's rule.
+///
+/// # Shapes
+/// - xi: `[rows, cols]` (or `[rows, 1]`, broadcast) → `[rows, cols]`, cols = `polys.len()`
+fn horner(xi: &Tensor<2>, polys: &[Vec<f64>], device: &Device) -> Tensor<2> {
+    let degree = polys.iter().map(Vec::len).max().unwrap_or(1).max(1) - 1;
+    let cols = polys.len();
+    let row = |power: usize| {
+        let c: Vec<f64> = polys
+            .iter()
+            .map(|p| p.get(power).copied().unwrap_or(0.0))
+            .collect();
+        Tensor::<2>::from_data(TensorData::new(c, [1, cols]), device)
+    };
+    let [rows, _] = xi.dims();
+    let mut acc = row(degree).expand([rows, cols]);
+    for power in (0..degree).rev() {
+        acc = acc * xi.clone() + row(power);
+    }
+    acc
 }
 
 /// log|det↑| + log|det↓| and sign↑·sign↓ per walker, from the `[2w]` values of the

@@ -193,7 +193,9 @@ fn slater_exponent_gradient_equals_finite_differences() {
         .map(|k| ((k * 7 % 11) as f64 - 5.0) / 5.0)
         .collect();
     let mut rng = ParamRng::new(31);
-    for (n, d) in [(6, 2), (12, 2), (8, 3)] {
+    // Hermite polynomials up to degree 1, 2, 3 (the last through the host pass with its
+    // derivative attached) and 2 in 3D.
+    for (n, d) in [(6, 2), (12, 2), (20, 2), (8, 3)] {
         let geometry = Geometry::balanced(n, d);
         let x: Vec<f64> = (0..walkers * n * d).map(|_| 1.2 * rng.normal()).collect();
         let x = tensor2(x, walkers, n * d, &device);

@@ -53,20 +53,29 @@ pub(crate) fn log_det(a: Tensor<3>, want_inverse: bool) -> Result<LogDet, Tensor
         }
     }
     let vector = |v: Vec<f64>| Tensor::<1>::from_data(TensorData::new(v, [batch]), &device);
-    let inverse =
-        inverse.map(|v| Tensor::<3>::from_data(TensorData::new(v, [batch, n, n]), &device));
+    let matrices = |v: Vec<f64>| Tensor::<3>::from_data(TensorData::new(v, [batch, n, n]), &device);
     let (log_abs, sign) = (vector(log_abs), vector(sign));
     if !tracked {
         return Ok(LogDet {
             log_abs,
             sign,
-            inverse,
+            inverse: inverse.map(matrices),
         });
     }
-    let inv_t = inverse
-        .expect("computed for the derivative")
-        .swap_dims(1, 2);
-    let first_order = crate::row_sum(((a - constant) * inv_t).reshape([batch, n * n]));
+    // (A⁻¹)ᵀ transposed here, so that the product below reads two contiguous tensors.
+    let inverse = inverse.expect("computed for the derivative");
+    let mut inv_t = vec![0.0; inverse.len()];
+    for (t, m) in inv_t
+        .chunks_exact_mut(n * n)
+        .zip(inverse.chunks_exact(n * n))
+    {
+        for i in 0..n {
+            for j in 0..n {
+                t[i * n + j] = m[j * n + i];
+            }
+        }
+    }
+    let first_order = crate::row_sum(((a - constant) * matrices(inv_t)).reshape([batch, n * n]));
     Ok(LogDet {
         log_abs: log_abs + first_order,
         sign,

@@ -45,7 +45,7 @@ pub(crate) fn advance(state: &mut SamplerState, psi: HostLogPsi, moves: usize) {
             *p = x + c * state.step_size;
         }
         psi.log_psi(&proposal, &mut new_log_psi);
-        let mut test = Test {
+        let mut acceptance = Acceptance {
             x: &mut x,
             log_psi: &mut log_psi,
             proposal: &proposal,
@@ -53,11 +53,11 @@ pub(crate) fn advance(state: &mut SamplerState, psi: HostLogPsi, moves: usize) {
             u: &u,
         };
         accepted += match n_coords {
-            2 => test.run::<2>(),
-            3 => test.run::<3>(),
-            4 => test.run::<4>(),
-            6 => test.run::<6>(),
-            _ => test.run_rows(n_coords),
+            2 => acceptance.run::<2>(),
+            3 => acceptance.run::<3>(),
+            4 => acceptance.run::<4>(),
+            6 => acceptance.run::<6>(),
+            _ => acceptance.run_rows(n_coords),
         };
     }
     state.x = Tensor::from_data(TensorData::new(x, [w, n_coords]), &device);
@@ -69,7 +69,7 @@ pub(crate) fn advance(state: &mut SamplerState, psi: HostLogPsi, moves: usize) {
 }
 
 /// One Metropolis test of every walker: accepted rows of `proposal` copied into `x`.
-struct Test<'a> {
+struct Acceptance<'a> {
     x: &'a mut [f64],
     log_psi: &'a mut [f64],
     proposal: &'a [f64],
@@ -77,7 +77,7 @@ struct Test<'a> {
     u: &'a [f64],
 }
 
-impl Test<'_> {
+impl Acceptance<'_> {
     /// Rows of a length known at compile time (a few coordinates), copied without a
     /// `memcpy` call each. Returns the number accepted.
     fn run<const C: usize>(&mut self) -> usize {

@@ -444,7 +444,8 @@ mod tests {
         let host = HostLogPsi::new(psi).expect("a host pass on flex f64");
         let x = values(x);
         let scale = ops.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
-        // The dispatched build (AVX2 + FMA where the CPU has them) and the baseline build.
+        // The dispatched build (AVX-512 or AVX2 with FMA where the CPU has them) and the
+        // baseline build.
         let mut dispatched = vec![0.0; walkers];
         host.log_psi(&x, &mut dispatched);
         let mut baseline = vec![0.0; walkers];

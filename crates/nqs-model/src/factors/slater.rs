@@ -12,9 +12,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::derivatives::LogPsi;
-use crate::{
-    Geometry, ModelError, Order, init::param1, log_det, row_sum, rows_of, shell_quantum_numbers,
-};
+use crate::{Geometry, ModelError, Order, init::param1, log_det, row_sum, shell_quantum_numbers};
 
 /// Configuration of the Slater determinant.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -108,21 +106,23 @@ impl SlaterDeterminant {
         let alpha_omega = self.alpha.val() * self.omega; // [1]
         let q = alpha_omega.clone().sqrt(); // √(αω), [1]
 
-        // For each dimension a, ξ_a = q x_a of the row's particle in every orbital column j,
-        // and H_{n_ja} and its ξ-derivatives evaluated there by Horner's rule on the monomial
-        // coefficients: [w·n, n_orb] per dimension. Only row-broadcast products and sums
-        // (cheap on the CPU backends; stacking a table of H_k costs 5× more). In a gradient
-        // pass the walkers' columns stay off the tape (no pick or slice of a tracked tensor,
-        // whose backward scatters into zeros), and q enters as full rows (`rows_of`: its
-        // gradient a product with ones instead of flex's slow `sum_dim(0)`).
+        // H_{n_ja}(ξ) = Σ_k c_k ξ^k with ξ = q x: for each dimension a, the powers of the
+        // walkers' coordinates X_a = [1, x_a, …, x_a^K] ([w·n, K + 1], no parameter in them)
+        // times the monomial coefficients scaled by q^k ([K + 1, n_orb], the only tracked
+        // factor): one matrix product per dimension and derivative, whose backward is a
+        // product too, instead of 2K row-broadcast ops on [w·n, n_orb] and their backward.
+        let degree = self.degree();
         let x_rows = x.clone().reshape([w * n, d]);
-        let q_rows = rows_of(q.clone().reshape([1, 1]).expand([1, n_orb]), w * n);
-        let xi: Vec<Tensor<2>> = (0..d)
-            .map(|a| x_rows.clone().narrow(1, a, 1) * q_rows.clone())
+        let powers: Vec<Tensor<2>> = (0..d)
+            .map(|a| powers(x_rows.clone().narrow(1, a, 1), degree))
             .collect();
+        let q_powers = scalar_powers(q.clone(), degree); // [K + 1, 1]
         let hermite = |deriv: usize| -> Vec<Tensor<2>> {
             (0..d)
-                .map(|a| self.hermite_dim(&xi[a], a, deriv, &device))
+                .map(|a| {
+                    let scaled = q_powers.clone() * self.coefficients(a, deriv, degree, &device);
+                    powers[a].clone().matmul(scaled)
+                })
                 .collect()
         };
         let value_a = hermite(0);
@@ -189,18 +189,26 @@ impl SlaterDeterminant {
         Tensor::from_data(TensorData::new(index, [d * n_orb]), device)
     }
 
-    /// The `deriv`-th ξ-derivative of H_{n_ja}(ξ) for dimension a in every orbital column j,
-    /// by Horner's rule on the monomial coefficients.
+    /// The highest Hermite degree K of the orbitals.
+    fn degree(&self) -> usize {
+        self.orbitals.iter().flatten().copied().max().unwrap_or(0)
+    }
+
+    /// Monomial coefficients of the `deriv`-th derivative of H_{n_ja} for dimension a: entry
+    /// (k, j) multiplies ξ^k in orbital column j.
     ///
     /// # Shapes
-    /// - xi: `[rows, n_orb]` (or `[rows, 1]`, broadcast) → `[rows, n_orb]`
-    fn hermite_dim(&self, xi: &Tensor<2>, a: usize, deriv: usize, device: &Device) -> Tensor<2> {
-        let polys: Vec<Vec<f64>> = self
-            .orbitals
-            .iter()
-            .map(|qn| derivative(&hermite_coefficients(qn[a]), deriv))
-            .collect();
-        horner(xi, &polys, device)
+    /// → `[degree + 1, n_orb]`
+    fn coefficients(&self, a: usize, deriv: usize, degree: usize, device: &Device) -> Tensor<2> {
+        let n_orb = self.orbitals.len();
+        let mut c = vec![0.0; (degree + 1) * n_orb];
+        for (j, quanta) in self.orbitals.iter().enumerate() {
+            let poly = derivative(&hermite_coefficients(quanta[a]), deriv);
+            for (k, &value) in poly.iter().enumerate() {
+                c[k * n_orb + j] = value;
+            }
+        }
+        Tensor::from_data(TensorData::new(c, [degree + 1, n_orb]), device)
     }
 
     /// The `deriv`-th ξ-derivative of H_{n_ja}(ξ_a) in every column a·n_orb + j, by Horner's
@@ -216,6 +224,44 @@ impl SlaterDeterminant {
             .collect();
         horner(xi, &polys, device)
     }
+}
+
+/// [1, t, t², …, t^K] for every row of the column `t`; on the host for walkers on flex f64
+/// without an autodiff graph.
+///
+/// # Shapes
+/// - t: `[rows, 1]` → `[rows, K + 1]`
+fn powers(t: Tensor<2>, degree: usize) -> Tensor<2> {
+    let [rows, _] = t.dims();
+    if crate::host_tanh::eligible(&t) {
+        let device = t.device();
+        let values = t.into_data().try_to_vec::<f64>().expect("f64 checked above");
+        let mut out = vec![0.0; rows * (degree + 1)];
+        for (row, &v) in out.chunks_exact_mut(degree + 1).zip(&values) {
+            let mut p = 1.0;
+            for o in row.iter_mut() {
+                *o = p;
+                p *= v;
+            }
+        }
+        return Tensor::from_data(TensorData::new(out, [rows, degree + 1]), &device);
+    }
+    let mut columns = vec![Tensor::<2>::ones([rows, 1], &t.device())];
+    for k in 1..=degree {
+        let next = columns[k - 1].clone() * t.clone();
+        columns.push(next);
+    }
+    Tensor::cat(columns, 1)
+}
+
+/// [1, q, q², …, q^K] of a scalar q (`[1]`) as a column, `[K + 1, 1]`.
+fn scalar_powers(q: Tensor<1>, degree: usize) -> Tensor<2> {
+    let mut p = vec![Tensor::<1>::ones([1], &q.device())];
+    for k in 1..=degree {
+        let next = p[k - 1].clone() * q.clone();
+        p.push(next);
+    }
+    Tensor::cat(p, 0).reshape([degree + 1, 1])
 }
 
 /// Column c holds polynomial `polys[c]` (monomial coefficients) at `xi`'s column c, by

@@ -235,7 +235,10 @@ fn powers(t: Tensor<2>, degree: usize) -> Tensor<2> {
     let [rows, _] = t.dims();
     if crate::host_tanh::eligible(&t) {
         let device = t.device();
-        let values = t.into_data().try_to_vec::<f64>().expect("f64 checked above");
+        let values = t
+            .into_data()
+            .try_to_vec::<f64>()
+            .expect("f64 checked above");
         let mut out = vec![0.0; rows * (degree + 1)];
         for (row, &v) in out.chunks_exact_mut(degree + 1).zip(&values) {
             let mut p = 1.0;

@@ -139,11 +139,14 @@ impl HostBackflow {
 
     /// The networks as verified piecewise polynomials ([`EtaTable`]) on the inputs of pairs
     /// up to `r_max` apart: what the Metropolis moves evaluate, where the tables meet their
-    /// tolerance; pairs further apart still go through the networks.
-    pub(crate) fn tabulate(&mut self, r_max: f64) {
+    /// tolerance within `max_evaluations` network evaluations each; pairs further apart, and
+    /// networks without a table, still go through the networks.
+    pub(crate) fn tabulate(&mut self, r_max: f64, max_evaluations: usize) {
         let u_max = r_max * self.input_scale.abs();
         for (table, network) in self.tables.iter_mut().zip(&self.networks) {
-            *table = network.as_ref().and_then(|mlp| EtaTable::build(mlp, u_max));
+            *table = network
+                .as_ref()
+                .and_then(|mlp| EtaTable::build(mlp, u_max, max_evaluations));
         }
     }
 

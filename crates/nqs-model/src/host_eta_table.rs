@@ -26,6 +26,8 @@ pub(crate) const TOLERANCE: f64 = 1e-14;
 const FIRST_WIDTH: f64 = 0.125;
 /// The most segments a table may have before the network is used instead.
 const MAX_SEGMENTS: usize = 1 << 14;
+/// Where each segment is checked against the network, in its t ∈ [−1, 1].
+const PROBES: [f64; 4] = [-1.0, -0.41, 0.73, 1.0 - 1e-12];
 
 /// η on [0, u_max] as `segments` polynomials of t = 2(u/h − s) − 1 in segment s.
 #[derive(Debug, Clone)]
@@ -37,13 +39,16 @@ pub(crate) struct EtaTable {
 
 impl EtaTable {
     /// The table of `mlp` on [0, u_max], refined until it meets [`TOLERANCE`]; `None` when
-    /// `MAX_SEGMENTS` do not suffice.
-    pub(crate) fn build(mlp: &HostMlp, u_max: f64) -> Option<Self> {
+    /// `MAX_SEGMENTS` do not suffice or building it would evaluate the network more than
+    /// `max_evaluations` times (nodes and probes of every refinement).
+    pub(crate) fn build(mlp: &HostMlp, u_max: f64, max_evaluations: usize) -> Option<Self> {
         let u_max = u_max.max(FIRST_WIDTH);
         let mut width = FIRST_WIDTH;
+        let mut evaluations = 0;
         loop {
             let segments = (u_max / width).ceil() as usize;
-            if segments > MAX_SEGMENTS {
+            evaluations += segments * (COEFFS + PROBES.len());
+            if segments > MAX_SEGMENTS || evaluations > max_evaluations {
                 return None;
             }
             let table = Self::interpolate(mlp, width, segments);
@@ -98,9 +103,8 @@ impl EtaTable {
     /// segment, relative to 1 + max|η| there.
     fn deviation(&self, mlp: &HostMlp) -> f64 {
         let width = 1.0 / self.inv_width;
-        let probes = [-1.0, -0.41, 0.73, 1.0 - 1e-12];
         let u: Vec<f64> = (0..self.coeffs.len())
-            .flat_map(|s| probes.map(|t| (s as f64 + 0.5 + 0.5 * t) * width))
+            .flat_map(|s| PROBES.map(|t| (s as f64 + 0.5 + 0.5 * t) * width))
             .collect();
         let exact = evaluate(mlp, &u);
         let scale = 1.0 + exact.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
@@ -212,7 +216,7 @@ mod tests {
     fn table_equals_the_network() {
         for (seed, spread) in [(1, 0.5), (2, 1.0), (3, 2.0)] {
             let mlp = network(spread, seed);
-            let table = EtaTable::build(&mlp, 9.0).expect("a table within the limit");
+            let table = EtaTable::build(&mlp, 9.0, usize::MAX).expect("a table within the limit");
             let u: Vec<f64> = (0..4000)
                 .map(|k| 9.0 * (k as f64 * 0.618_034).fract())
                 .collect();
@@ -228,6 +232,20 @@ mod tests {
             assert!(table.eval(&lanes, f64::mul_add).is_some());
             lanes[7] = table.u_max * 1.01;
             assert!(table.eval(&lanes, f64::mul_add).is_none());
+            // A budget below the evaluations the table took refuses it, one at them builds it.
+            let segments = table.coeffs.len();
+            let mut width = FIRST_WIDTH;
+            let mut used = 0;
+            loop {
+                let s = (9.0_f64 / width).ceil() as usize;
+                used += s * (COEFFS + PROBES.len());
+                if s == segments {
+                    break;
+                }
+                width /= 2.0;
+            }
+            assert!(EtaTable::build(&mlp, 9.0, used - 1).is_none());
+            assert!(EtaTable::build(&mlp, 9.0, used).is_some());
         }
     }
 

@@ -138,15 +138,18 @@ impl HostBackflow {
     }
 
     /// The networks as verified piecewise polynomials ([`EtaTable`]) on the inputs of pairs
-    /// up to `r_max` apart: what the Metropolis moves evaluate, where the tables meet their
-    /// tolerance within `max_evaluations` network evaluations each; pairs further apart, and
-    /// networks without a table, still go through the networks.
-    pub(crate) fn tabulate(&mut self, r_max: f64, max_evaluations: usize) {
+    /// up to `r_max` apart, where the tables meet their tolerance; pairs further apart still
+    /// go through the networks. A network keeps its exact evaluation where building its
+    /// table would take more evaluations than the table saves: `uses` evaluations of each of
+    /// the pairs it serves.
+    pub(crate) fn tabulate(&mut self, r_max: f64, uses: usize) {
         let u_max = r_max * self.input_scale.abs();
-        for (table, network) in self.tables.iter_mut().zip(&self.networks) {
+        for (net, (table, network)) in self.tables.iter_mut().zip(&self.networks).enumerate() {
+            let pairs = self.pairs.iter().filter(|&&(.., k)| k == net).count();
+            let budget = pairs.saturating_mul(uses);
             *table = network
                 .as_ref()
-                .and_then(|mlp| EtaTable::build(mlp, u_max, max_evaluations));
+                .and_then(|mlp| EtaTable::build(mlp, u_max, budget));
         }
     }
 

@@ -86,13 +86,13 @@ impl HostLogPsi {
     /// instead of once per pair, walker and move. Pairs outside the tables' range go
     /// through the networks.
     pub fn with_eta_tables(self, x: &[f64]) -> Self {
-        self.with_eta_tables_within(x, usize::MAX)
+        self.with_eta_tables_for(x, usize::MAX)
     }
 
-    /// [`HostLogPsi::with_eta_tables`] for one pass: a network keeps its exact evaluation
-    /// where building its table would cost more than `max_evaluations` network evaluations
-    /// (for a single value pass: about the pairs times the walkers it replaces).
-    pub fn with_eta_tables_within(mut self, x: &[f64], max_evaluations: usize) -> Self {
+    /// [`HostLogPsi::with_eta_tables`] for `uses` evaluations of every pair (one value pass
+    /// over W walkers: W): a network keeps its exact evaluation where building its table
+    /// would take more network evaluations than the table saves.
+    pub fn with_eta_tables_for(mut self, x: &[f64], uses: usize) -> Self {
         if !self
             .terms
             .iter()
@@ -110,7 +110,7 @@ impl HostLogPsi {
         let r_max = 2.5 * largest + 1.0;
         for term in &mut self.terms {
             if let Term::Backflow { flow, .. } = term {
-                flow.tabulate(r_max, max_evaluations);
+                flow.tabulate(r_max, uses);
             }
         }
         self

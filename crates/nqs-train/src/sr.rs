@@ -220,22 +220,19 @@ fn log_psi_parallel(psi: &WaveFunction, x: &Tensor<2>, threads: usize) -> Tensor
 /// log|ψ| of one block for the central difference: the host value pass where there is one,
 /// with backflow networks through their tables (`HostLogPsi::with_eta_tables`: within 10⁻¹⁴ of
 /// the networks relative to 1 + max|η|, log|ψ| within 10⁻¹¹) where building a table costs
-/// fewer network evaluations than the pairs of the block's walkers. In O v that error is divided by
+/// fewer network evaluations than the pass would make. In O v that error is divided by
 /// 2ε ≈ 2·10⁻⁵ (1 + ‖θ‖)/‖v‖: below 10⁻⁶ of O v, the scale of the difference's own O(ε²)
 /// error. Burn's ops where there is no host pass.
 fn log_psi_block(psi: &WaveFunction, x: &Tensor<2>) -> Tensor<1> {
     let Some(host) = nqs_model::HostLogPsi::for_walkers(psi, x) else {
         return psi.log_psi(x);
     };
-    let [w, _] = x.dims();
-    let xs: Vec<f64> = crate::to_host(x.clone().reshape([w * x.dims()[1]]));
+    let [w, coords] = x.dims();
+    let xs: Vec<f64> = crate::to_host(x.clone().reshape([w * coords]));
     let mut out = vec![0.0; w];
-    // A table pays where building it evaluates a network less often than the pass would
-    // (wide walker spreads, e.g. ω = 0.1, need more segments than one pass saves).
-    let n = psi.geometry().n_particles;
-    let evaluations = n * n.saturating_sub(1) / 2 * w;
-    host.with_eta_tables_within(&xs, evaluations)
-        .log_psi(&xs, &mut out);
+    // One pass evaluates every pair once per walker: a table pays only where building it
+    // takes fewer evaluations (wide walker spreads, e.g. ω = 0.1, need more segments).
+    host.with_eta_tables_for(&xs, w).log_psi(&xs, &mut out);
     Tensor::from_data(TensorData::new(out, [w]), &x.device())
 }
 

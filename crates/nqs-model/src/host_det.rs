@@ -3,9 +3,9 @@
 //!
 //! In burn ops the elimination is n rounds of about fifteen ops over the whole batch
 //! (`linalg.rs`), and in a gradient pass autodiff records and replays every one of them. Here
-//! the matrices go through in chunks of [`LANES`], entry-major within a chunk, so that every
-//! step of the elimination runs over `LANES` contiguous values (the compiler vectorises it),
-//! with partial pivoting per lane (row swaps as selects by bits).
+//! the matrices go through in chunks (of 16 here, of [`LANES`] in the value pass), entry-major
+//! within a chunk, so that every step of the elimination runs over the chunk's contiguous
+//! values (the compiler vectorises it), with partial pivoting per lane.
 //!
 //! A tensor tracked by autodiff (the gradient passes, which never ask for the inverse) gets
 //! the same value with the derivative of log|det| attached as a first-order custom op would:
@@ -86,6 +86,11 @@ pub(crate) fn log_det(a: Tensor<3>, want_inverse: bool) -> Result<LogDet, Tensor
 /// log|det|, sign and inverse (when asked) per matrix.
 type Batch = (Vec<f64>, Vec<f64>, Option<Vec<f64>>);
 
+/// Matrices per chunk of [`batch_log_det`]: at 16 a chunk of 15×15 matrices (two 2D shells'
+/// blocks at N = 30) is 29 KiB and stays in the first-level cache; at [`LANES`] it was 58 KiB
+/// and every round of the elimination streamed it from the second level (1.4–1.9× slower).
+const BATCH_LANES: usize = 16;
+
 /// log|det|, sign and, when asked, the inverse of `batch` row-major n×n matrices laid end to
 /// end in `a`.
 #[allow(unsafe_code)]
@@ -108,29 +113,25 @@ fn batch_log_det_avx2(a: &[f64], n: usize, want_inverse: bool) -> Batch {
 
 #[inline(always)]
 fn batch_log_det_lanes(a: &[f64], n: usize, want_inverse: bool) -> Batch {
+    const L: usize = BATCH_LANES;
     let batch = a.len() / (n * n);
     let mut log_abs = vec![0.0; batch];
     let mut sign = vec![0.0; batch];
     let mut inverse = want_inverse.then(|| vec![0.0; batch * n * n]);
-    let width = if want_inverse { 2 * n } else { n };
-    let mut m = vec![[0.0; LANES]; n * width];
-    let mut pivots = vec![[0.0; LANES]; n];
-    for start in (0..batch).step_by(LANES) {
-        let len = LANES.min(batch - start);
-        for l in 0..LANES {
+    let mut m = vec![[0.0; L]; n * n];
+    let mut pivots = vec![[0.0; L]; n];
+    let mut rows = vec![[0.0; L]; n];
+    for start in (0..batch).step_by(L) {
+        let len = L.min(batch - start);
+        for l in 0..L {
             // Padding lanes repeat the last matrix; their results are dropped.
             let b = start + l.min(len - 1);
-            for i in 0..n {
-                for j in 0..n {
-                    m[i * width + j][l] = a[(b * n + i) * n + j];
-                }
-                for j in n..width {
-                    m[i * width + j][l] = f64::from(u8::from(j - n == i));
-                }
+            for (e, &v) in a[b * n * n..(b + 1) * n * n].iter().enumerate() {
+                m[e][l] = v;
             }
         }
         let swaps = if want_inverse {
-            gauss_jordan(&mut m, n, &mut pivots)
+            gauss_jordan(&mut m, n, &mut pivots, &mut rows)
         } else {
             eliminate(&mut m, n, &mut pivots)
         };
@@ -140,10 +141,8 @@ fn batch_log_det_lanes(a: &[f64], n: usize, want_inverse: bool) -> Batch {
             log_abs[b] = chunk_log[l];
             sign[b] = pivots.iter().fold(swaps[l], |s, p| s * p[l].signum());
             if let Some(inv) = inverse.as_mut() {
-                for i in 0..n {
-                    for j in 0..n {
-                        inv[(b * n + i) * n + j] = m[i * width + n + j][l];
-                    }
+                for (e, v) in inv[b * n * n..(b + 1) * n * n].iter_mut().enumerate() {
+                    *v = m[e][l];
                 }
             }
         }
@@ -154,8 +153,8 @@ fn batch_log_det_lanes(a: &[f64], n: usize, want_inverse: bool) -> Batch {
 /// Σ_k log|p_k| per lane: one logarithm of the product where it is a normal number, the sum
 /// of logarithms past its range, −∞ with a zero pivot.
 #[inline(always)]
-pub(crate) fn log_abs_from_pivots(pivots: &[Lanes]) -> Lanes {
-    let mut out = [0.0; LANES];
+pub(crate) fn log_abs_from_pivots<const L: usize>(pivots: &[[f64; L]]) -> [f64; L] {
+    let mut out = [0.0; L];
     for (l, o) in out.iter_mut().enumerate() {
         let product = pivots.iter().fold(1.0, |p, piv| p * piv[l].abs());
         *o = if product.is_normal() {
@@ -172,13 +171,13 @@ pub(crate) fn log_abs_from_pivots(pivots: &[Lanes]) -> Lanes {
 /// Round k's pivot row of every lane: the row i ≥ k with the largest |m_ik| (the first of
 /// equals), as f64. `width` is the row length of `m`.
 #[inline(always)]
-fn pivot_rows(m: &[Lanes], n: usize, width: usize, k: usize) -> Lanes {
-    let mut best = [-1.0; LANES];
-    let mut row = [0.0; LANES];
+fn pivot_rows<const L: usize>(m: &[[f64; L]], n: usize, width: usize, k: usize) -> [f64; L] {
+    let mut best = [-1.0; L];
+    let mut row = [0.0; L];
     for i in k..n {
         let column = &m[i * width + k];
         let here = i as f64;
-        for l in 0..LANES {
+        for l in 0..L {
             let v = column[l].abs();
             let better = v > best[l];
             best[l] = if better { v } else { best[l] };
@@ -188,23 +187,49 @@ fn pivot_rows(m: &[Lanes], n: usize, width: usize, k: usize) -> Lanes {
     row
 }
 
-/// Swap row k with each lane's pivot row over columns `k..width`, by selects on the bits
-/// (exact, and the same code for every lane). Returns −1 where a lane swapped, +1 elsewhere.
-///
-/// Written as `if swap { o } else { t }` for both rows, the AVX2 build returned the same row
-/// twice (rustc 1.95) where the baseline build did not; the tests run both builds.
+/// Up to this n the rows are swapped by selects over every candidate row (the same code for
+/// every lane, no branches); above it lane by lane, which moves 2 rows instead of touching
+/// n − k (the selects cost as much as the elimination itself at n = 15).
+const SWAP_BY_SELECTS_UP_TO: usize = 3;
+
+/// Swap row k of the n × `width` matrices with each lane's pivot row `row` over columns
+/// `from..width`. Returns −1 where a lane swapped, +1 elsewhere. Both ways give the same bits.
 #[inline(always)]
-fn swap_rows(m: &mut [Lanes], n: usize, width: usize, k: usize, row: &Lanes) -> Lanes {
-    let mut parity = [1.0; LANES];
+fn swap_rows<const L: usize>(
+    m: &mut [[f64; L]],
+    n: usize,
+    width: usize,
+    k: usize,
+    from: usize,
+    row: &[f64; L],
+) -> [f64; L] {
+    let mut parity = [1.0; L];
+    if n > SWAP_BY_SELECTS_UP_TO {
+        for l in 0..L {
+            // A pivot row index below n, exact as f64.
+            let p = row[l] as usize;
+            if p != k {
+                parity[l] = -1.0;
+                for c in from..width {
+                    let t = m[k * width + c][l];
+                    m[k * width + c][l] = m[p * width + c][l];
+                    m[p * width + c][l] = t;
+                }
+            }
+        }
+        return parity;
+    }
+    // Written as `if swap { o } else { t }` for both rows, the AVX2 build returned the same
+    // row twice (rustc 1.95) where the baseline build did not; the tests run both builds.
     for i in k + 1..n {
         let here = i as f64;
-        for l in 0..LANES {
+        for l in 0..L {
             parity[l] = if row[l] == here { -1.0 } else { parity[l] };
         }
-        for c in k..width {
+        for c in from..width {
             let (upper, lower) = m.split_at_mut(i * width + c);
             let (top, other) = (&mut upper[k * width + c], &mut lower[0]);
-            for l in 0..LANES {
+            for l in 0..L {
                 let mask = u64::from(row[l] == here).wrapping_neg();
                 let (t, o) = (top[l].to_bits(), other[l].to_bits());
                 let x = (t ^ o) & mask;
@@ -216,42 +241,33 @@ fn swap_rows(m: &mut [Lanes], n: usize, width: usize, k: usize, row: &Lanes) -> 
     parity
 }
 
-/// Round k's pivoting: each lane's pivot row swapped into row k (its parity multiplied into
-/// `permutation`); returns the pivots m_kk.
-#[inline(always)]
-fn pivot_round(
-    m: &mut [Lanes],
-    n: usize,
-    width: usize,
-    k: usize,
-    permutation: &mut Lanes,
-) -> Lanes {
-    let row = pivot_rows(m, n, width, k);
-    let parity = swap_rows(m, n, width, k, &row);
-    for l in 0..LANES {
-        permutation[l] *= parity[l];
-    }
-    m[k * width + k]
-}
-
 /// LU elimination with partial pivoting of every lane's row-major n×n matrix at once, in
 /// place, writing the pivots (|det| = Π_k |pivot_k|); returns the sign of each lane's row
 /// permutation. A singular lane gets a zero pivot (and non-finite entries after it).
 #[inline(always)]
-pub(crate) fn eliminate(m: &mut [Lanes], n: usize, pivots: &mut [Lanes]) -> Lanes {
-    let mut permutation = [1.0; LANES];
+pub(crate) fn eliminate<const L: usize>(
+    m: &mut [[f64; L]],
+    n: usize,
+    pivots: &mut [[f64; L]],
+) -> [f64; L] {
+    let mut permutation = [1.0; L];
     for k in 0..n {
-        let pivot = pivot_round(m, n, n, k, &mut permutation);
+        let row = pivot_rows(m, n, n, k);
+        let parity = swap_rows(m, n, n, k, k, &row);
+        let pivot = m[k * n + k];
         pivots[k] = pivot;
+        for l in 0..L {
+            permutation[l] *= parity[l];
+        }
         for i in k + 1..n {
             let mut factor = m[i * n + k];
-            for l in 0..LANES {
+            for l in 0..L {
                 factor[l] /= pivot[l];
             }
             for c in k + 1..n {
                 let (upper, lower) = m.split_at_mut(i * n + c);
                 let (source, target) = (&upper[k * n + c], &mut lower[0]);
-                for l in 0..LANES {
+                for l in 0..L {
                     target[l] -= factor[l] * source[l];
                 }
             }
@@ -260,33 +276,57 @@ pub(crate) fn eliminate(m: &mut [Lanes], n: usize, pivots: &mut [Lanes]) -> Lane
     permutation
 }
 
-/// Gauss–Jordan elimination with partial pivoting of every lane's [A | I] (row length 2n) at
-/// once: A becomes I and I becomes A⁻¹; writes the pivots and returns the sign of each lane's
-/// row permutation.
+/// Gauss–Jordan elimination with partial pivoting of every lane's n×n matrix at once, in
+/// place: A becomes A⁻¹. Column k of the identity that [A | I] would carry takes the place of
+/// A's column k once that is eliminated, and the row swaps are undone on the columns at the
+/// end (`rows` keeps each round's pivot row); n³ multiply-adds instead of [A | I]'s 3n³/2,
+/// the same bits. Writes the pivots and returns the sign of each lane's row permutation.
 #[inline(always)]
-fn gauss_jordan(m: &mut [Lanes], n: usize, pivots: &mut [Lanes]) -> Lanes {
-    let width = 2 * n;
-    let mut permutation = [1.0; LANES];
+fn gauss_jordan<const L: usize>(
+    m: &mut [[f64; L]],
+    n: usize,
+    pivots: &mut [[f64; L]],
+    rows: &mut [[f64; L]],
+) -> [f64; L] {
+    let mut permutation = [1.0; L];
     for k in 0..n {
-        let pivot = pivot_round(m, n, width, k, &mut permutation);
+        let row = pivot_rows(m, n, n, k);
+        // Whole rows: the columns left of k hold the inverse's columns so far.
+        let parity = swap_rows(m, n, n, k, 0, &row);
+        rows[k] = row;
+        let pivot = m[k * n + k];
         pivots[k] = pivot;
-        let mut scale = [0.0; LANES];
-        for l in 0..LANES {
+        let mut scale = [0.0; L];
+        for l in 0..L {
+            permutation[l] *= parity[l];
             scale[l] = 1.0 / pivot[l];
         }
-        for c in k..width {
-            let entry = &mut m[k * width + c];
-            for l in 0..LANES {
+        m[k * n + k] = [1.0; L];
+        for entry in &mut m[k * n..(k + 1) * n] {
+            for l in 0..L {
                 entry[l] *= scale[l];
             }
         }
         for i in (0..n).filter(|&i| i != k) {
-            let factor = m[i * width + k];
-            for c in k..width {
-                let source = m[k * width + c];
-                let target = &mut m[i * width + c];
-                for l in 0..LANES {
+            let factor = m[i * n + k];
+            m[i * n + k] = [0.0; L];
+            for c in 0..n {
+                let source = m[k * n + c];
+                let target = &mut m[i * n + c];
+                for l in 0..L {
                     target[l] -= factor[l] * source[l];
+                }
+            }
+        }
+    }
+    for k in (0..n).rev() {
+        for l in 0..L {
+            let p = rows[k][l] as usize;
+            if p != k {
+                for i in 0..n {
+                    let t = m[i * n + k][l];
+                    m[i * n + k][l] = m[i * n + p][l];
+                    m[i * n + p][l] = t;
                 }
             }
         }
@@ -342,7 +382,7 @@ mod tests {
     /// a multiple of the chunk.
     #[test]
     fn host_log_det_equals_the_ops() {
-        for n in 1..=8 {
+        for n in (1..=8).chain([15]) {
             let batch = 45;
             let a = normal([batch, n, n], 1.0, &flex_f64());
             for want_inverse in [false, true] {

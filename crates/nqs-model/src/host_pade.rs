@@ -11,6 +11,7 @@
 
 use burn::tensor::{Tensor, TensorData};
 
+use crate::host_det::{LANES, Lanes};
 use crate::{Geometry, LogPsi, Order};
 
 /// Σ_{i<j} u(r_ij) with derivatives up to `order` for walkers `x` (`[walkers, N·d]`, flex
@@ -27,49 +28,134 @@ pub(crate) fn pade_jet(
     let [w, n_coords] = x.dims();
     let data = x.clone().into_data();
     let xs = data.as_slice::<f64>().ok()?;
-    let d = geometry.dimensions;
     let (with_grad, with_lap) = (order.gradient(), order.laplacian());
-    let mut value = vec![0.0; w];
-    let mut grad = vec![0.0; if with_grad { w * n_coords } else { 0 }];
-    let mut lap = vec![0.0; if with_lap { w } else { 0 }];
-    let mut sep = vec![0.0; d];
-    for k in 0..w {
-        let walker = &xs[k * n_coords..(k + 1) * n_coords];
-        let (mut v, mut l) = (0.0, 0.0);
-        for &(i, j, a, beta) in pairs {
-            let mut r2 = 0.0;
-            for (b, s) in sep.iter_mut().enumerate() {
-                *s = walker[i * d + b] - walker[j * d + b];
-                r2 += *s * *s;
-            }
-            let r = r2.sqrt();
-            let denom = 1.0 + beta * r;
-            v += a * r / denom;
-            if with_grad {
-                let du = a / (denom * denom);
-                let c = du / r;
-                let g = &mut grad[k * n_coords..(k + 1) * n_coords];
-                for (b, &s) in sep.iter().enumerate() {
-                    g[i * d + b] += c * s;
-                    g[j * d + b] -= c * s;
-                }
-                if with_lap {
-                    let d2u = -2.0 * a * beta / (denom * denom * denom);
-                    l += 2.0 * (d2u + c * (d as f64 - 1.0));
-                }
-            }
-        }
-        value[k] = v;
-        if with_lap {
-            lap[k] = l;
-        }
-    }
+    let mut out = Out {
+        value: vec![0.0; w],
+        grad: vec![0.0; if with_grad { w * n_coords } else { 0 }],
+        lap: vec![0.0; if with_lap { w } else { 0 }],
+    };
+    jet(xs, geometry.dimensions, pairs, &mut out);
     let device = x.device();
     Some(LogPsi {
-        value: Tensor::from_data(TensorData::new(value, [w]), &device),
-        grad: with_grad.then(|| Tensor::from_data(TensorData::new(grad, [w, n_coords]), &device)),
-        lap: with_lap.then(|| Tensor::from_data(TensorData::new(lap, [w]), &device)),
+        value: Tensor::from_data(TensorData::new(out.value, [w]), &device),
+        grad: with_grad
+            .then(|| Tensor::from_data(TensorData::new(out.grad, [w, n_coords]), &device)),
+        lap: with_lap.then(|| Tensor::from_data(TensorData::new(out.lap, [w]), &device)),
     })
+}
+
+/// The jet per walker; `grad` and `lap` empty where not asked.
+struct Out {
+    value: Vec<f64>,
+    grad: Vec<f64>,
+    lap: Vec<f64>,
+}
+
+/// The walkers in chunks of [`LANES`], coordinate-major within a chunk (as in the host value
+/// pass), so that the square roots and divisions of every pair run on vector registers.
+#[allow(unsafe_code)]
+fn jet(xs: &[f64], d: usize, pairs: &[(usize, usize, f64, f64)], out: &mut Out) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F (checked just above), the only requirement of a
+        // `target_feature` function; the body is safe code.
+        return unsafe { jet_avx512(xs, d, pairs, out) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: as above, for AVX2.
+        return unsafe { jet_avx2(xs, d, pairs, out) };
+    }
+    jet_lanes(xs, d, pairs, out);
+}
+
+/// The same code for AVX-512 (no FMA: every build gives the baseline build's bits).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn jet_avx512(xs: &[f64], d: usize, pairs: &[(usize, usize, f64, f64)], out: &mut Out) {
+    jet_lanes(xs, d, pairs, out);
+}
+
+/// The same code for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn jet_avx2(xs: &[f64], d: usize, pairs: &[(usize, usize, f64, f64)], out: &mut Out) {
+    jet_lanes(xs, d, pairs, out);
+}
+
+#[inline(always)]
+fn jet_lanes(xs: &[f64], d: usize, pairs: &[(usize, usize, f64, f64)], out: &mut Out) {
+    let w = out.value.len();
+    let n_coords = xs.len() / w.max(1);
+    let (with_grad, with_lap) = (!out.grad.is_empty(), !out.lap.is_empty());
+    let dims_minus_one = d as f64 - 1.0;
+    let mut x = vec![[0.0; LANES]; n_coords];
+    let mut g = vec![[0.0; LANES]; if with_grad { n_coords } else { 0 }];
+    for start in (0..w).step_by(LANES) {
+        let len = LANES.min(w - start);
+        for l in 0..LANES {
+            // Padding lanes repeat the last walker; their results are dropped.
+            let k = start + l.min(len - 1);
+            for (c, &v) in xs[k * n_coords..(k + 1) * n_coords].iter().enumerate() {
+                x[c][l] = v;
+            }
+        }
+        g.fill([0.0; LANES]);
+        let (mut value, mut lap): (Lanes, Lanes) = ([0.0; LANES], [0.0; LANES]);
+        for &(i, j, a, beta) in pairs {
+            let mut r2 = [0.0; LANES];
+            for b in 0..d {
+                let (xi, xj) = (&x[i * d + b], &x[j * d + b]);
+                for l in 0..LANES {
+                    let s = xi[l] - xj[l];
+                    r2[l] += s * s;
+                }
+            }
+            // u′/r, the coefficient of x_i − x_j in ∇_i u.
+            let mut c = [0.0; LANES];
+            for l in 0..LANES {
+                let r = r2[l].sqrt();
+                let denom = 1.0 + beta * r;
+                value[l] += a * r / denom;
+                c[l] = a / (denom * denom) / r;
+            }
+            if with_lap {
+                for l in 0..LANES {
+                    let denom = 1.0 + beta * r2[l].sqrt();
+                    let d2u = -2.0 * a * beta / (denom * denom * denom);
+                    lap[l] += 2.0 * (d2u + c[l] * dims_minus_one);
+                }
+            }
+            if with_grad {
+                for b in 0..d {
+                    let (xi, xj) = (x[i * d + b], x[j * d + b]);
+                    let (mut gi, mut gj) = (g[i * d + b], g[j * d + b]);
+                    for l in 0..LANES {
+                        let s = xi[l] - xj[l];
+                        gi[l] += c[l] * s;
+                        gj[l] -= c[l] * s;
+                    }
+                    g[i * d + b] = gi;
+                    g[j * d + b] = gj;
+                }
+            }
+        }
+        for l in 0..len {
+            let k = start + l;
+            out.value[k] = value[l];
+            if with_lap {
+                out.lap[k] = lap[l];
+            }
+            if with_grad {
+                for (c, v) in out.grad[k * n_coords..(k + 1) * n_coords]
+                    .iter_mut()
+                    .enumerate()
+                {
+                    *v = g[c][l];
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -116,6 +202,25 @@ mod tests {
                     assert!(worst < 1e-12, "Laplacian {worst:e}, {context}");
                 }
             }
+            // The dispatched build (AVX-512 or AVX2 where the CPU has them) gives the
+            // baseline build's bits.
+            let pairs = config
+                .init(geometry, 0, &flex_f64())
+                .expect("valid")
+                .host_pairs()
+                .expect("flex f64");
+            let out = |w: usize| super::Out {
+                value: vec![0.0; w],
+                grad: vec![0.0; w * n * d],
+                lap: vec![0.0; w],
+            };
+            let (mut vector, mut baseline) = (out(w), out(w));
+            super::jet(&x, d, &pairs, &mut vector);
+            super::jet_lanes(&x, d, &pairs, &mut baseline);
+            assert_eq!(
+                (vector.value, vector.grad, vector.lap),
+                (baseline.value, baseline.grad, baseline.lap)
+            );
         }
     }
 }

@@ -89,7 +89,7 @@ type Batch = (Vec<f64>, Vec<f64>, Option<Vec<f64>>);
 /// Matrices per chunk of [`batch_log_det`]: at 16 a chunk of 15×15 matrices (two 2D shells'
 /// blocks at N = 30) is 29 KiB and stays in the first-level cache; at [`LANES`] it was 58 KiB
 /// and every round of the elimination streamed it from the second level (1.4–1.9× slower).
-const BATCH_LANES: usize = 16;
+pub(crate) const BATCH_LANES: usize = 16;
 
 /// log|det|, sign and, when asked, the inverse of `batch` row-major n×n matrices laid end to
 /// end in `a`.
@@ -282,7 +282,7 @@ pub(crate) fn eliminate<const L: usize>(
 /// end (`rows` keeps each round's pivot row); n³ multiply-adds instead of [A | I]'s 3n³/2,
 /// the same bits. Writes the pivots and returns the sign of each lane's row permutation.
 #[inline(always)]
-fn gauss_jordan<const L: usize>(
+pub(crate) fn gauss_jordan<const L: usize>(
     m: &mut [[f64; L]],
     n: usize,
     pivots: &mut [[f64; L]],

@@ -14,9 +14,15 @@
 
 use burn::tensor::{Tensor, TensorData};
 
-use crate::host_det::batch_log_det;
+use crate::host_det::{BATCH_LANES, eliminate, gauss_jordan, log_abs_from_pivots};
 use crate::host_tanh::{eligible, host_values};
 use crate::{Geometry, LogPsi, Order};
+
+/// Walkers per chunk, the chunk of the batched elimination: one value of each walker per
+/// vector lane.
+const L: usize = BATCH_LANES;
+/// One number of each walker of a chunk.
+type V = [f64; L];
 
 /// The factor's (log|ψ_S| with derivatives up to `order`, sign) for walkers `x`
 /// (`[walkers, N·d]`, flex f64, not tracked) and α (`[1]`, untracked); `None` where either is
@@ -36,55 +42,40 @@ pub(crate) fn slater_jet(
     let [w, n_coords] = x.dims();
     let data = x.clone().into_data();
     let xs = data.as_slice::<f64>().ok()?;
-    let d = geometry.dimensions;
-    let n_orb = orbitals.len();
     let jet = Jet {
-        d,
-        n_orb,
+        d: geometry.dimensions,
+        n_orb: orbitals.len(),
         q: alpha_omega.sqrt(),
         alpha_omega,
         orbitals,
         degrees: orbitals.iter().flatten().copied().max().unwrap_or(0) + 1,
     };
     let (with_grad, with_lap) = (order.gradient(), order.laplacian());
-    let mut value = vec![0.0; w];
-    let mut sign = vec![0.0; w];
-    let mut grad = vec![0.0; if with_grad { w * n_coords } else { 0 }];
-    let mut lap = vec![0.0; if with_lap { w } else { 0 }];
-    // Chunks of walkers whose blocks go through one batched elimination together, their
-    // tables in the cache.
-    let mut p = vec![0.0; 2 * CHUNK * n_orb * n_orb];
-    let mut hermite = Hermite::new(d, jet.degrees);
-    for start in (0..w).step_by(CHUNK) {
-        let len = CHUNK.min(w - start);
-        let walkers = &xs[start * n_coords..(start + len) * n_coords];
-        let p = &mut p[..2 * len * n_orb * n_orb];
-        jet.matrices(walkers, &mut hermite, p);
-        let (log_abs, signs, inverse) = batch_log_det(p, n_orb, with_grad);
-        for (k, walker) in walkers.chunks_exact(n_coords).enumerate() {
-            let gaussian: f64 = walker.iter().map(|v| v * v).sum();
-            value[start + k] = log_abs[2 * k] + log_abs[2 * k + 1] - 0.5 * alpha_omega * gaussian;
-            sign[start + k] = signs[2 * k] * signs[2 * k + 1];
-        }
-        if let Some(inverse) = inverse {
-            let grad = &mut grad[start * n_coords..(start + len) * n_coords];
-            let lap = with_lap.then(|| &mut lap[start..start + len]);
-            jet.traces(walkers, &inverse, &mut hermite, grad, lap);
-        }
-    }
+    let mut out = Out {
+        value: vec![0.0; w],
+        sign: vec![0.0; w],
+        grad: vec![0.0; if with_grad { w * n_coords } else { 0 }],
+        lap: vec![0.0; if with_lap { w } else { 0 }],
+    };
+    jet.run(xs, &mut out);
     let device = x.device();
     let vector = |v: Vec<f64>| Tensor::<1>::from_data(TensorData::new(v, [w]), &device);
     let log_psi = LogPsi {
-        value: vector(value),
+        value: vector(out.value),
         grad: with_grad
-            .then(|| Tensor::<2>::from_data(TensorData::new(grad, [w, n_coords]), &device)),
-        lap: with_lap.then(|| vector(lap)),
+            .then(|| Tensor::<2>::from_data(TensorData::new(out.grad, [w, n_coords]), &device)),
+        lap: with_lap.then(|| vector(out.lap)),
     };
-    Some((log_psi, vector(sign)))
+    Some((log_psi, vector(out.sign)))
 }
 
-/// Walkers per batched elimination (2 blocks each).
-const CHUNK: usize = 16;
+/// The jet per walker; `grad` and `lap` empty where not asked.
+struct Out {
+    value: Vec<f64>,
+    sign: Vec<f64>,
+    grad: Vec<f64>,
+    lap: Vec<f64>,
+}
 
 /// The factor's constants.
 struct Jet<'a> {
@@ -99,114 +90,212 @@ struct Jet<'a> {
     degrees: usize,
 }
 
-/// H_k, H′_k and H″_k at ξ_a of one particle, at `a·degrees + k`.
+/// H_k, H′_k and H″_k at ξ_a of one particle of every walker of a chunk, at
+/// `a·degrees + k`.
 struct Hermite {
-    h: Vec<f64>,
-    h1: Vec<f64>,
-    h2: Vec<f64>,
+    d: usize,
+    h: Vec<V>,
+    h1: Vec<V>,
+    h2: Vec<V>,
 }
 
 impl Hermite {
     fn new(d: usize, degrees: usize) -> Self {
         Self {
-            h: vec![0.0; d * degrees],
-            h1: vec![0.0; d * degrees],
-            h2: vec![0.0; d * degrees],
+            d,
+            h: vec![[0.0; L]; d * degrees],
+            h1: vec![[0.0; L]; d * degrees],
+            h2: vec![[0.0; L]; d * degrees],
         }
     }
 
-    /// The tables at ξ = q·`particle` (derivatives in ξ when `derivatives`).
-    fn fill(&mut self, particle: &[f64], q: f64, degrees: usize, derivatives: bool) {
-        for (a, &coordinate) in particle.iter().enumerate() {
-            let xi = q * coordinate;
+    /// The tables at ξ = q·x of the chunk's `particle` (`x` coordinate-major, `[N·d]` of
+    /// lanes), with the derivatives in ξ when `derivatives`.
+    #[inline(always)]
+    fn fill(&mut self, x: &[V], particle: usize, q: f64, degrees: usize, derivatives: bool) {
+        let d = self.d;
+        for a in 0..d {
+            let coordinate = &x[particle * d + a];
+            let mut xi = [0.0; L];
+            for l in 0..L {
+                xi[l] = q * coordinate[l];
+            }
             let h = &mut self.h[a * degrees..(a + 1) * degrees];
-            h[0] = 1.0;
+            h[0] = [1.0; L];
             if degrees > 1 {
-                h[1] = 2.0 * xi;
+                for l in 0..L {
+                    h[1][l] = 2.0 * xi[l];
+                }
             }
             for k in 2..degrees {
-                h[k] = 2.0 * xi * h[k - 1] - 2.0 * (k - 1) as f64 * h[k - 2];
+                let c = 2.0 * (k - 1) as f64;
+                for l in 0..L {
+                    h[k][l] = 2.0 * xi[l] * h[k - 1][l] - c * h[k - 2][l];
+                }
             }
             if !derivatives {
                 continue;
             }
             for k in 0..degrees {
-                self.h1[a * degrees + k] = if k >= 1 {
-                    2.0 * k as f64 * h[k - 1]
-                } else {
-                    0.0
-                };
-                self.h2[a * degrees + k] = if k >= 2 {
-                    4.0 * (k * (k - 1)) as f64 * h[k - 2]
-                } else {
-                    0.0
-                };
+                let (h1, h2) = (&mut self.h1[a * degrees + k], &mut self.h2[a * degrees + k]);
+                let (c1, c2) = (2.0 * k as f64, 4.0 * (k * k.saturating_sub(1)) as f64);
+                for l in 0..L {
+                    h1[l] = if k >= 1 { c1 * h[k - 1][l] } else { 0.0 };
+                    h2[l] = if k >= 2 { c2 * h[k - 2][l] } else { 0.0 };
+                }
             }
         }
-    }
-
-    /// Π_{b≠a} H_{n_b}(ξ_b) for quanta n.
-    fn others(&self, quanta: &[usize], a: usize, degrees: usize) -> f64 {
-        let mut product = 1.0;
-        for (b, &n) in quanta.iter().enumerate() {
-            if b != a {
-                product *= self.h[b * degrees + n];
-            }
-        }
-        product
     }
 }
 
 impl Jet<'_> {
-    /// P of the walkers' spin blocks into `p` (`[2·walkers, n, n]` row-major; particles are
-    /// ordered up then down with n_up = n_down = n, so particle i of a walker is row i of
-    /// its `[N, n]` slab).
-    fn matrices(&self, walkers: &[f64], hermite: &mut Hermite, p: &mut [f64]) {
+    /// The jet of every walker of `xs` (`[walkers, N·d]` row-major) into `out`.
+    #[allow(unsafe_code)]
+    fn run(&self, xs: &[f64], out: &mut Out) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of a
+            // `target_feature` function; the body is safe code.
+            return unsafe { self.run_avx2(xs, out) };
+        }
+        self.run_lanes(xs, out);
+    }
+
+    /// The same code compiled for AVX2 (no FMA: the baseline build's bits; tested).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn run_avx2(&self, xs: &[f64], out: &mut Out) {
+        self.run_lanes(xs, out);
+    }
+
+    /// Walkers in chunks of [`L`], coordinate-major within a chunk: P of both spin blocks,
+    /// their elimination (Gauss–Jordan when derivatives need P⁻¹), then the traces.
+    #[inline(always)]
+    fn run_lanes(&self, xs: &[f64], out: &mut Out) {
         let (n, d, degrees) = (self.n_orb, self.d, self.degrees);
-        for (row, particle) in walkers.chunks_exact(d).enumerate() {
-            hermite.fill(particle, self.q, degrees, false);
-            for (j, quanta) in self.orbitals.iter().enumerate() {
-                let mut product = 1.0;
-                for (a, &k) in quanta.iter().enumerate() {
-                    product *= hermite.h[a * degrees + k];
+        let w = out.value.len();
+        let n_coords = 2 * n * d;
+        let (with_grad, with_lap) = (!out.grad.is_empty(), !out.lap.is_empty());
+        let mut x = vec![[0.0; L]; n_coords];
+        let mut blocks = [vec![[0.0; L]; n * n], vec![[0.0; L]; n * n]];
+        let mut pivots = vec![[0.0; L]; n];
+        let mut rows = vec![[0.0; L]; n];
+        let mut hermite = Hermite::new(d, degrees);
+        let mut grad = vec![[0.0; L]; if with_grad { n_coords } else { 0 }];
+        for start in (0..w).step_by(L) {
+            let len = L.min(w - start);
+            for l in 0..L {
+                // Padding lanes repeat the last walker; their results are dropped.
+                let k = start + l.min(len - 1);
+                for (c, &v) in xs[k * n_coords..(k + 1) * n_coords].iter().enumerate() {
+                    x[c][l] = v;
                 }
-                p[row * n + j] = product;
+            }
+            // P_ij = Π_a H_{n_ja}(ξ_ia), particle i of block i / n.
+            for row in 0..2 * n {
+                hermite.fill(&x, row, self.q, degrees, false);
+                let block = &mut blocks[row / n][(row % n) * n..(row % n + 1) * n];
+                for (entry, quanta) in block.iter_mut().zip(self.orbitals) {
+                    let mut product = [1.0; L];
+                    for (a, &k) in quanta.iter().enumerate() {
+                        for l in 0..L {
+                            product[l] *= hermite.h[a * degrees + k][l];
+                        }
+                    }
+                    *entry = product;
+                }
+            }
+            let mut log_abs = [[0.0; L]; 2];
+            let mut sign = [[0.0; L]; 2];
+            for (b, m) in blocks.iter_mut().enumerate() {
+                let swaps = if with_grad {
+                    gauss_jordan(m, n, &mut pivots, &mut rows)
+                } else {
+                    eliminate(m, n, &mut pivots)
+                };
+                log_abs[b] = log_abs_from_pivots(&pivots);
+                for l in 0..L {
+                    sign[b][l] = pivots.iter().fold(swaps[l], |s, p| s * p[l].signum());
+                }
+            }
+            let mut gaussian = [0.0; L];
+            for coordinate in &x {
+                for l in 0..L {
+                    gaussian[l] += coordinate[l] * coordinate[l];
+                }
+            }
+            let mut lap = [-self.alpha_omega * (2 * n * d) as f64; L];
+            if with_grad {
+                self.traces(
+                    &x,
+                    &blocks,
+                    &mut hermite,
+                    &mut grad,
+                    with_lap.then_some(&mut lap),
+                );
+            }
+            for l in 0..len {
+                let k = start + l;
+                out.value[k] = log_abs[0][l] + log_abs[1][l] - 0.5 * self.alpha_omega * gaussian[l];
+                out.sign[k] = sign[0][l] * sign[1][l];
+                if with_grad {
+                    for (c, v) in out.grad[k * n_coords..(k + 1) * n_coords]
+                        .iter_mut()
+                        .enumerate()
+                    {
+                        *v = grad[c][l];
+                    }
+                }
+                if with_lap {
+                    out.lap[k] = lap[l];
+                }
             }
         }
     }
 
-    /// ∇ log|ψ_S| into `grad` (`[walkers, N·d]`) and, when asked, ∇² log|ψ_S| into `lap`
-    /// (`[walkers]`), from the inverses of the walkers' blocks (`[2·walkers, n, n]`).
+    /// ∇ log|ψ_S| into `grad` (`[N·d]` of lanes) and, when asked, ∇² log|ψ_S| added to `lap`
+    /// (which holds the Gaussian's −αω·N·d), from the inverses of the chunk's two blocks.
+    #[inline(always)]
     fn traces(
         &self,
-        walkers: &[f64],
-        inverse: &[f64],
+        x: &[V],
+        inverses: &[Vec<V>; 2],
         hermite: &mut Hermite,
-        grad: &mut [f64],
-        mut lap: Option<&mut [f64]>,
+        grad: &mut [V],
+        mut lap: Option<&mut V>,
     ) {
         let (n, d, degrees) = (self.n_orb, self.d, self.degrees);
-        let per_walker = -self.alpha_omega * (2 * n * d) as f64;
-        if let Some(lap) = lap.as_deref_mut() {
-            lap.fill(per_walker);
-        }
-        for (row, particle) in walkers.chunks_exact(d).enumerate() {
-            let (block, i) = (row / n, row % n);
-            let inv = &inverse[block * n * n..(block + 1) * n * n];
-            hermite.fill(particle, self.q, degrees, true);
+        for row in 0..2 * n {
+            let (inv, i) = (&inverses[row / n], row % n);
+            hermite.fill(x, row, self.q, degrees, true);
             for a in 0..d {
                 // Σ_j ∂P_ij (P⁻¹)_ji and Σ_j ∂²P_ij (P⁻¹)_ji.
-                let (mut g, mut second) = (0.0, 0.0);
+                let (mut g, mut second) = ([0.0; L], [0.0; L]);
                 for (j, quanta) in self.orbitals.iter().enumerate() {
-                    let others = hermite.others(quanta, a, degrees) * inv[j * n + i];
-                    let k = a * degrees + quanta[a];
-                    g += hermite.h1[k] * others;
-                    second += hermite.h2[k] * others;
+                    let mut others = [1.0; L];
+                    for (b, &k) in quanta.iter().enumerate() {
+                        if b != a {
+                            for l in 0..L {
+                                others[l] *= hermite.h[b * degrees + k][l];
+                            }
+                        }
+                    }
+                    let (k, inverse) = (a * degrees + quanta[a], &inv[j * n + i]);
+                    for l in 0..L {
+                        let others = others[l] * inverse[l];
+                        g[l] += hermite.h1[k][l] * others;
+                        second[l] += hermite.h2[k][l] * others;
+                    }
                 }
-                let g = self.q * g;
-                grad[row * d + a] = g - self.alpha_omega * particle[a];
+                let coordinate = &x[row * d + a];
+                for l in 0..L {
+                    g[l] *= self.q;
+                    grad[row * d + a][l] = g[l] - self.alpha_omega * coordinate[l];
+                }
                 if let Some(lap) = lap.as_deref_mut() {
-                    lap[block / 2] += self.alpha_omega * second - g * g;
+                    for l in 0..L {
+                        lap[l] += self.alpha_omega * second[l] - g[l] * g[l];
+                    }
                 }
             }
         }
@@ -273,6 +362,36 @@ mod tests {
                     assert!(worst < 1e-11 * scale, "Laplacian {worst:e}, {context}");
                 }
             }
+            // The dispatched build (AVX2 where the CPU has it) gives the baseline build's
+            // bits.
+            let slater = config
+                .init(geometry, 0.7, &flex_f64())
+                .expect("closed shell");
+            let alpha = crate::host_tanh::host_values(slater.alpha.val()).expect("flex f64")[0];
+            let orbitals = slater.orbitals();
+            let alpha_omega = alpha * slater.omega;
+            let jet = super::Jet {
+                d,
+                n_orb: orbitals.len(),
+                q: alpha_omega.sqrt(),
+                alpha_omega,
+                orbitals,
+                degrees: orbitals.iter().flatten().copied().max().unwrap_or(0) + 1,
+            };
+            let out = || super::Out {
+                value: vec![0.0; w],
+                sign: vec![0.0; w],
+                grad: vec![0.0; w * n * d],
+                lap: vec![0.0; w],
+            };
+            let (mut vector, mut baseline) = (out(), out());
+            jet.run(&x, &mut vector);
+            jet.run_lanes(&x, &mut baseline);
+            assert_eq!(
+                (vector.value, vector.sign, vector.grad, vector.lap),
+                (baseline.value, baseline.sign, baseline.grad, baseline.lap),
+                "N = {n}, d = {d}"
+            );
         }
     }
 }

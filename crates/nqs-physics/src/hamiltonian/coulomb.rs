@@ -1,6 +1,6 @@
 use burn::tensor::Tensor;
 use nqs_model::pairs::Pairs;
-use nqs_model::{Geometry, row_sum};
+use nqs_model::{Geometry, host_inverse_distance_sum, row_sum};
 
 use super::{OperatorPart, PotentialTerm, SpinCoupling, pair_row};
 
@@ -38,6 +38,9 @@ impl PotentialTerm for Coulomb {
     fn potential(&self, x: &Tensor<2>) -> Tensor<1> {
         if self.geometry.n_particles < 2 {
             return Tensor::zeros([x.dims()[0]], &x.device());
+        }
+        if let Some(sum) = host_inverse_distance_sum(x, &self.geometry, &self.couplings) {
+            return sum;
         }
         let q = pair_row(&self.couplings, x);
         row_sum(Pairs::new(x, &self.geometry).r().recip() * q)

@@ -1,5 +1,6 @@
 //! Σ_{i<j} q_ij / r_ij per walker as one host pass (the Coulomb energy of the local energies)
-//! for walkers on flex f64 without an autodiff graph, in open space.
+//! for walkers on flex f64 without an autodiff graph, in open space; and the pair distances
+//! r_ij with a_ij r_ij as tensors (the tracked Padé pass, whose walkers are constants).
 //!
 //! In burn ops it is the pair separations, then √, 1/r, the product with q and a row sum over
 //! `[walkers, P]` tensors: at N = 30 (P = 435) five passes over 3.5 MiB per 1024 walkers.
@@ -35,6 +36,123 @@ pub fn host_inverse_distance_sum(
     let mut out = vec![0.0; w];
     sum(xs, geometry.dimensions, &pairs, &mut out);
     Some(Tensor::from_data(TensorData::new(out, [w]), &x.device()))
+}
+
+/// r_ij and a_ij r_ij per walker (`[walkers, P]` each, pairs in the order of
+/// [`pair_indices`]) for walkers `x` as in [`host_inverse_distance_sum`]; `None` otherwise.
+/// r is √(Σ_a (x_ia − x_ja)²) summed in the order of the dimensions, the same bits as
+/// [`crate::pairs::Pairs::r`].
+pub(crate) fn host_distances(
+    x: &Tensor<2>,
+    geometry: &Geometry,
+    a: &[f64],
+) -> Option<(Tensor<2>, Tensor<2>)> {
+    if !crate::host_tanh::on_flex_f64(x) || x.is_tracked() || geometry.cell.is_some() {
+        return None;
+    }
+    let [w, _] = x.dims();
+    let data = x.clone().without_autodiff().into_data();
+    let xs = data.as_slice::<f64>().ok()?;
+    let pairs: Vec<(usize, usize, f64)> = pair_indices(geometry.n_particles)
+        .into_iter()
+        .zip(a)
+        .map(|((i, j), &a)| (i, j, a))
+        .collect();
+    assert_eq!(pairs.len(), a.len(), "one a per pair i < j");
+    let mut r = vec![0.0; w * pairs.len()];
+    let mut ar = vec![0.0; w * pairs.len()];
+    distances(xs, geometry.dimensions, &pairs, &mut r, &mut ar);
+    let device = x.device();
+    let tensor =
+        |v: Vec<f64>| Tensor::<2>::from_data(TensorData::new(v, [w, pairs.len()]), &device);
+    Some((tensor(r), tensor(ar)))
+}
+
+#[allow(unsafe_code)]
+fn distances(xs: &[f64], d: usize, pairs: &[(usize, usize, f64)], r: &mut [f64], ar: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F (checked just above), the only requirement of a
+        // `target_feature` function; the body is safe code.
+        return unsafe { distances_avx512(xs, d, pairs, r, ar) };
+    }
+    distances_rows(xs, d, pairs, r, ar);
+}
+
+/// The same code for AVX-512 (square roots of eight pairs per instruction).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn distances_avx512(
+    xs: &[f64],
+    d: usize,
+    pairs: &[(usize, usize, f64)],
+    r: &mut [f64],
+    ar: &mut [f64],
+) {
+    distances_rows(xs, d, pairs, r, ar);
+}
+
+/// One walker at a time, its coordinates dimension-major, so that the pairs (i, j > i),
+/// consecutive in the output, read consecutive x_j: every loop runs over contiguous values.
+#[inline(always)]
+fn distances_rows(
+    xs: &[f64],
+    d: usize,
+    pairs: &[(usize, usize, f64)],
+    r: &mut [f64],
+    ar: &mut [f64],
+) {
+    let n_pairs = pairs.len();
+    let w = r.len() / n_pairs.max(1);
+    let n_coords = xs.len() / w.max(1);
+    let n = n_coords / d;
+    let a: Vec<f64> = pairs.iter().map(|&(.., a)| a).collect();
+    let mut columns = vec![0.0; n_coords];
+    let mut r2 = vec![0.0; n];
+    for ((walker, r), ar) in xs
+        .chunks_exact(n_coords)
+        .zip(r.chunks_exact_mut(n_pairs))
+        .zip(ar.chunks_exact_mut(n_pairs))
+    {
+        for (c, &v) in walker.iter().enumerate() {
+            columns[(c % d) * n + c / d] = v;
+        }
+        let mut p = 0;
+        for i in 0..n {
+            let others = n - i - 1;
+            let r2 = &mut r2[..others];
+            r2.fill(0.0);
+            for column in columns.chunks_exact(n) {
+                let xi = column[i];
+                for (t, &xj) in r2.iter_mut().zip(&column[i + 1..]) {
+                    let s = xi - xj;
+                    *t += s * s;
+                }
+            }
+            for (((r, ar), &t), &a) in r[p..p + others]
+                .iter_mut()
+                .zip(&mut ar[p..p + others])
+                .zip(r2.iter())
+                .zip(&a[p..p + others])
+            {
+                *r = t.sqrt();
+                *ar = a * *r;
+            }
+            p += others;
+        }
+    }
+}
+
+/// Walkers `start..start + len` of `xs` (`[walkers, n_coords]`) into lanes, coordinate-major;
+/// padding lanes repeat the last walker (their results are dropped).
+#[inline(always)]
+fn load(xs: &[f64], n_coords: usize, start: usize, len: usize, x: &mut [Lanes]) {
+    for l in 0..LANES {
+        let k = start + l.min(len - 1);
+        for (c, &v) in xs[k * n_coords..(k + 1) * n_coords].iter().enumerate() {
+            x[c][l] = v;
+        }
+    }
 }
 
 #[allow(unsafe_code)]
@@ -74,13 +192,7 @@ fn sum_lanes(xs: &[f64], d: usize, pairs: &[(usize, usize, f64)], out: &mut [f64
     let mut x = vec![[0.0; LANES]; n_coords];
     for start in (0..w).step_by(LANES) {
         let len = LANES.min(w - start);
-        for l in 0..LANES {
-            // Padding lanes repeat the last walker; their results are dropped.
-            let k = start + l.min(len - 1);
-            for (c, &v) in xs[k * n_coords..(k + 1) * n_coords].iter().enumerate() {
-                x[c][l] = v;
-            }
-        }
+        load(xs, n_coords, start, len, &mut x);
         let mut total: Lanes = [0.0; LANES];
         for &(i, j, q) in pairs {
             let mut r2 = [0.0; LANES];
@@ -152,6 +264,33 @@ mod tests {
         }
         let periodic = Geometry::periodic(6, 2, 4.0);
         let x = Tensor::<2>::zeros([3, 12], &flex_f64());
+        assert!(super::host_distances(&x, &periodic, &[1.0; 15]).is_none());
+        let x = Tensor::<2>::zeros([3, 12], &flex_f64());
         assert!(super::host_inverse_distance_sum(&x, &periodic, &[1.0; 15]).is_none());
+    }
+
+    /// r and a·r equal the pair table's r (host separations, then flex's √) and its product
+    /// with a bit for bit, 2D N = 30 and 3D N = 5 with a batch that is not a multiple of the
+    /// chunk; tracked walkers are handed back.
+    #[test]
+    fn host_distances_equal_the_pair_table() {
+        let mut rng = crate::ParamRng::new(37);
+        for (n, d) in [(30, 2), (5, 3)] {
+            let geometry = Geometry::balanced(n, d);
+            let w = 45;
+            let values_x: Vec<f64> = (0..w * n * d).map(|_| 1.5 * rng.normal()).collect();
+            let x = Tensor::<2>::from_data(TensorData::new(values_x, [w, n * d]), &flex_f64());
+            let a: Vec<f64> = (0..n * (n - 1) / 2)
+                .map(|p| 0.25 + p as f64 * 0.01)
+                .collect();
+            let (r, ar) = super::host_distances(&x, &geometry, &a).expect("flex f64, open");
+            let table = Pairs::new(&x, &geometry).r();
+            let a_row =
+                Tensor::<2>::from_data(TensorData::new(a.clone(), [1, a.len()]), &flex_f64());
+            assert_eq!(values(r), values(table.clone()), "N = {n}, d = {d}");
+            assert_eq!(values(ar), values(a_row * table), "N = {n}, d = {d}");
+            let tracked = x.autodiff().require_grad();
+            assert!(super::host_distances(&tracked, &geometry, &a).is_none());
+        }
     }
 }

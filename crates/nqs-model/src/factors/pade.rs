@@ -148,12 +148,11 @@ impl PadeJastrow {
             return jet;
         }
         let d = self.geometry.dimensions as f64;
-        let pairs = Pairs::new(x, &self.geometry);
         let device = x.device();
         // The cusps a as a row, and β per pair as (β∥, β⊥) times the one-hot [2, P] choice.
         let kinds = self.pair_kinds();
         let n_pairs = kinds.len();
-        let a = kinds.iter().map(|&(_, _, a, _)| a).collect();
+        let a: Vec<f64> = kinds.iter().map(|&(_, _, a, _)| a).collect();
         let choice = (0..2)
             .flat_map(|k| {
                 kinds
@@ -161,9 +160,22 @@ impl PadeJastrow {
                     .map(move |&(.., kind)| f64::from(u8::from(kind == k)))
             })
             .collect();
-        let a = Tensor::<2>::from_data(TensorData::new(a, [1, n_pairs]), &device);
         let choice = Tensor::<2>::from_data(TensorData::new(choice, [2, n_pairs]), &device);
         let beta = betas.reshape([1, 2]).matmul(choice); // [1, P]
+        // The gradient passes (β tracked, walkers constants): r and a·r from the host, so
+        // that the pass records three ops on [W, P] (the same values as below).
+        if !order.gradient()
+            && let Some((r, ar)) = crate::host_pair_sum::host_distances(x, &self.geometry, &a)
+        {
+            let denom = (r.clone() * rows_of(beta, r.dims()[0])).add_scalar(1.0);
+            return LogPsi {
+                value: crate::row_sum(ar / denom),
+                grad: None,
+                lap: None,
+            };
+        }
+        let pairs = Pairs::new(x, &self.geometry);
+        let a = Tensor::<2>::from_data(TensorData::new(a, [1, n_pairs]), &device);
         let r = pairs.r(); // [w, P]
         let denom = (r.clone() * rows_of(beta.clone(), r.dims()[0])).add_scalar(1.0); // 1 + βr
         let u = a.clone() * r.clone() / denom.clone();

@@ -9,8 +9,11 @@
 //! polynomials come from their recurrence (H_{k+1} = 2ξH_k − 2kH_{k−1}, H′_k = 2kH_{k−1},
 //! H″_k = 4k(k − 1)H_{k−2}) where the burn ops use Horner's rule on the monomial
 //! coefficients, and the inverses from the host elimination that the burn ops call too.
-//! In burn ops the jet is about 15 + 8d ops on [W·N, d·N/2] tensors; here one pass over each
-//! walker's coordinates and one batched elimination (the tests compare the two).
+//! In burn ops the jet is about 15 + 8d ops on [W·N, d·N/2] tensors; here the walkers go
+//! through in chunks of 16, coordinate-major within a chunk (one walker per vector lane, as in
+//! the host value pass), and each spin block is eliminated where it was built, by the same
+//! lane elimination as the batched host pass (the tests compare the two, and the vector build
+//! with the baseline build bit for bit).
 
 use burn::tensor::{Tensor, TensorData};
 

@@ -92,6 +92,9 @@ fn distances_avx512(
     distances_rows(xs, d, pairs, r, ar);
 }
 
+/// From this many particles on, [`distances_rows`] vectorises over the pairs of a row.
+const ROWS_FROM: usize = 12;
+
 /// One walker at a time, its coordinates dimension-major, so that the pairs (i, j > i),
 /// consecutive in the output, read consecutive x_j: every loop runs over contiguous values.
 #[inline(always)]
@@ -106,6 +109,25 @@ fn distances_rows(
     let w = r.len() / n_pairs.max(1);
     let n_coords = xs.len() / w.max(1);
     let n = n_coords / d;
+    if n < ROWS_FROM {
+        // Few particles: the transposition and the short rows cost more than they save.
+        for ((walker, r), ar) in xs
+            .chunks_exact(n_coords)
+            .zip(r.chunks_exact_mut(n_pairs))
+            .zip(ar.chunks_exact_mut(n_pairs))
+        {
+            for ((r, ar), &(i, j, a)) in r.iter_mut().zip(ar.iter_mut()).zip(pairs) {
+                let mut r2 = 0.0;
+                for b in 0..d {
+                    let s = walker[i * d + b] - walker[j * d + b];
+                    r2 += s * s;
+                }
+                *r = r2.sqrt();
+                *ar = a * *r;
+            }
+        }
+        return;
+    }
     let a: Vec<f64> = pairs.iter().map(|&(.., a)| a).collect();
     let mut columns = vec![0.0; n_coords];
     let mut r2 = vec![0.0; n];
@@ -270,12 +292,12 @@ mod tests {
     }
 
     /// r and a·r equal the pair table's r (host separations, then flex's √) and its product
-    /// with a bit for bit, 2D N = 30 and 3D N = 5 with a batch that is not a multiple of the
+    /// with a bit for bit, 2D N = 30, 12 and 2 and 3D N = 5 (both loops) with a batch that is not a multiple of the
     /// chunk; tracked walkers are handed back.
     #[test]
     fn host_distances_equal_the_pair_table() {
         let mut rng = crate::ParamRng::new(37);
-        for (n, d) in [(30, 2), (5, 3)] {
+        for (n, d) in [(30, 2), (12, 2), (5, 3), (2, 2)] {
             let geometry = Geometry::balanced(n, d);
             let w = 45;
             let values_x: Vec<f64> = (0..w * n * d).map(|_| 1.5 * rng.normal()).collect();

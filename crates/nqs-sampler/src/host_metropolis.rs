@@ -78,56 +78,89 @@ struct Acceptance<'a> {
 }
 
 impl Acceptance<'_> {
-    /// Rows of a length known at compile time (a few coordinates), copied without a
-    /// `memcpy` call each. Returns the number accepted.
+    /// Rows of a length known at compile time (a few coordinates), blended in registers.
+    /// Returns the number accepted.
     fn run<const C: usize>(&mut self) -> usize {
-        self.run_with(C, |row, new| {
+        self.run_with(C, |row, new, mask| {
             let new: &[f64; C] = new.try_into().expect("rows of C");
-            *<&mut [f64; C]>::try_from(row).expect("rows of C") = *new;
+            let row: &mut [f64; C] = row.try_into().expect("rows of C");
+            for (r, &n) in row.iter_mut().zip(new) {
+                *r = select(mask, *r, n);
+            }
         })
     }
 
     /// Rows of any length.
     fn run_rows(&mut self, n_coords: usize) -> usize {
-        self.run_with(n_coords, |row, new| row.copy_from_slice(new))
+        self.run_with(n_coords, |row, new, mask| {
+            for (r, &n) in row.iter_mut().zip(new) {
+                *r = select(mask, *r, n);
+            }
+        })
     }
 
+    /// The decisions first, then the rows blended by selects on the bits: a branch per walker
+    /// on a random accept/reject is mispredicted about every other time (the branchy loop was
+    /// 12 % of the N = 2 profile). The bounds decide in a loop without branches; the logarithm
+    /// only for the few walkers between them.
     #[inline(always)]
-    fn run_with(&mut self, n_coords: usize, copy: impl Fn(&mut [f64], &[f64])) -> usize {
+    fn run_with(&mut self, n_coords: usize, blend: impl Fn(&mut [f64], &[f64], u64)) -> usize {
+        let w = self.u.len();
+        let log_ratio = |k: usize| (self.new_log_psi[k] - self.log_psi[k]) * 2.0;
+        // 1 accepted, 0 rejected, 2 undecided by the bounds.
+        let mut verdict = vec![0_u8; w];
+        for (k, v) in verdict.iter_mut().enumerate() {
+            let (yes, no) = bounds(self.u[k], log_ratio(k));
+            *v = u8::from(yes) | (u8::from(!yes && !no) << 1);
+        }
+        for (k, v) in verdict.iter_mut().enumerate().filter(|(_, v)| **v == 2) {
+            *v = u8::from(self.u[k].ln() < log_ratio(k));
+        }
         let rows = self
             .x
             .chunks_exact_mut(n_coords)
             .zip(self.proposal.chunks_exact(n_coords));
         let mut accepted = 0;
-        for (k, (row, new)) in rows.enumerate() {
-            let log_ratio = (self.new_log_psi[k] - self.log_psi[k]) * 2.0;
-            if accepts(self.u[k], log_ratio) {
-                copy(row, new);
-                self.log_psi[k] = self.new_log_psi[k];
-                accepted += 1;
-            }
+        for (k, ((row, new), &v)) in rows.zip(&verdict).enumerate() {
+            let mask = u64::from(v).wrapping_neg();
+            blend(row, new, mask);
+            self.log_psi[k] = select(mask, self.log_psi[k], self.new_log_psi[k]);
+            accepted += usize::from(v);
         }
         accepted
     }
 }
 
-/// ln u < `log_ratio`, deciding without the logarithm where its bounds
-/// (u − 1)/u ≤ ln u ≤ u − 1 already do (u ∈ [0, 1)). Each bound is moved by 10⁻¹⁵ of itself
-/// to its safe side, more than its own rounding and that of `ln` together (u − 1 is exact;
-/// the form 1 − 1/u used until 2026-12-06 lost all but a few digits to cancellation near
-/// u = 1), so the decisions are those of the tensor step, which takes the logarithm. (The
-/// closer bounds (u − 1)/√u ≤ ln u ≤ 2(u − 1)/(u + 1) cost more than the logarithms they
-/// saved: docs/performance.md.)
-#[inline]
-fn accepts(u: f64, log_ratio: f64) -> bool {
+/// `new` where `mask` has all bits set, `old` where it has none, by the bits (no branch).
+#[inline(always)]
+fn select(mask: u64, old: f64, new: f64) -> f64 {
+    f64::from_bits(old.to_bits() ^ ((old.to_bits() ^ new.to_bits()) & mask))
+}
+
+/// What the bounds (u − 1)/u ≤ ln u ≤ u − 1 decide about ln u < `log_ratio` (u ∈ [0, 1)):
+/// (accepted, rejected), neither where the ratio lies between them. Each bound is moved by
+/// 10⁻¹⁵ of itself to its safe side, more than its own rounding and that of `ln` together
+/// (u − 1 is exact; the form 1 − 1/u used until 2026-12-06 lost all but a few digits to
+/// cancellation near u = 1), so the decisions are those of the tensor step, which takes the
+/// logarithm. (The closer bounds (u − 1)/√u ≤ ln u ≤ 2(u − 1)/(u + 1) cost more than the
+/// logarithms they saved: docs/performance.md.)
+#[inline(always)]
+fn bounds(u: f64, log_ratio: f64) -> (bool, bool) {
     const UP: f64 = 1.0 - 1e-15; // a negative upper bound, moved up
     const DOWN: f64 = 1.0 + 1e-15; // a negative lower bound, moved down
-    if log_ratio >= 0.0 || (u - 1.0) * UP < log_ratio {
-        true
-    } else if (u - 1.0) / u * DOWN >= log_ratio {
-        false
-    } else {
-        u.ln() < log_ratio
+    let yes = (log_ratio >= 0.0) | ((u - 1.0) * UP < log_ratio);
+    let no = (u - 1.0) / u * DOWN >= log_ratio;
+    (yes, no)
+}
+
+/// ln u < `log_ratio` as the chains decide it: by [`bounds`] where they do, by the logarithm
+/// between them.
+#[cfg(test)]
+fn accepts(u: f64, log_ratio: f64) -> bool {
+    match bounds(u, log_ratio) {
+        (true, _) => true,
+        (false, true) => false,
+        (false, false) => u.ln() < log_ratio,
     }
 }
 

@@ -2,10 +2,12 @@
 //! for walkers on flex f64 without an autodiff graph, in open space; and the pair distances
 //! r_ij with a_ij r_ij as tensors (the tracked Padé pass, whose walkers are constants).
 //!
-//! In burn ops it is the pair separations, then √, 1/r, the product with q and a row sum over
-//! `[walkers, P]` tensors: at N = 30 (P = 435) five passes over 3.5 MiB per 1024 walkers.
-//! Here the walkers go through in chunks of [`LANES`], coordinate-major within a chunk (as
-//! in the host value pass), so that the square roots and divisions run on vector registers.
+//! In burn ops the sum is the pair separations, then √, 1/r, the product with q and a row sum
+//! over `[walkers, P]` tensors: at N = 30 (P = 435) five passes over 3.5 MiB per 1024 walkers.
+//! Here the walkers go through in chunks of [`LANES`], coordinate-major within a chunk (as in
+//! the host value pass), so that the square roots and divisions run on vector registers. The
+//! distances, which are written out per walker and pair, go one walker at a time instead,
+//! vectorised along the pairs of a row.
 
 use burn::tensor::{Tensor, TensorData};
 
@@ -13,28 +15,19 @@ use crate::Geometry;
 use crate::host_det::{LANES, Lanes};
 use crate::pairs::pair_indices;
 
-/// Σ_{i<j} q_ij / |x_i − x_j| per walker for walkers `x` (`[walkers, N·d]`) and `q` in the
-/// order of [`pair_indices`]; `None` unless `x` is on flex in f64 without an autodiff graph
-/// and the geometry is open (a periodic cell's minimum image stays with [`crate::pairs::Pairs`]).
+/// Σ_{i<j} q_ij / |x_i − x_j| per walker for walkers `x` (`[walkers, N·d]`, N ≥ 2) and `q`
+/// in the order of [`pair_indices`]; `None` unless `x` is on flex in f64 without an autodiff
+/// graph and the geometry is open (a periodic cell's minimum image stays with
+/// [`crate::pairs::Pairs`]).
 pub fn host_inverse_distance_sum(
     x: &Tensor<2>,
     geometry: &Geometry,
     q: &[f64],
 ) -> Option<Tensor<1>> {
-    if !crate::host_tanh::on_flex_f64(x) || x.is_tracked() || geometry.cell.is_some() {
-        return None;
-    }
-    let [w, _] = x.dims();
-    let data = x.clone().without_autodiff().into_data();
+    let (data, [w, n_coords], pairs) = host_input(x, geometry, q)?;
     let xs = data.as_slice::<f64>().ok()?;
-    let pairs: Vec<(usize, usize, f64)> = pair_indices(geometry.n_particles)
-        .into_iter()
-        .zip(q)
-        .map(|((i, j), &q)| (i, j, q))
-        .collect();
-    assert_eq!(pairs.len(), q.len(), "one q per pair i < j");
     let mut out = vec![0.0; w];
-    sum(xs, geometry.dimensions, &pairs, &mut out);
+    sum(xs, n_coords, geometry.dimensions, &pairs, &mut out);
     Some(Tensor::from_data(TensorData::new(out, [w]), &x.device()))
 }
 
@@ -47,36 +40,55 @@ pub(crate) fn host_distances(
     geometry: &Geometry,
     a: &[f64],
 ) -> Option<(Tensor<2>, Tensor<2>)> {
-    if !crate::host_tanh::on_flex_f64(x) || x.is_tracked() || geometry.cell.is_some() {
-        return None;
-    }
-    let [w, _] = x.dims();
-    let data = x.clone().without_autodiff().into_data();
+    let (data, [w, n_coords], pairs) = host_input(x, geometry, a)?;
     let xs = data.as_slice::<f64>().ok()?;
-    let pairs: Vec<(usize, usize, f64)> = pair_indices(geometry.n_particles)
-        .into_iter()
-        .zip(a)
-        .map(|((i, j), &a)| (i, j, a))
-        .collect();
-    assert_eq!(pairs.len(), a.len(), "one a per pair i < j");
     let mut r = vec![0.0; w * pairs.len()];
     let mut ar = vec![0.0; w * pairs.len()];
-    distances(xs, geometry.dimensions, &pairs, &mut r, &mut ar);
+    distances(xs, n_coords, geometry.dimensions, &pairs, &mut r, &mut ar);
     let device = x.device();
     let tensor =
         |v: Vec<f64>| Tensor::<2>::from_data(TensorData::new(v, [w, pairs.len()]), &device);
     Some((tensor(r), tensor(ar)))
 }
 
+/// Pairs (i, j, v_ij) in the order of [`pair_indices`].
+type PairValues = Vec<(usize, usize, f64)>;
+
+/// `x`'s values and shape with (i, j, v_ij) per pair, where `x` is on flex in f64 without an
+/// autodiff graph and the geometry is open; `None` otherwise.
+fn host_input(
+    x: &Tensor<2>,
+    geometry: &Geometry,
+    per_pair: &[f64],
+) -> Option<(TensorData, [usize; 2], PairValues)> {
+    if !crate::host_tanh::on_flex_f64(x) || x.is_tracked() || geometry.cell.is_some() {
+        return None;
+    }
+    let pairs: PairValues = pair_indices(geometry.n_particles)
+        .into_iter()
+        .zip(per_pair)
+        .map(|((i, j), &v)| (i, j, v))
+        .collect();
+    assert_eq!(pairs.len(), per_pair.len(), "one value per pair i < j");
+    Some((x.clone().without_autodiff().into_data(), x.dims(), pairs))
+}
+
 #[allow(unsafe_code)]
-fn distances(xs: &[f64], d: usize, pairs: &[(usize, usize, f64)], r: &mut [f64], ar: &mut [f64]) {
+fn distances(
+    xs: &[f64],
+    n_coords: usize,
+    d: usize,
+    pairs: &[(usize, usize, f64)],
+    r: &mut [f64],
+    ar: &mut [f64],
+) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports AVX-512F (checked just above), the only requirement of a
         // `target_feature` function; the body is safe code.
-        return unsafe { distances_avx512(xs, d, pairs, r, ar) };
+        return unsafe { distances_avx512(xs, n_coords, d, pairs, r, ar) };
     }
-    distances_rows(xs, d, pairs, r, ar);
+    distances_rows(xs, n_coords, d, pairs, r, ar);
 }
 
 /// The same code for AVX-512 (square roots of eight pairs per instruction).
@@ -84,12 +96,13 @@ fn distances(xs: &[f64], d: usize, pairs: &[(usize, usize, f64)], r: &mut [f64],
 #[target_feature(enable = "avx512f")]
 fn distances_avx512(
     xs: &[f64],
+    n_coords: usize,
     d: usize,
     pairs: &[(usize, usize, f64)],
     r: &mut [f64],
     ar: &mut [f64],
 ) {
-    distances_rows(xs, d, pairs, r, ar);
+    distances_rows(xs, n_coords, d, pairs, r, ar);
 }
 
 /// From this many particles on, [`distances_rows`] vectorises over the pairs of a row.
@@ -100,14 +113,13 @@ const ROWS_FROM: usize = 12;
 #[inline(always)]
 fn distances_rows(
     xs: &[f64],
+    n_coords: usize,
     d: usize,
     pairs: &[(usize, usize, f64)],
     r: &mut [f64],
     ar: &mut [f64],
 ) {
     let n_pairs = pairs.len();
-    let w = r.len() / n_pairs.max(1);
-    let n_coords = xs.len() / w.max(1);
     let n = n_coords / d;
     if n < ROWS_FROM {
         // Few particles: the transposition and the short rows cost more than they save.
@@ -178,39 +190,50 @@ fn load(xs: &[f64], n_coords: usize, start: usize, len: usize, x: &mut [Lanes]) 
 }
 
 #[allow(unsafe_code)]
-fn sum(xs: &[f64], d: usize, pairs: &[(usize, usize, f64)], out: &mut [f64]) {
+fn sum(xs: &[f64], n_coords: usize, d: usize, pairs: &[(usize, usize, f64)], out: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports AVX-512F (checked just above), the only requirement of a
         // `target_feature` function; the body is safe code.
-        return unsafe { sum_avx512(xs, d, pairs, out) };
+        return unsafe { sum_avx512(xs, n_coords, d, pairs, out) };
     }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: as above, for AVX2.
-        return unsafe { sum_avx2(xs, d, pairs, out) };
+        return unsafe { sum_avx2(xs, n_coords, d, pairs, out) };
     }
-    sum_lanes(xs, d, pairs, out);
+    sum_lanes(xs, n_coords, d, pairs, out);
 }
 
 /// The same code for AVX-512 (no FMA: every build gives the baseline build's bits).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn sum_avx512(xs: &[f64], d: usize, pairs: &[(usize, usize, f64)], out: &mut [f64]) {
-    sum_lanes(xs, d, pairs, out);
+fn sum_avx512(
+    xs: &[f64],
+    n_coords: usize,
+    d: usize,
+    pairs: &[(usize, usize, f64)],
+    out: &mut [f64],
+) {
+    sum_lanes(xs, n_coords, d, pairs, out);
 }
 
 /// The same code for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn sum_avx2(xs: &[f64], d: usize, pairs: &[(usize, usize, f64)], out: &mut [f64]) {
-    sum_lanes(xs, d, pairs, out);
+fn sum_avx2(xs: &[f64], n_coords: usize, d: usize, pairs: &[(usize, usize, f64)], out: &mut [f64]) {
+    sum_lanes(xs, n_coords, d, pairs, out);
 }
 
 #[inline(always)]
-fn sum_lanes(xs: &[f64], d: usize, pairs: &[(usize, usize, f64)], out: &mut [f64]) {
+fn sum_lanes(
+    xs: &[f64],
+    n_coords: usize,
+    d: usize,
+    pairs: &[(usize, usize, f64)],
+    out: &mut [f64],
+) {
     let w = out.len();
-    let n_coords = xs.len() / w.max(1);
     let mut x = vec![[0.0; LANES]; n_coords];
     for start in (0..w).step_by(LANES) {
         let len = LANES.min(w - start);
@@ -275,8 +298,8 @@ mod tests {
                 .zip(&q)
                 .map(|((i, j), &q)| (i, j, q))
                 .collect();
-            super::sum(&x, d, &pairs, &mut vector);
-            super::sum_lanes(&x, d, &pairs, &mut baseline);
+            super::sum(&x, n * d, d, &pairs, &mut vector);
+            super::sum_lanes(&x, n * d, d, &pairs, &mut baseline);
             assert_eq!(vector, baseline);
             assert!(
                 super::host_inverse_distance_sum(&tensor(ndarray_f64()), &geometry, &q).is_none()

@@ -181,6 +181,13 @@ pub(crate) fn avx512_fma() -> bool {
 #[allow(unsafe_code)]
 pub fn tanh_in_place(x: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
+    if avx512_fma() {
+        // SAFETY: the CPU supports AVX-512 (F, DQ) and FMA (checked just above), the only
+        // requirement of a `target_feature` function; the body is safe code.
+        unsafe { tanh_avx512_fma(x) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if avx2_fma() {
         // SAFETY: the CPU supports AVX2 and FMA (checked just above), the only requirement
         // of a `target_feature` function; the body is safe code.
@@ -197,6 +204,15 @@ pub fn tanh_in_place(x: &mut [f64]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn tanh_avx2_fma(x: &mut [f64]) {
+    for v in x.iter_mut() {
+        *v = tanh_one(*v, f64::mul_add);
+    }
+}
+
+/// The same code for AVX-512: the same operations, so the AVX2 build's bits (tested).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+fn tanh_avx512_fma(x: &mut [f64]) {
     for v in x.iter_mut() {
         *v = tanh_one(*v, f64::mul_add);
     }
@@ -361,6 +377,16 @@ mod tests {
         }
         assert!(worst < 4.0 * f64::EPSILON, "max |error| {worst:e}");
         assert_eq!(ys[ys.len() - 1].to_bits(), (-0.0f64).to_bits());
+        // The dispatched build (AVX-512 or AVX2 with FMA where the CPU has them) equals the
+        // FMA builds below it bit for bit.
+        #[cfg(target_arch = "x86_64")]
+        #[allow(unsafe_code)]
+        if avx2_fma() {
+            let mut avx2 = xs.clone();
+            // SAFETY: AVX2 and FMA checked just above.
+            unsafe { tanh_avx2_fma(&mut avx2) };
+            assert_eq!(ys, avx2);
+        }
     }
 
     /// The fused host jet against the same jet from burn's ops on ndarray (not eligible for

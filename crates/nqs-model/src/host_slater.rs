@@ -314,14 +314,14 @@ mod tests {
     use crate::{Geometry, Order};
 
     /// The host jet (flex) equals the factor's burn ops (ndarray) for value, sign, gradient
-    /// and Laplacian at every order: 2D N = 6, 12 and 20, 3D N = 8 (shells with H_0 … H_3).
+    /// and Laplacian at every order: 2D N = 2, 6, 12, 20 and 30, 3D N = 8 (shells with H_0 … H_4).
     #[test]
     fn host_jet_equals_the_burn_ops() {
         let mut rng = crate::ParamRng::new(29);
         let config = SlaterConfig { alpha: 0.83 };
         // Tolerances relative to the largest magnitude (at least 1).
         let largest = |v: &[f64]| v.iter().fold(1.0_f64, |m, x| m.max(x.abs()));
-        for (n, d) in [(6, 2), (12, 2), (20, 2), (8, 3)] {
+        for (n, d) in [(2, 2), (6, 2), (12, 2), (20, 2), (30, 2), (8, 3)] {
             let geometry = Geometry::balanced(n, d);
             let w = 37;
             let x: Vec<f64> = (0..w * n * d).map(|_| 1.2 * rng.normal()).collect();

@@ -12,6 +12,7 @@
 use burn::tensor::{Tensor, TensorData};
 
 use crate::host_det::{LANES, Lanes};
+use crate::lanes::{load, pair_r2};
 use crate::{Geometry, LogPsi, Order};
 
 /// Σ_{i<j} u(r_ij) with derivatives up to `order` for walkers `x` (`[walkers, N·d]`, flex
@@ -93,24 +94,11 @@ fn jet_lanes(xs: &[f64], d: usize, pairs: &[(usize, usize, f64, f64)], out: &mut
     let mut g = vec![[0.0; LANES]; if with_grad { n_coords } else { 0 }];
     for start in (0..w).step_by(LANES) {
         let len = LANES.min(w - start);
-        for l in 0..LANES {
-            // Padding lanes repeat the last walker; their results are dropped.
-            let k = start + l.min(len - 1);
-            for (c, &v) in xs[k * n_coords..(k + 1) * n_coords].iter().enumerate() {
-                x[c][l] = v;
-            }
-        }
+        load(xs, n_coords, start, len, &mut x);
         g.fill([0.0; LANES]);
         let (mut value, mut lap): (Lanes, Lanes) = ([0.0; LANES], [0.0; LANES]);
         for &(i, j, a, beta) in pairs {
-            let mut r2 = [0.0; LANES];
-            for b in 0..d {
-                let (xi, xj) = (&x[i * d + b], &x[j * d + b]);
-                for l in 0..LANES {
-                    let s = xi[l] - xj[l];
-                    r2[l] += s * s;
-                }
-            }
+            let r2 = pair_r2(&x, i, j, d);
             // u′/r, the coefficient of x_i − x_j in ∇_i u.
             let mut c = [0.0; LANES];
             for l in 0..LANES {

@@ -13,6 +13,7 @@ use burn::tensor::{Tensor, TensorData};
 
 use crate::Geometry;
 use crate::host_det::{LANES, Lanes};
+use crate::lanes::{load, pair_r2};
 use crate::pairs::pair_indices;
 
 /// Σ_{i<j} q_ij / |x_i − x_j| per walker for walkers `x` (`[walkers, N·d]`, N ≥ 2) and `q`
@@ -177,18 +178,6 @@ fn distances_rows(
     }
 }
 
-/// Walkers `start..start + len` of `xs` (`[walkers, n_coords]`) into lanes, coordinate-major;
-/// padding lanes repeat the last walker (their results are dropped).
-#[inline(always)]
-fn load(xs: &[f64], n_coords: usize, start: usize, len: usize, x: &mut [Lanes]) {
-    for l in 0..LANES {
-        let k = start + l.min(len - 1);
-        for (c, &v) in xs[k * n_coords..(k + 1) * n_coords].iter().enumerate() {
-            x[c][l] = v;
-        }
-    }
-}
-
 #[allow(unsafe_code)]
 fn sum(xs: &[f64], n_coords: usize, d: usize, pairs: &[(usize, usize, f64)], out: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
@@ -240,14 +229,7 @@ fn sum_lanes(
         load(xs, n_coords, start, len, &mut x);
         let mut total: Lanes = [0.0; LANES];
         for &(i, j, q) in pairs {
-            let mut r2 = [0.0; LANES];
-            for b in 0..d {
-                let (xi, xj) = (&x[i * d + b], &x[j * d + b]);
-                for l in 0..LANES {
-                    let s = xi[l] - xj[l];
-                    r2[l] += s * s;
-                }
-            }
+            let r2 = pair_r2(&x, i, j, d);
             for l in 0..LANES {
                 total[l] += q / r2[l].sqrt();
             }

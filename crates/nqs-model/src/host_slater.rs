@@ -19,6 +19,7 @@ use burn::tensor::{Tensor, TensorData};
 
 use crate::host_det::{BATCH_LANES, eliminate, gauss_jordan, log_abs_from_pivots};
 use crate::host_tanh::{eligible, host_values};
+use crate::lanes::load;
 use crate::{Geometry, LogPsi, Order};
 
 /// Walkers per chunk, the chunk of the batched elimination: one value of each walker per
@@ -187,13 +188,7 @@ impl Jet<'_> {
         let mut grad = vec![[0.0; L]; if with_grad { n_coords } else { 0 }];
         for start in (0..w).step_by(L) {
             let len = L.min(w - start);
-            for l in 0..L {
-                // Padding lanes repeat the last walker; their results are dropped.
-                let k = start + l.min(len - 1);
-                for (c, &v) in xs[k * n_coords..(k + 1) * n_coords].iter().enumerate() {
-                    x[c][l] = v;
-                }
-            }
+            load(xs, n_coords, start, len, &mut x);
             // P_ij = Π_a H_{n_ja}(ξ_ia), particle i of block i / n.
             for row in 0..2 * n {
                 hermite.fill(&x, row, self.q, degrees, false);

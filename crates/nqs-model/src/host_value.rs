@@ -22,6 +22,7 @@ use crate::{Geometry, WaveFunction};
 
 use crate::host_det::{LANES, Lanes, eliminate, log_abs_from_pivots};
 use crate::host_tanh::{eligible, host_values};
+use crate::lanes::pair_r2;
 
 /// One factor's log|ψ_f|.
 #[derive(Debug, Clone)]
@@ -402,14 +403,7 @@ fn log_abs_det(m: &mut [Lanes], n: usize, pivots: &mut [Lanes]) -> Lanes {
 #[inline(always)]
 fn pade(d: usize, pairs: &[(usize, usize, f64, f64)], xs: &[Lanes], acc: &mut Lanes) {
     for &(i, j, a, beta) in pairs {
-        let mut r2 = [0.0; LANES];
-        for k in 0..d {
-            let (xi, xj) = (&xs[i * d + k], &xs[j * d + k]);
-            for l in 0..LANES {
-                let t = xi[l] - xj[l];
-                r2[l] += t * t;
-            }
-        }
+        let r2 = pair_r2(xs, i, j, d);
         for l in 0..LANES {
             let r = r2[l].sqrt();
             acc[l] += a * r / (1.0 + beta * r);

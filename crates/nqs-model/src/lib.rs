@@ -27,6 +27,7 @@ mod host_tanh;
 mod host_value;
 mod init;
 mod jet;
+mod lanes;
 mod linalg;
 pub mod pairs;
 pub mod plane_waves;

@@ -26,9 +26,14 @@ pub fn host_inverse_distance_sum(
     q: &[f64],
 ) -> Option<Tensor<1>> {
     let (data, [w, n_coords], pairs) = host_input(x, geometry, q)?;
-    let xs = data.as_slice::<f64>().ok()?;
+    let walkers = Walkers {
+        xs: data.as_slice::<f64>().ok()?,
+        n_coords,
+        d: geometry.dimensions,
+        pairs: &pairs,
+    };
     let mut out = vec![0.0; w];
-    sum(xs, n_coords, geometry.dimensions, &pairs, &mut out);
+    sum(&walkers, &mut out);
     Some(Tensor::from_data(TensorData::new(out, [w]), &x.device()))
 }
 
@@ -42,10 +47,15 @@ pub(crate) fn host_distances(
     a: &[f64],
 ) -> Option<(Tensor<2>, Tensor<2>)> {
     let (data, [w, n_coords], pairs) = host_input(x, geometry, a)?;
-    let xs = data.as_slice::<f64>().ok()?;
+    let walkers = Walkers {
+        xs: data.as_slice::<f64>().ok()?,
+        n_coords,
+        d: geometry.dimensions,
+        pairs: &pairs,
+    };
     let mut r = vec![0.0; w * pairs.len()];
     let mut ar = vec![0.0; w * pairs.len()];
-    distances(xs, n_coords, geometry.dimensions, &pairs, &mut r, &mut ar);
+    distances(&walkers, &mut r, &mut ar);
     let device = x.device();
     let tensor =
         |v: Vec<f64>| Tensor::<2>::from_data(TensorData::new(v, [w, pairs.len()]), &device);
@@ -54,6 +64,15 @@ pub(crate) fn host_distances(
 
 /// Pairs (i, j, v_ij) in the order of [`pair_indices`].
 type PairValues = Vec<(usize, usize, f64)>;
+
+/// The input of both passes: walkers `[walkers, n_coords]` row-major in `d` dimensions and
+/// the pairs with their value.
+struct Walkers<'a> {
+    xs: &'a [f64],
+    n_coords: usize,
+    d: usize,
+    pairs: &'a [(usize, usize, f64)],
+}
 
 /// `x`'s values and shape with (i, j, v_ij) per pair, where `x` is on flex in f64 without an
 /// autodiff graph and the geometry is open; `None` otherwise.
@@ -75,35 +94,21 @@ fn host_input(
 }
 
 #[allow(unsafe_code)]
-fn distances(
-    xs: &[f64],
-    n_coords: usize,
-    d: usize,
-    pairs: &[(usize, usize, f64)],
-    r: &mut [f64],
-    ar: &mut [f64],
-) {
+fn distances(walkers: &Walkers, r: &mut [f64], ar: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports AVX-512F (checked just above), the only requirement of a
         // `target_feature` function; the body is safe code.
-        return unsafe { distances_avx512(xs, n_coords, d, pairs, r, ar) };
+        return unsafe { distances_avx512(walkers, r, ar) };
     }
-    distances_rows(xs, n_coords, d, pairs, r, ar);
+    distances_rows(walkers, r, ar);
 }
 
 /// The same code for AVX-512 (square roots of eight pairs per instruction).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn distances_avx512(
-    xs: &[f64],
-    n_coords: usize,
-    d: usize,
-    pairs: &[(usize, usize, f64)],
-    r: &mut [f64],
-    ar: &mut [f64],
-) {
-    distances_rows(xs, n_coords, d, pairs, r, ar);
+fn distances_avx512(walkers: &Walkers, r: &mut [f64], ar: &mut [f64]) {
+    distances_rows(walkers, r, ar);
 }
 
 /// From this many particles on, [`distances_rows`] vectorises over the pairs of a row.
@@ -112,14 +117,13 @@ const ROWS_FROM: usize = 12;
 /// One walker at a time, its coordinates dimension-major, so that the pairs (i, j > i),
 /// consecutive in the output, read consecutive x_j: every loop runs over contiguous values.
 #[inline(always)]
-fn distances_rows(
-    xs: &[f64],
-    n_coords: usize,
-    d: usize,
-    pairs: &[(usize, usize, f64)],
-    r: &mut [f64],
-    ar: &mut [f64],
-) {
+fn distances_rows(walkers: &Walkers, r: &mut [f64], ar: &mut [f64]) {
+    let Walkers {
+        xs,
+        n_coords,
+        d,
+        pairs,
+    } = *walkers;
     let n_pairs = pairs.len();
     let n = n_coords / d;
     if n < ROWS_FROM {
@@ -179,49 +183,43 @@ fn distances_rows(
 }
 
 #[allow(unsafe_code)]
-fn sum(xs: &[f64], n_coords: usize, d: usize, pairs: &[(usize, usize, f64)], out: &mut [f64]) {
+fn sum(walkers: &Walkers, out: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports AVX-512F (checked just above), the only requirement of a
         // `target_feature` function; the body is safe code.
-        return unsafe { sum_avx512(xs, n_coords, d, pairs, out) };
+        return unsafe { sum_avx512(walkers, out) };
     }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: as above, for AVX2.
-        return unsafe { sum_avx2(xs, n_coords, d, pairs, out) };
+        return unsafe { sum_avx2(walkers, out) };
     }
-    sum_lanes(xs, n_coords, d, pairs, out);
+    sum_lanes(walkers, out);
 }
 
 /// The same code for AVX-512 (no FMA: every build gives the baseline build's bits).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn sum_avx512(
-    xs: &[f64],
-    n_coords: usize,
-    d: usize,
-    pairs: &[(usize, usize, f64)],
-    out: &mut [f64],
-) {
-    sum_lanes(xs, n_coords, d, pairs, out);
+fn sum_avx512(walkers: &Walkers, out: &mut [f64]) {
+    sum_lanes(walkers, out);
 }
 
 /// The same code for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn sum_avx2(xs: &[f64], n_coords: usize, d: usize, pairs: &[(usize, usize, f64)], out: &mut [f64]) {
-    sum_lanes(xs, n_coords, d, pairs, out);
+fn sum_avx2(walkers: &Walkers, out: &mut [f64]) {
+    sum_lanes(walkers, out);
 }
 
 #[inline(always)]
-fn sum_lanes(
-    xs: &[f64],
-    n_coords: usize,
-    d: usize,
-    pairs: &[(usize, usize, f64)],
-    out: &mut [f64],
-) {
+fn sum_lanes(walkers: &Walkers, out: &mut [f64]) {
+    let Walkers {
+        xs,
+        n_coords,
+        d,
+        pairs,
+    } = *walkers;
     let w = out.len();
     let mut x = vec![[0.0; LANES]; n_coords];
     for start in (0..w).step_by(LANES) {
@@ -280,8 +278,14 @@ mod tests {
                 .zip(&q)
                 .map(|((i, j), &q)| (i, j, q))
                 .collect();
-            super::sum(&x, n * d, d, &pairs, &mut vector);
-            super::sum_lanes(&x, n * d, d, &pairs, &mut baseline);
+            let walkers = super::Walkers {
+                xs: &x,
+                n_coords: n * d,
+                d,
+                pairs: &pairs,
+            };
+            super::sum(&walkers, &mut vector);
+            super::sum_lanes(&walkers, &mut baseline);
             assert_eq!(vector, baseline);
             assert!(
                 super::host_inverse_distance_sum(&tensor(ndarray_f64()), &geometry, &q).is_none()

@@ -100,17 +100,16 @@ fn jet_lanes(xs: &[f64], d: usize, pairs: &[(usize, usize, f64, f64)], out: &mut
         for &(i, j, a, beta) in pairs {
             let r2 = pair_r2(&x, i, j, d);
             // u′/r, the coefficient of x_i − x_j in ∇_i u.
-            let mut c = [0.0; LANES];
+            let (mut c, mut denom) = ([0.0; LANES], [0.0; LANES]);
             for l in 0..LANES {
                 let r = r2[l].sqrt();
-                let denom = 1.0 + beta * r;
-                value[l] += a * r / denom;
-                c[l] = a / (denom * denom) / r;
+                denom[l] = 1.0 + beta * r;
+                value[l] += a * r / denom[l];
+                c[l] = a / (denom[l] * denom[l]) / r;
             }
             if with_lap {
                 for l in 0..LANES {
-                    let denom = 1.0 + beta * r2[l].sqrt();
-                    let d2u = -2.0 * a * beta / (denom * denom * denom);
+                    let d2u = -2.0 * a * beta / (denom[l] * denom[l] * denom[l]);
                     lap[l] += 2.0 * (d2u + c[l] * dims_minus_one);
                 }
             }

@@ -25,16 +25,13 @@ pub fn host_inverse_distance_sum(
     geometry: &Geometry,
     q: &[f64],
 ) -> Option<Tensor<1>> {
-    let (data, [w, n_coords], pairs) = host_input(x, geometry, q)?;
-    let walkers = Walkers {
-        xs: data.as_slice::<f64>().ok()?,
-        n_coords,
-        d: geometry.dimensions,
-        pairs: &pairs,
-    };
-    let mut out = vec![0.0; w];
+    let walkers = host_input(x, geometry, q)?;
+    let mut out = vec![0.0; walkers.w];
     sum(&walkers, &mut out);
-    Some(Tensor::from_data(TensorData::new(out, [w]), &x.device()))
+    Some(Tensor::from_data(
+        TensorData::new(out, [walkers.w]),
+        &x.device(),
+    ))
 }
 
 /// r_ij and a_ij r_ij per walker (`[walkers, P]` each, pairs in the order of
@@ -46,51 +43,51 @@ pub(crate) fn host_distances(
     geometry: &Geometry,
     a: &[f64],
 ) -> Option<(Tensor<2>, Tensor<2>)> {
-    let (data, [w, n_coords], pairs) = host_input(x, geometry, a)?;
-    let walkers = Walkers {
-        xs: data.as_slice::<f64>().ok()?,
-        n_coords,
-        d: geometry.dimensions,
-        pairs: &pairs,
-    };
-    let mut r = vec![0.0; w * pairs.len()];
-    let mut ar = vec![0.0; w * pairs.len()];
+    let walkers = host_input(x, geometry, a)?;
+    let (w, n_pairs) = (walkers.w, walkers.pairs.len());
+    let mut r = vec![0.0; w * n_pairs];
+    let mut ar = vec![0.0; w * n_pairs];
     distances(&walkers, &mut r, &mut ar);
     let device = x.device();
-    let tensor =
-        |v: Vec<f64>| Tensor::<2>::from_data(TensorData::new(v, [w, pairs.len()]), &device);
+    let tensor = |v: Vec<f64>| Tensor::<2>::from_data(TensorData::new(v, [w, n_pairs]), &device);
     Some((tensor(r), tensor(ar)))
 }
 
-/// Pairs (i, j, v_ij) in the order of [`pair_indices`].
-type PairValues = Vec<(usize, usize, f64)>;
-
-/// The input of both passes: walkers `[walkers, n_coords]` row-major in `d` dimensions and
-/// the pairs with their value.
-struct Walkers<'a> {
-    xs: &'a [f64],
+/// The input of both passes: `w` walkers `[w, n_coords]` row-major in `d` dimensions and
+/// the pairs (i, j, v_ij) in the order of [`pair_indices`].
+struct Walkers {
+    xs: Vec<f64>,
+    w: usize,
     n_coords: usize,
     d: usize,
-    pairs: &'a [(usize, usize, f64)],
+    pairs: Vec<(usize, usize, f64)>,
 }
 
-/// `x`'s values and shape with (i, j, v_ij) per pair, where `x` is on flex in f64 without an
-/// autodiff graph and the geometry is open; `None` otherwise.
-fn host_input(
-    x: &Tensor<2>,
-    geometry: &Geometry,
-    per_pair: &[f64],
-) -> Option<(TensorData, [usize; 2], PairValues)> {
+/// `x`'s walkers with (i, j, v_ij) per pair, where `x` is on flex in f64 without an autodiff
+/// graph and the geometry is open; `None` otherwise.
+fn host_input(x: &Tensor<2>, geometry: &Geometry, per_pair: &[f64]) -> Option<Walkers> {
     if !crate::host_tanh::on_flex_f64(x) || x.is_tracked() || geometry.cell.is_some() {
         return None;
     }
-    let pairs: PairValues = pair_indices(geometry.n_particles)
+    let pairs: Vec<(usize, usize, f64)> = pair_indices(geometry.n_particles)
         .into_iter()
         .zip(per_pair)
         .map(|((i, j), &v)| (i, j, v))
         .collect();
     assert_eq!(pairs.len(), per_pair.len(), "one value per pair i < j");
-    Some((x.clone().without_autodiff().into_data(), x.dims(), pairs))
+    let [w, n_coords] = x.dims();
+    Some(Walkers {
+        xs: x
+            .clone()
+            .without_autodiff()
+            .into_data()
+            .try_into_vec::<f64>()
+            .ok()?,
+        w,
+        n_coords,
+        d: geometry.dimensions,
+        pairs,
+    })
 }
 
 #[allow(unsafe_code)]
@@ -118,12 +115,12 @@ const ROWS_FROM: usize = 12;
 /// consecutive in the output, read consecutive x_j: every loop runs over contiguous values.
 #[inline(always)]
 fn distances_rows(walkers: &Walkers, r: &mut [f64], ar: &mut [f64]) {
-    let Walkers {
-        xs,
-        n_coords,
-        d,
-        pairs,
-    } = *walkers;
+    let (xs, n_coords, d, pairs) = (
+        &walkers.xs[..],
+        walkers.n_coords,
+        walkers.d,
+        &walkers.pairs[..],
+    );
     let n_pairs = pairs.len();
     let n = n_coords / d;
     if n < ROWS_FROM {
@@ -214,12 +211,12 @@ fn sum_avx2(walkers: &Walkers, out: &mut [f64]) {
 
 #[inline(always)]
 fn sum_lanes(walkers: &Walkers, out: &mut [f64]) {
-    let Walkers {
-        xs,
-        n_coords,
-        d,
-        pairs,
-    } = *walkers;
+    let (xs, n_coords, d, pairs) = (
+        &walkers.xs[..],
+        walkers.n_coords,
+        walkers.d,
+        &walkers.pairs[..],
+    );
     let w = out.len();
     let mut x = vec![[0.0; LANES]; n_coords];
     for start in (0..w).step_by(LANES) {
@@ -279,10 +276,11 @@ mod tests {
                 .map(|((i, j), &q)| (i, j, q))
                 .collect();
             let walkers = super::Walkers {
-                xs: &x,
+                xs: x.clone(),
+                w,
                 n_coords: n * d,
                 d,
-                pairs: &pairs,
+                pairs: pairs.clone(),
             };
             super::sum(&walkers, &mut vector);
             super::sum_lanes(&walkers, &mut baseline);

@@ -37,6 +37,7 @@ pub(crate) fn advance(state: &mut SamplerState, psi: HostLogPsi, moves: usize) {
     };
     let mut proposal = vec![0.0; w * n_coords];
     let mut new_log_psi = vec![0.0; w];
+    let mut verdict = vec![0_u8; w];
     let mut accepted = 0;
     for _ in 0..moves {
         let chi = state.rng.normals(w * n_coords);
@@ -51,6 +52,7 @@ pub(crate) fn advance(state: &mut SamplerState, psi: HostLogPsi, moves: usize) {
             proposal: &proposal,
             new_log_psi: &new_log_psi,
             u: &u,
+            verdict: &mut verdict,
         };
         accepted += match n_coords {
             2 => acceptance.run::<2>(),
@@ -75,6 +77,8 @@ struct Acceptance<'a> {
     proposal: &'a [f64],
     new_log_psi: &'a [f64],
     u: &'a [f64],
+    /// Per walker: 1 accepted, 0 rejected, 2 undecided by the bounds.
+    verdict: &'a mut [u8],
 }
 
 impl Acceptance<'_> {
@@ -105,10 +109,8 @@ impl Acceptance<'_> {
     /// only for the few walkers between them.
     #[inline(always)]
     fn run_with(&mut self, n_coords: usize, blend: impl Fn(&mut [f64], &[f64], u64)) -> usize {
-        let w = self.u.len();
         let log_ratio = |k: usize| (self.new_log_psi[k] - self.log_psi[k]) * 2.0;
-        // 1 accepted, 0 rejected, 2 undecided by the bounds.
-        let mut verdict = vec![0_u8; w];
+        let verdict = &mut *self.verdict;
         for (k, v) in verdict.iter_mut().enumerate() {
             let (yes, no) = bounds(self.u[k], log_ratio(k));
             *v = u8::from(yes) | (u8::from(!yes && !no) << 1);
@@ -121,7 +123,7 @@ impl Acceptance<'_> {
             .chunks_exact_mut(n_coords)
             .zip(self.proposal.chunks_exact(n_coords));
         let mut accepted = 0;
-        for (k, ((row, new), &v)) in rows.zip(&verdict).enumerate() {
+        for (k, ((row, new), &v)) in rows.zip(verdict.iter()).enumerate() {
             let mask = u64::from(v).wrapping_neg();
             blend(row, new, mask);
             self.log_psi[k] = select(mask, self.log_psi[k], self.new_log_psi[k]);

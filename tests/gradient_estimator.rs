@@ -86,11 +86,12 @@ fn estimator_matches_the_exact_energy_derivative() {
 }
 
 /// The gradient with the walkers split over two threads (block losses, fresh autodiff leaves
-/// per block) equals the one-thread gradient for every parameter of a Slater × FFNN × Padé
-/// product, up to the order of the sums.
+/// per block) and within each thread into chunks of unequal size equals the one-pass
+/// gradient for every parameter of a Slater × FFNN × Padé product, up to the order of the
+/// sums.
 #[test]
 fn split_gradient_equals_one_thread_gradient() {
-    use nqs_train::gradient::surrogate_gradient;
+    use nqs_train::gradient::{Split, surrogate_gradient};
 
     let device = device();
     let autodiff = device.clone().autodiff();
@@ -107,8 +108,13 @@ fn split_gradient_equals_one_thread_gradient() {
     let x: Vec<f64> = (0..walkers * 12).map(|_| rng.normal()).collect();
     let x = tensor2(x, walkers, 12, &device);
     let centred: Vec<f64> = (0..walkers).map(|_| rng.normal()).collect();
-    let one = surrogate_gradient(&model, &x, &centred, None, 1);
-    let two = surrogate_gradient(&model, &x, &centred, None, 2);
+    let one = surrogate_gradient(&model, &x, &centred, None, Split::unchunked(1));
+    // 1024 walkers per thread in chunks of 342, 341 and 341.
+    let split = Split {
+        threads: 2,
+        chunk: 350,
+    };
+    let two = surrogate_gradient(&model, &x, &centred, None, split);
     assert_eq!(
         nqs_sampler::worker_threads(2, walkers, 12),
         2,

@@ -257,13 +257,18 @@ fn parameter_gradient_equals_finite_differences_of_the_energy_functional() {
         .map(|k| ((k * 7919 % 101) as f64 - 50.0) / 50.0)
         .collect();
     let along = |g: &[f64]| g.iter().zip(&direction).map(|(a, b)| a * b).sum::<f64>();
+    let split = nqs_train::gradient::Split {
+        threads: 1,
+        chunk: 2,
+    };
     let ours_full = nqs_train::params::grads_to_vec(
         &model,
-        &nqs_train::gradient::surrogate_gradient(&model, &xt, &centred, Some(&weights), 1),
+        // In two chunks of two walkers: the amplitude weights follow their walkers.
+        &nqs_train::gradient::surrogate_gradient(&model, &xt, &centred, Some(&weights), split),
     );
     let ours_plain = nqs_train::params::grads_to_vec(
         &model,
-        &nqs_train::gradient::surrogate_gradient(&model, &xt, &centred, None, 1),
+        &nqs_train::gradient::surrogate_gradient(&model, &xt, &centred, None, split),
     );
     // Finite differences of ψ_s along the direction.
     let eps = 1e-5;

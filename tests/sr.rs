@@ -7,6 +7,7 @@ use burn::module::Module;
 use burn::optim::GradientsParams;
 use common::*;
 use nqs_model::{Factor, Geometry};
+use nqs_train::gradient::Split;
 use nqs_train::params::{grads_to_vec, norm};
 use nqs_train::sr::SrMatrix;
 use nqs_train::{Config, Trainer};
@@ -43,7 +44,15 @@ fn matrix_free_product_equals_dense_s() {
     let mean: Vec<f64> = (0..p)
         .map(|k| o.iter().map(|ow| ow[k]).sum::<f64>() / walkers as f64)
         .collect();
-    let s = SrMatrix::new(&model, &x, 1);
+    // Its gradient passes in three chunks of 8 walkers.
+    let s = SrMatrix::new(
+        &model,
+        &x,
+        Split {
+            threads: 1,
+            chunk: 8,
+        },
+    );
     let mut rng = nqs_model::ParamRng::new(12);
     for trial in 0..3 {
         let v: Vec<f64> = (0..p).map(|_| rng.normal()).collect();

@@ -14,7 +14,7 @@ use burn::tensor::Tensor;
 use criterion::{Criterion, criterion_group, criterion_main};
 use nqs_model::Order;
 use nqs_sampler::SamplerState;
-use nqs_train::gradient::surrogate_gradient;
+use nqs_train::gradient::{Split, surrogate_gradient};
 use nqs_train::{Backend, Config, Precision, Trainer, backend};
 
 #[global_allocator]
@@ -66,7 +66,9 @@ fn benches(c: &mut Criterion) {
             });
             let centred: Vec<f64> = (0..walkers).map(|k| (k % 7) as f64 - 3.0).collect();
             c.bench_function(&id("gradient_1_thread"), |b| {
-                b.iter(|| surrogate_gradient(&trainer.model, &x, &centred, None, 1))
+                b.iter(|| {
+                    surrogate_gradient(&trainer.model, &x, &centred, None, Split::unchunked(1))
+                })
             });
         }
     }

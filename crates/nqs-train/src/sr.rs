@@ -19,7 +19,7 @@ use nqs_model::WaveFunction;
 use serde::{Deserialize, Serialize};
 
 use crate::distributed::Comm;
-use crate::gradient::{AmplitudeWeights, weighted_gradient};
+use crate::gradient::{AmplitudeWeights, Split, weighted_gradient};
 use crate::params::{dot, grads_to_vec, norm, to_vec, with_values};
 
 /// `[optimizer.sr]`: settings of stochastic reconfiguration (`optimizer.kind = "sr"`).
@@ -107,7 +107,7 @@ pub struct SrMatrix<'a> {
     frozen: WaveFunction,
     theta: Vec<f64>,
     x: &'a Tensor<2>,
-    threads: usize,
+    split: Split,
     comm: Comm,
     /// Seconds spent in collectives so far.
     communication: std::cell::Cell<f64>,
@@ -115,8 +115,8 @@ pub struct SrMatrix<'a> {
 
 impl<'a> SrMatrix<'a> {
     /// S at the parameters of the autodiff `model` and the walkers `x` (`[walkers, N·d]`).
-    pub fn new(model: &'a WaveFunction, x: &'a Tensor<2>, threads: usize) -> Self {
-        Self::distributed(model, x, threads, Comm::single())
+    pub fn new(model: &'a WaveFunction, x: &'a Tensor<2>, split: Split) -> Self {
+        Self::distributed(model, x, split, Comm::single())
     }
 
     /// S over the walkers of every rank of `comm`, `x` being this rank's: every product is
@@ -124,7 +124,7 @@ impl<'a> SrMatrix<'a> {
     pub fn distributed(
         model: &'a WaveFunction,
         x: &'a Tensor<2>,
-        threads: usize,
+        split: Split,
         comm: Comm,
     ) -> Self {
         let frozen = model.valid();
@@ -134,7 +134,7 @@ impl<'a> SrMatrix<'a> {
             frozen,
             theta,
             x,
-            threads,
+            split,
             comm,
             communication: std::cell::Cell::new(0.0),
         }
@@ -175,7 +175,7 @@ impl<'a> SrMatrix<'a> {
                 .map(|(t, v)| t + sign * eps * v)
                 .collect();
             let psi = with_values(self.frozen.clone(), &values);
-            crate::to_host(log_psi_parallel(&psi, self.x, self.threads))
+            crate::to_host(log_psi_parallel(&psi, self.x, self.split.threads))
         };
         let (plus, minus) = (shifted(1.0), shifted(-1.0));
         plus.iter()
@@ -186,7 +186,7 @@ impl<'a> SrMatrix<'a> {
 
     /// Oᵀ u = Σ_w u_w ∂ log|ψ(x_w)|/∂θ, one backward pass.
     pub fn o_transpose_times(&self, u: &[f64]) -> Vec<f64> {
-        let grads = weighted_gradient(self.model, self.x, u, None, self.threads);
+        let grads = weighted_gradient(self.model, self.x, u, None, self.split);
         grads_to_vec(self.model, &grads)
     }
 
@@ -329,7 +329,7 @@ pub fn step(
     shift: f64,
     config: &SrConfig,
     start: Option<&[f64]>,
-    threads: usize,
+    split: Split,
     ranks: &Ranks,
 ) -> (WaveFunction, SrSolution) {
     // Weights of a mean over all ranks' walkers: each rank's sums then add up to it.
@@ -348,14 +348,14 @@ pub fn step(
         let spin = spin_residual.map(|r| r.scaled(per_walker));
         let mut force = grads_to_vec(
             &model,
-            &weighted_gradient(&model, x, &weights, spin.as_ref(), threads),
+            &weighted_gradient(&model, x, &weights, spin.as_ref(), split),
         );
         if ranks.comm.size() > 1 {
             let start = std::time::Instant::now();
             ranks.comm.sum(&mut force);
             communication = start.elapsed().as_secs_f64();
         }
-        let s = SrMatrix::distributed(&model, &x_s, threads, ranks.comm);
+        let s = SrMatrix::distributed(&model, &x_s, split, ranks.comm);
         let solution = solve(
             &s,
             &force,

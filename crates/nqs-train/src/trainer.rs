@@ -18,7 +18,7 @@ use nqs_physics::{Hamiltonian, local_energy_parallel};
 use crate::config::{Config, OptimizerKind};
 use crate::distributed::Comm;
 use crate::distributed::chains::chain_seed;
-use crate::gradient::{AmplitudeWeights, surrogate_gradient};
+use crate::gradient::{AmplitudeWeights, Split, surrogate_gradient};
 use crate::loss::centred_clipped;
 use crate::observables::{
     self, Density, DensityResult, PairDistribution, PairDistributionResult, StructureFactor,
@@ -325,7 +325,10 @@ impl Trainer {
         let centred = &centred_all[start_w..start_w + len_w];
 
         let lr = self.config.optimizer.learning_rate_at(self.step) * self.learning_rate_scale;
-        let threads = self.config.sampler.threads;
+        let split = Split {
+            threads: self.config.sampler.threads,
+            chunk: crate::memory::gradient_chunk(&self.config),
+        };
         let (mut cg_iterations, mut cg_residual) = (0, 0.0);
         if self.config.optimizer.kind == OptimizerKind::Sr {
             let sr = &self.config.optimizer.sr;
@@ -338,7 +341,7 @@ impl Trainer {
                 sr.shift_at(self.step),
                 sr,
                 self.sr_delta.as_deref(),
-                threads,
+                split,
                 &Ranks {
                     comm: self.comm,
                     walkers: self.config.sampler.walkers,
@@ -350,7 +353,7 @@ impl Trainer {
             self.sr_delta = Some(solution.delta);
         } else {
             let mut grads =
-                surrogate_gradient(&self.model, &x, centred, spin_residual.as_ref(), threads);
+                surrogate_gradient(&self.model, &x, centred, spin_residual.as_ref(), split);
             if self.comm.size() > 1 {
                 let start = Instant::now();
                 // This rank's share of the mean over all walkers, then the sum over ranks.

@@ -10,6 +10,7 @@ mod pair_jastrow;
 mod plane_wave_slater;
 mod rbm;
 mod slater;
+mod slater_monomials;
 mod spin_correlator;
 
 pub use backflow::{Backflow, BackflowConfig, BackflowOrbitalKind};

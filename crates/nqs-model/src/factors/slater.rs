@@ -11,6 +11,7 @@ use burn::module::{Module, Param};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use super::slater_monomials;
 use crate::derivatives::LogPsi;
 use crate::{Geometry, ModelError, Order, init::param1, log_det, row_sum, shell_quantum_numbers};
 
@@ -106,13 +107,26 @@ impl SlaterDeterminant {
         let alpha_omega = self.alpha.val() * self.omega; // [1]
         let q = alpha_omega.clone().sqrt(); // √(αω), [1]
 
+        let degree = self.degree();
+        let x_rows = x.clone().reshape([w * n, d]);
+        if !order.gradient() {
+            // A value pass (the gradient passes): P = X · S in one product.
+            let p = self.monomial_product(x_rows, q, degree, &device);
+            let det = log_det(p.reshape([2 * w, n_orb, n_orb]), false);
+            let (log_det, sign) = spin_product(det.log_abs, det.sign, w);
+            let gaussian = row_sum(x.clone().square()) * (-0.5 * self.omega) * self.alpha.val();
+            let value = LogPsi {
+                value: log_det + gaussian,
+                grad: None,
+                lap: None,
+            };
+            return (value, sign);
+        }
         // H_{n_ja}(ξ) = Σ_k c_k ξ^k with ξ = q x: for each dimension a, the powers of the
         // walkers' coordinates X_a = [1, x_a, …, x_a^K] ([w·n, K + 1], no parameter in them)
         // times the monomial coefficients scaled by q^k ([K + 1, n_orb], the only tracked
         // factor): one matrix product per dimension and derivative, whose backward is a
         // product too, instead of 2K row-broadcast ops on [w·n, n_orb] and their backward.
-        let degree = self.degree();
-        let x_rows = x.clone().reshape([w * n, d]);
         let powers: Vec<Tensor<2>> = (0..d)
             .map(|a| powers(x_rows.clone().narrow(1, a, 1), degree))
             .collect();
@@ -179,6 +193,30 @@ impl SlaterDeterminant {
             (None, None)
         };
         (LogPsi { value, grad, lap }, sign)
+    }
+
+    /// The Slater matrices P = X · S of the walkers' rows ([`slater_monomials`]), q = √(αω).
+    ///
+    /// # Shapes
+    /// - x_rows: `[w·N, d]`, q: `[1]` → `[w·N, n_orb]`
+    fn monomial_product(
+        &self,
+        x_rows: Tensor<2>,
+        q: Tensor<1>,
+        degree: usize,
+        device: &Device,
+    ) -> Tensor<2> {
+        let exponents = slater_monomials::exponents(self.geometry.dimensions, degree);
+        let table = slater_monomials::table(x_rows, &exponents);
+        let q_rows =
+            scalar_powers(q, degree).select(0, slater_monomials::total_degrees(&exponents, device)); // [M, 1]
+        let c = slater_monomials::coefficients(
+            &exponents,
+            &self.orbitals,
+            hermite_coefficients,
+            device,
+        );
+        table.matmul(q_rows * c)
     }
 
     /// For column a·n_orb + j, the dimension a it reads: `[d·n_orb]`.
@@ -330,7 +368,7 @@ pub(crate) fn gaussian(x: &Tensor<2>, alpha: Tensor<1>, omega: f64, order: Order
 
 /// Monomial coefficients c_0..c_n of the physicists' Hermite polynomial H_n
 /// (H_{k+1} = 2ξ H_k − 2k H_{k−1}); exact integers in f64 for the shells used here.
-fn hermite_coefficients(n: usize) -> Vec<f64> {
+pub(super) fn hermite_coefficients(n: usize) -> Vec<f64> {
     let (mut prev, mut cur) = (vec![1.0], vec![0.0, 2.0]);
     if n == 0 {
         return prev;

@@ -400,12 +400,38 @@ fn log_abs_det(m: &mut [Lanes], n: usize, pivots: &mut [Lanes]) -> Lanes {
     out
 }
 
+/// Σ_{i<j} a_ij r_ij / (1 + β_ij r_ij) into `acc`. In 2D and 3D each pair's r² stays in
+/// registers between the separations and the square root (the same sums in the same order as
+/// [`pair_r2`], which went through memory and stalled the square roots on its stores).
 #[inline(always)]
 fn pade(d: usize, pairs: &[(usize, usize, f64, f64)], xs: &[Lanes], acc: &mut Lanes) {
+    match d {
+        2 => pade_in::<2>(pairs, xs, acc),
+        3 => pade_in::<3>(pairs, xs, acc),
+        _ => {
+            for &(i, j, a, beta) in pairs {
+                let r2 = pair_r2(xs, i, j, d);
+                for l in 0..LANES {
+                    let r = r2[l].sqrt();
+                    acc[l] += a * r / (1.0 + beta * r);
+                }
+            }
+        }
+    }
+}
+
+/// [`pade`] in `D` dimensions.
+#[inline(always)]
+fn pade_in<const D: usize>(pairs: &[(usize, usize, f64, f64)], xs: &[Lanes], acc: &mut Lanes) {
     for &(i, j, a, beta) in pairs {
-        let r2 = pair_r2(xs, i, j, d);
+        let (xi, xj) = (&xs[i * D..(i + 1) * D], &xs[j * D..(j + 1) * D]);
         for l in 0..LANES {
-            let r = r2[l].sqrt();
+            let mut r2 = 0.0;
+            for b in 0..D {
+                let s = xi[b][l] - xj[b][l];
+                r2 += s * s;
+            }
+            let r = f64::sqrt(r2);
             acc[l] += a * r / (1.0 + beta * r);
         }
     }

@@ -35,8 +35,8 @@ pub(crate) fn eligible<const D: usize>(v: &Tensor<D>) -> bool {
 }
 
 /// The values of an [`eligible`] tensor on the host (`None` for any other tensor): what the
-/// host passes read their parameters with.
-pub(crate) fn host_values<const D: usize>(t: Tensor<D>) -> Option<Vec<f64>> {
+/// host passes read their parameters and walkers with.
+pub fn host_values<const D: usize>(t: Tensor<D>) -> Option<Vec<f64>> {
     if !eligible(&t) {
         return None;
     }

@@ -36,10 +36,14 @@ pub struct Ewald {
     /// Splitting parameter α.
     pub alpha: f64,
     /// Lattice vectors nL of the real-space sum.
-    images: Vec<[f64; 3]>,
+    pub(super) images: Vec<[f64; 3]>,
     /// Half of the k ≠ 0 vectors (k and −k give the same cosine) with their weights
     /// 2·(4π/V) e^{−k²/4α²}/k².
-    wavevectors: Vec<([f64; 3], f64)>,
+    pub(super) wavevectors: Vec<([f64; 3], f64)>,
+    /// The integers m of each wave vector, k = 2πm/L.
+    pub(super) orders: Vec<[i64; 3]>,
+    /// Real-space cutoff r_c: erfc(α r_c) ≈ the tolerance.
+    pub(super) r_cut: f64,
     /// The Madelung term ξ.
     madelung: f64,
 }
@@ -107,6 +111,7 @@ impl Ewald {
         }
         let m_max = (k_cut * length / (2.0 * PI)).ceil() as i64;
         let mut wavevectors = Vec::new();
+        let mut orders = Vec::new();
         let mut reciprocal = 0.0;
         for a in -m_max..=m_max {
             for b in -m_max..=m_max {
@@ -125,6 +130,7 @@ impl Ewald {
                     let weight = 2.0 * 4.0 * PI / volume * (-k2 / (4.0 * alpha * alpha)).exp() / k2;
                     reciprocal += weight;
                     wavevectors.push((k, weight));
+                    orders.push(m);
                 }
             }
         }
@@ -148,6 +154,8 @@ impl Ewald {
             alpha,
             images,
             wavevectors,
+            orders,
+            r_cut,
             madelung,
         }
     }
@@ -166,6 +174,15 @@ impl Ewald {
     pub fn madelung(&self) -> f64 {
         self.madelung
     }
+
+    /// The configuration-independent part of the energy: (N/2) ξ and the k = 0 constant of
+    /// every pair, −P π/(α²V).
+    pub(super) fn constant(&self) -> f64 {
+        let n = self.geometry.n_particles;
+        let pairs = n * n.saturating_sub(1) / 2;
+        0.5 * n as f64 * self.madelung
+            - pairs as f64 * PI / (self.alpha * self.alpha * self.length.powi(3))
+    }
 }
 
 impl PotentialTerm for Ewald {
@@ -179,6 +196,9 @@ impl PotentialTerm for Ewald {
         let self_term = 0.5 * n as f64 * self.madelung;
         if n < 2 {
             return Tensor::<1>::zeros([w], &x.device()).add_scalar(self_term);
+        }
+        if let Some(host) = self.host_potential(x) {
+            return host;
         }
         let pairs = Pairs::new(x, &self.geometry);
         let l = self.length;
@@ -219,8 +239,6 @@ impl PotentialTerm for Ewald {
         let reciprocal = (rho2.add_scalar(-(n as f64)) * 0.5)
             .matmul(weights)
             .reshape([w]);
-        let volume = l.powi(3);
-        let constant = self_term - p as f64 * PI / (self.alpha * self.alpha * volume);
-        (row_sum(phi) + reciprocal).add_scalar(constant)
+        (row_sum(phi) + reciprocal).add_scalar(self.constant())
     }
 }

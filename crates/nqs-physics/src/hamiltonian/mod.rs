@@ -5,6 +5,7 @@
 
 mod coulomb;
 mod ewald;
+mod ewald_host;
 mod gaussian_pair;
 mod harmonic;
 pub mod spin_operators;

@@ -221,6 +221,26 @@ impl Trainer {
         })
     }
 
+    /// Walkers per local-energy chunk: on a CPU small enough for a core's caches
+    /// ([`crate::memory::local_energy_chunk`]); a GPU takes all walkers at once.
+    fn local_energy_chunk(&self) -> usize {
+        if crate::backend::is_cpu(&self.device) {
+            crate::memory::local_energy_chunk(&self.config)
+        } else {
+            usize::MAX
+        }
+    }
+
+    /// Walkers per gradient chunk, as [`Self::local_energy_chunk`]
+    /// ([`crate::memory::gradient_chunk`] on a CPU).
+    fn gradient_chunk(&self) -> usize {
+        if crate::backend::is_cpu(&self.device) {
+            crate::memory::gradient_chunk(&self.config)
+        } else {
+            usize::MAX
+        }
+    }
+
     /// This rank's walkers `(start, len)` in the global walker order.
     pub fn local_walkers(&self) -> (usize, usize) {
         self.comm.walkers(self.config.sampler.walkers)
@@ -299,7 +319,7 @@ impl Trainer {
             &self.hamiltonian,
             &x,
             self.config.sampler.threads,
-            crate::memory::local_energy_chunk(&self.config),
+            self.local_energy_chunk(),
         );
         let own_e_local = to_host(energies.total());
         let spin_residual = energies.spin_residual.map(AmplitudeWeights::from_tensor);
@@ -327,7 +347,7 @@ impl Trainer {
         let lr = self.config.optimizer.learning_rate_at(self.step) * self.learning_rate_scale;
         let split = Split {
             threads: self.config.sampler.threads,
-            chunk: crate::memory::gradient_chunk(&self.config),
+            chunk: self.gradient_chunk(),
         };
         let (mut cg_iterations, mut cg_residual) = (0, 0.0);
         if self.config.optimizer.kind == OptimizerKind::Sr {
@@ -453,7 +473,7 @@ impl Trainer {
                 &self.hamiltonian,
                 &self.sampler.x,
                 self.config.sampler.threads,
-                crate::memory::local_energy_chunk(&self.config),
+                self.local_energy_chunk(),
             );
             kinetic.extend(to_host(e.kinetic));
             potential.extend(to_host(e.potential));

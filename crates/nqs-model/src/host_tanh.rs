@@ -118,6 +118,12 @@ pub(crate) fn elementwise_jet(
     }
     let Jet { value, grad, lap } = jet;
     let device = value.device();
+    if grad.is_none() && lap.is_none() {
+        // A value pass: f alone, no derivative buffer.
+        let mut f = value.into_data();
+        kernel(f.as_mut_slice::<f64>().expect("f64 checked above"), None);
+        return Ok(Jet::values(Tensor::from_data(f, &device)));
+    }
     let [rows, m] = value.dims();
     let mut f = value.into_data();
     let f_slice = f.as_mut_slice::<f64>().expect("f64 checked above");

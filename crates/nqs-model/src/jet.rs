@@ -48,7 +48,7 @@ impl Jet {
 
     /// A jet of values alone ([`Order::Value`]): the autodiff passes, where the derivatives
     /// of an activation would be computed and never used.
-    fn values(value: Tensor<2>) -> Jet {
+    pub(crate) fn values(value: Tensor<2>) -> Jet {
         Jet {
             value,
             grad: None,

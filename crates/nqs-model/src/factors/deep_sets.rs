@@ -21,6 +21,7 @@ use crate::derivatives::LogPsi;
 use crate::factors::{check_hidden, check_widths};
 use crate::jet::Mlp;
 use crate::pairs::Pairs;
+use crate::reduce::sum_middle;
 use crate::relative::{laplacian_factor, lift_relative_grad, relative_positions};
 use crate::{Geometry, Jet, ModelError, Order, ParamRng};
 
@@ -129,10 +130,10 @@ impl DeepSets {
         let g = self.geometry;
         let (n, d, omega) = (g.n_particles, g.dimensions, self.omega);
         let v = relative_positions(x, &g); // [w, N, d]
-        let s = v.clone().square().sum_dim(2).reshape([w * n, 1]) * omega;
+        let s = crate::row_sum(v.clone().square().reshape([w * n, d])).reshape([w * n, 1]) * omega;
         let jet = self.one_body.forward(Jet::input(s.clone(), 1, order));
         let l = jet.value.dims()[1];
-        let value = jet.value.reshape([w, n, l]).sum_dim(1).reshape([w, l]);
+        let value = sum_middle(jet.value.reshape([w, n, l]));
         let grad = jet.grad.clone().map(|dphi| {
             let per_particle = v.reshape([w, n, d, 1]) * dphi.reshape([w, n, 1, l]) * (2.0 * omega);
             lift_relative_grad(per_particle)
@@ -141,10 +142,7 @@ impl DeepSets {
             (Some(dphi), Some(d2phi)) => {
                 let per_particle =
                     dphi.reshape([w * n, l]) * (2.0 * omega * d as f64) + d2phi * s * (4.0 * omega);
-                Some(
-                    per_particle.reshape([w, n, l]).sum_dim(1).reshape([w, l])
-                        * laplacian_factor(&g),
-                )
+                Some(sum_middle(per_particle.reshape([w, n, l])) * laplacian_factor(&g))
             }
             _ => None,
         };
@@ -160,11 +158,7 @@ impl DeepSets {
         let t = pairs.r2.clone().reshape([w * n_pairs, 1]) * omega;
         let jet = self.pair.forward(Jet::input(t.clone(), 1, order));
         let l = jet.value.dims()[1];
-        let value = jet
-            .value
-            .reshape([w, n_pairs, l])
-            .sum_dim(1)
-            .reshape([w, l]);
+        let value = sum_middle(jet.value.reshape([w, n_pairs, l]));
         let grad = jet
             .grad
             .clone()
@@ -174,7 +168,7 @@ impl DeepSets {
                 // Each pair's Laplacian counts once for each of its two particles.
                 let per_pair =
                     dphi.reshape([w * n_pairs, l]) * (4.0 * omega * d) + d2phi * t * (8.0 * omega);
-                Some(per_pair.reshape([w, n_pairs, l]).sum_dim(1).reshape([w, l]))
+                Some(sum_middle(per_pair.reshape([w, n_pairs, l])))
             }
             _ => None,
         };

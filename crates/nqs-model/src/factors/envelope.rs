@@ -134,14 +134,14 @@ impl Envelope {
         let [w, _] = x.dims();
         let [beta, a, gamma, kappa] = self.parameters().map(|t| t.reshape([1, 1]));
         let v = relative_positions(x, &g); // [w, N, d]
-        let rho2 = v.clone().square().sum_dim(2).reshape([w, n]); // [w, N]
+        let rho2 = crate::row_sum(v.clone().square().reshape([w * n, d])).reshape([w, n]); // [w, N]
         let a2 = a.clone().square();
         let q2 = rho2.clone() + a2.clone();
         let q = q2.clone().sqrt();
         let f = beta.clone() * (q.clone() - a.clone())
             + gamma.clone() * (q.clone() / a).log()
             + kappa.clone() * rho2.clone() * 0.5;
-        let value = f.sum_dim(1).reshape([w]).neg();
+        let value = crate::row_sum(f).neg();
         let grad = order.gradient().then(|| {
             let h = (beta.clone() / q.clone() + gamma.clone() / q2.clone() + kappa.clone()).neg();
             let per_particle = (v * h.reshape([w, n, 1])).reshape([w, n, d, 1]);
@@ -152,7 +152,7 @@ impl Envelope {
             let per_particle = beta * (a2 / q3 + q.clone().recip() * (d as f64 - 1.0))
                 + gamma * (q2.clone().recip() * d as f64 - rho2 * 2.0 / q2.clone().square())
                 + kappa * d as f64;
-            per_particle.sum_dim(1).reshape([w]) * (-laplacian_factor(&g))
+            crate::row_sum(per_particle) * (-laplacian_factor(&g))
         });
         LogPsi { value, grad, lap }
     }

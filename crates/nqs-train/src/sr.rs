@@ -175,7 +175,7 @@ impl<'a> SrMatrix<'a> {
                 .map(|(t, v)| t + sign * eps * v)
                 .collect();
             let psi = with_values(self.frozen.clone(), &values);
-            crate::to_host(log_psi_parallel(&psi, self.x, self.split.threads))
+            crate::to_host(log_psi_parallel(&psi, self.x, self.split))
         };
         let (plus, minus) = (shifted(1.0), shifted(-1.0));
         plus.iter()
@@ -204,15 +204,16 @@ impl<'a> SrMatrix<'a> {
     }
 }
 
-/// log|ψ| of a batch with the walkers split over threads (as the local energies are).
-fn log_psi_parallel(psi: &WaveFunction, x: &Tensor<2>, threads: usize) -> Tensor<1> {
+/// log|ψ| of a batch with the walkers split over threads (as the local energies are), and
+/// within a thread into chunks of at most `split.chunk` walkers where there is no host pass.
+fn log_psi_parallel(psi: &WaveFunction, x: &Tensor<2>, split: Split) -> Tensor<1> {
     let [w, coords] = x.dims();
-    let threads = nqs_sampler::worker_threads(threads, w, coords);
+    let threads = nqs_sampler::worker_threads(split.threads, w, coords);
     if threads == 1 {
-        return log_psi_block(psi, x);
+        return log_psi_block(psi, x, split.chunk);
     }
     let parts = nqs_model::threads::run_blocks(nqs_sampler::blocks(w, threads), |(start, len)| {
-        log_psi_block(psi, &x.clone().narrow(0, start, len))
+        log_psi_block(psi, &x.clone().narrow(0, start, len), split.chunk)
     });
     Tensor::cat(parts, 0)
 }
@@ -222,10 +223,18 @@ fn log_psi_parallel(psi: &WaveFunction, x: &Tensor<2>, threads: usize) -> Tensor
 /// the networks relative to 1 + max|η|, log|ψ| within 10⁻¹¹) where building a table costs
 /// fewer network evaluations than the pass would make. In O v that error is divided by
 /// 2ε ≈ 2·10⁻⁵ (1 + ‖θ‖)/‖v‖: below 10⁻⁶ of O v, the scale of the difference's own O(ε²)
-/// error. Burn's ops where there is no host pass.
-fn log_psi_block(psi: &WaveFunction, x: &Tensor<2>) -> Tensor<1> {
+/// error. Burn's ops where there is no host pass, in chunks of at most `chunk` walkers.
+fn log_psi_block(psi: &WaveFunction, x: &Tensor<2>, chunk: usize) -> Tensor<1> {
     let Some(host) = nqs_model::HostLogPsi::for_walkers(psi, x) else {
-        return psi.log_psi(x);
+        let w = x.dims()[0];
+        if w <= chunk {
+            return psi.log_psi(x);
+        }
+        let parts = nqs_sampler::blocks(w, w.div_ceil(chunk.max(1)))
+            .into_iter()
+            .map(|(start, len)| psi.log_psi(&x.clone().narrow(0, start, len)))
+            .collect();
+        return Tensor::cat(parts, 0);
     };
     let [w, coords] = x.dims();
     let xs: Vec<f64> = crate::to_host(x.clone().reshape([w * coords]));

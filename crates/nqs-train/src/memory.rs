@@ -1,28 +1,70 @@
 //! The memory a run needs, estimated before the walkers are allocated, so that a scale
 //! mistake (`sampler.walkers = 1000000000`) gets an answer instead of a swap storm.
 //!
-//! Model: peak ≈ base + walkers × K × float size × (Σ_f jet elements of factor f + 4·N·d),
-//! with the jet elements of [`nqs_model::FactorConfig::jet_elements`] and K = 6 live copies,
-//! calibrated on the shipped configs (peak RSS of short runs at 512 and 4096 walkers,
-//! docs/performance.md: the measured K lies between 2.2 and 11.3, so the estimate is within
-//! about a factor of 2–3 either way).
+//! Model (docs/performance.md, "Memory: the estimate checked before allocating"):
+//! peak ≈ base + walkers × float size × (C · N·d + [moves in burn ops] V · J/(d + 1))
+//!   + min(walkers, chunked walkers) × float size × K · J + walkers × samples × 8 · S,
+//! with J the floats per walker of the widest jets ([`nqs_model::FactorConfig::jet_elements`]
+//! + 4·N·d): the chains (positions, proposals, caches: C = 16 per coordinate), the moves' value
+//! passes where they run burn ops over every walker of a thread (V = 6 copies of a value pass,
+//! about J/(d + 1) floats: no gradient components), the jets of the local energies and
+//! gradients, which on a CPU go in chunks (at most threads × the larger chunk of walkers at a
+//! time, K = 6 live copies; on a GPU all walkers), and the evaluation's stored energies
+//! (S = 6 f64 per sample). Calibrated on the shipped configs: 1.5–3.6 times the measured peaks
+//! of training steps (2026-12-07), 1.5 times with an evaluation.
 
 use crate::{Config, TrainError};
 
 /// Live copies of the widest jets (calibrated, module docs).
 pub const LIVE_COPIES: f64 = 6.0;
 
+/// Floats per coordinate of every walker for the chains (module docs).
+pub const CHAIN_FLOATS_PER_COORD: f64 = 16.0;
+
+/// Live copies of a value pass in the moves that run burn ops (module docs).
+pub const VALUE_COPIES: f64 = 6.0;
+
+/// Stored f64 values per evaluation sample and walker (kinetic, potential and the terms, with
+/// the vectors' growth: measured 46 bytes per sample for the quantum dot, module docs).
+pub const EVALUATION_SERIES: f64 = 6.0;
+
 /// Resident size of the process before any walker (binary, allocator, burn's runtime).
 pub const BASE_BYTES: f64 = 40.0 * 1024.0 * 1024.0;
 
-/// Estimated peak bytes of a training step and evaluation of `config` with floats of
-/// `float_bytes` (8 for f64, 4 for f32).
-pub fn estimate_bytes(config: &Config, float_bytes: usize) -> f64 {
+/// Where a run's working set lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// 8 for f64, 4 for f32.
+    pub float_bytes: usize,
+    /// A CPU backend: local energies and gradients in chunks of walkers.
+    pub cpu: bool,
+    /// The Metropolis moves are a host pass (no burn-op value pass over every walker).
+    pub host_moves: bool,
+}
+
+/// Estimated peak bytes of a training run and its evaluation for `config` laid out as
+/// `layout` (module docs).
+pub fn estimate_bytes(config: &Config, layout: Layout) -> f64 {
+    let walkers = config.sampler.walkers as f64;
+    let geometry = config.geometry();
+    let (coords, d) = (geometry.n_coords() as f64, geometry.dimensions as f64);
+    let jets = jet_floats_per_walker(config) as f64;
+    let fb = layout.float_bytes as f64;
+    let moves = if layout.host_moves {
+        0.0
+    } else {
+        VALUE_COPIES * jets / (d + 1.0)
+    };
+    let jet_walkers = if layout.cpu {
+        let chunk = local_energy_chunk(config).max(gradient_chunk(config));
+        walkers.min((config.sampler.threads.max(1) * chunk) as f64)
+    } else {
+        walkers
+    };
     BASE_BYTES
-        + config.sampler.walkers as f64
-            * LIVE_COPIES
-            * float_bytes as f64
-            * jet_floats_per_walker(config) as f64
+        + walkers * fb * (CHAIN_FLOATS_PER_COORD * coords + moves)
+        + jet_walkers * fb * LIVE_COPIES * jets
+        + walkers * config.eval.samples_per_walker as f64 * 8.0 * EVALUATION_SERIES
 }
 
 /// Floats per walker in the widest jets of a step (module docs).
@@ -86,20 +128,20 @@ pub fn human(bytes: f64) -> String {
 /// Refuse a config whose estimate exceeds twice the available memory (it cannot fit even
 /// if the estimate is twice too high); warn when it exceeds half of it. Machines that do
 /// not report their memory are not checked.
-pub fn check(config: &Config, float_bytes: usize) -> Result<(), TrainError> {
-    check_against(config, float_bytes, available_bytes())
+pub fn check(config: &Config, layout: Layout) -> Result<(), TrainError> {
+    check_against(config, layout, available_bytes())
 }
 
 /// [`check`] against a given amount of available memory.
 pub fn check_against(
     config: &Config,
-    float_bytes: usize,
+    layout: Layout,
     available: Option<f64>,
 ) -> Result<(), TrainError> {
     let Some(available) = available else {
         return Ok(());
     };
-    let needed = estimate_bytes(config, float_bytes);
+    let needed = estimate_bytes(config, layout);
     let per_walker = (needed - BASE_BYTES) / config.sampler.walkers.max(1) as f64;
     let fit = ((available - BASE_BYTES).max(0.0) / per_walker).floor();
     if needed > 2.0 * available {
@@ -134,15 +176,48 @@ mod tests {
         Config::load(&path, &[format!("sampler.walkers={walkers}")]).expect("shipped config")
     }
 
+    const CPU_HOST_MOVES: Layout = Layout {
+        float_bytes: 8,
+        cpu: true,
+        host_moves: true,
+    };
+
     #[test]
     fn the_estimate_scales_with_walkers_and_refuses_what_cannot_fit() {
-        // N = 6 Slater–Jastrow: 252 jet elements per walker, 6 copies of f64: 12 KiB per
-        // walker (measured: 11.5 KiB, docs/performance.md).
-        let one = estimate_bytes(&config(1024), 8) - BASE_BYTES;
-        assert!((one / 1024.0 / 1024.0 - 12.0).abs() < 0.5, "{}", human(one));
+        // N = 6 Slater–Jastrow (252 jet floats per walker, 12 coordinates), host moves on a CPU:
+        // beyond the chunks a walker adds its chains and its stored evaluation energies only.
+        let c = config(1 << 20);
+        let per_walker = 8.0 * CHAIN_FLOATS_PER_COORD * 12.0
+            + c.eval.samples_per_walker as f64 * 8.0 * EVALUATION_SERIES;
+        let slope = estimate_bytes(&config(1 << 21), CPU_HOST_MOVES)
+            - estimate_bytes(&config(1 << 20), CPU_HOST_MOVES);
+        assert!(
+            (slope / (1 << 20) as f64 - per_walker).abs() < 1e-6,
+            "{slope}"
+        );
+        // On a GPU every walker's jets count; burn-op moves add a value pass per walker.
+        let gpu = Layout {
+            cpu: false,
+            ..CPU_HOST_MOVES
+        };
+        let jets = estimate_bytes(&config(1 << 20), gpu) - estimate_bytes(&c, CPU_HOST_MOVES);
+        assert!(
+            jets > (1 << 20) as f64 * 8.0 * LIVE_COPIES * 200.0,
+            "{jets}"
+        );
+        let burn_moves = Layout {
+            host_moves: false,
+            ..CPU_HOST_MOVES
+        };
+        let moves = estimate_bytes(&c, burn_moves) - estimate_bytes(&c, CPU_HOST_MOVES);
+        let expected = (1 << 20) as f64 * 8.0 * VALUE_COPIES * 252.0 / 3.0;
+        assert!(
+            (moves - expected).abs() < 1e-6 * expected,
+            "{moves} against {expected}"
+        );
         let gib = 1024.0_f64.powi(3);
-        assert!(check_against(&config(4096), 8, Some(16.0 * gib)).is_ok());
-        let err = check_against(&config(1_000_000_000), 8, Some(16.0 * gib))
+        assert!(check_against(&config(4096), CPU_HOST_MOVES, Some(16.0 * gib)).is_ok());
+        let err = check_against(&config(1_000_000_000), CPU_HOST_MOVES, Some(16.0 * gib))
             .unwrap_err()
             .to_string();
         assert!(
@@ -150,6 +225,6 @@ mod tests {
             "{err}"
         );
         // Unknown memory: no check.
-        assert!(check_against(&config(1_000_000_000), 8, None).is_ok());
+        assert!(check_against(&config(1_000_000_000), CPU_HOST_MOVES, None).is_ok());
     }
 }

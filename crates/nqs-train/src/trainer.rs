@@ -149,15 +149,27 @@ impl Trainer {
             });
         }
         let (_, local_walkers) = comm.walkers(config.sampler.walkers);
+        let geometry = config.geometry();
+        let autodiff = device.clone().autodiff();
+        let scale = config.system.trial_scale();
+        let model = config
+            .model
+            .init(geometry, scale, config.run.seed, &autodiff)?;
+        let layout = crate::memory::Layout {
+            float_bytes,
+            cpu: crate::backend::is_cpu(&device),
+            host_moves: config.sampler.kind == nqs_sampler::SamplerKind::Metropolis
+                && nqs_model::HostLogPsi::new(&model.valid()).is_some(),
+        };
         if comm.size() == 1 {
-            crate::memory::check(&config, float_bytes)?;
+            crate::memory::check(&config, layout)?;
         } else {
             // The ranks of one node share its memory: check this rank's block times their
             // count; nodes may differ, so every rank learns whether any refused.
             let mut per_node = config.clone();
             let on_node = crate::distributed::ranks_on_this_node();
             per_node.sampler.walkers = local_walkers * on_node;
-            let refusal = match crate::memory::check(&per_node, float_bytes) {
+            let refusal = match crate::memory::check(&per_node, layout) {
                 Ok(()) => String::new(),
                 Err(e) => format!(
                     "{e} (for the {on_node} ranks on its node with {local_walkers} walkers each)"
@@ -171,12 +183,6 @@ impl Trainer {
                 )));
             }
         }
-        let geometry = config.geometry();
-        let autodiff = device.clone().autodiff();
-        let scale = config.system.trial_scale();
-        let model = config
-            .model
-            .init(geometry, scale, config.run.seed, &autodiff)?;
         let optimizer = match config.optimizer.kind {
             OptimizerKind::Adam => AdamConfig::new().init(),
             // SR updates the parameters itself; the (stateless) SGD optimiser stands in.

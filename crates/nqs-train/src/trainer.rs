@@ -169,6 +169,8 @@ impl Trainer {
             let mut per_node = config.clone();
             let on_node = crate::distributed::ranks_on_this_node();
             per_node.sampler.walkers = local_walkers * on_node;
+            // Each rank holds its own chunks: the node's jets are bounded by all their threads.
+            per_node.sampler.threads = config.sampler.threads * on_node;
             let refusal = match crate::memory::check(&per_node, layout) {
                 Ok(()) => String::new(),
                 Err(e) => format!(

@@ -93,10 +93,11 @@ pub fn local_energy_chunk(config: &Config) -> usize {
 
 /// Floats of one jet copy that a gradient chunk may hold (8 MiB in f64): chunks of
 /// 2²⁰ / (floats per walker) walkers. Chosen by measurement (docs/performance.md, "Where the
-/// time goes", the gradient pass in chunks): 2D Slater–Jastrow N = 30 with 4096 walkers, gradient phase 23–29 ms
-/// in one pass per thread, 16.7–17.2 ms in chunks of 128, 256 or 512 (this rule: 188);
-/// N = 20 10.0 → 8.3–8.6 ms in chunks of 256 or 512 (416); below ≈ 500 walkers per chunk
-/// the backflow at N = 6 (rule: 1533) and the FFNN state lost to per-op costs.
+/// time goes", the gradient pass in chunks): 2D Slater–Jastrow N = 30 with 4096 walkers,
+/// gradient phase 23–29 ms in one pass per thread, 16.7–17.2 ms in chunks of 128, 256 or 512
+/// (this rule: 188); N = 20 10.0 → 8.3–8.6 ms in chunks of 256 or 512 (416); below ≈ 500
+/// walkers per chunk the backflow at N = 6 (rule: 1533) and the FFNN state lost to per-op
+/// costs.
 pub const GRADIENT_CHUNK_FLOATS: usize = 1 << 20;
 
 /// Walkers per gradient chunk for `config` (at least 64).

@@ -208,8 +208,9 @@ impl SlaterDeterminant {
     ) -> Tensor<2> {
         let exponents = slater_monomials::exponents(self.geometry.dimensions, degree);
         let table = slater_monomials::table(x_rows, &exponents);
-        let q_rows =
-            scalar_powers(q, degree).select(0, slater_monomials::total_degrees(&exponents, device)); // [M, 1]
+        // q^{|k|} for every row k, [M, 1].
+        let degrees = slater_monomials::total_degrees(&exponents, device);
+        let q_rows = scalar_powers(q, degree).select(0, degrees);
         let c = slater_monomials::coefficients(
             &exponents,
             &self.orbitals,

@@ -90,13 +90,16 @@ pub(crate) fn coefficients(
     device: &Device,
 ) -> Tensor<2> {
     let n_orb = orbitals.len();
+    // Each H_n's coefficients once, not once per entry.
+    let highest = orbitals.iter().flatten().copied().max().unwrap_or(0);
+    let polys: Vec<Vec<f64>> = (0..=highest).map(hermite).collect();
     let mut c = vec![0.0; exponents.len() * n_orb];
     for (row, k) in c.chunks_exact_mut(n_orb).zip(exponents) {
         for (entry, quanta) in row.iter_mut().zip(orbitals) {
             *entry = k
                 .iter()
                 .zip(quanta)
-                .map(|(&e, &n)| hermite(n).get(e).copied().unwrap_or(0.0))
+                .map(|(&e, &n)| polys[n].get(e).copied().unwrap_or(0.0))
                 .product();
         }
     }

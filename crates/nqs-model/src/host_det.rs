@@ -210,10 +210,10 @@ fn swap_rows<const L: usize>(
             let p = row[l] as usize;
             if p != k {
                 parity[l] = -1.0;
-                for c in from..width {
-                    let t = m[k * width + c][l];
-                    m[k * width + c][l] = m[p * width + c][l];
-                    m[p * width + c][l] = t;
+                let (upper, lower) = m.split_at_mut(p * width);
+                let top = &mut upper[k * width + from..(k + 1) * width];
+                for (t, o) in top.iter_mut().zip(&mut lower[from..width]) {
+                    std::mem::swap(&mut t[l], &mut o[l]);
                 }
             }
         }
@@ -260,15 +260,15 @@ pub(crate) fn eliminate<const L: usize>(
             permutation[l] *= parity[l];
         }
         for i in k + 1..n {
-            let mut factor = m[i * n + k];
+            let (upper, lower) = m.split_at_mut(i * n);
+            let (source, target) = (&upper[k * n..(k + 1) * n], &mut lower[..n]);
+            let mut factor = target[k];
             for l in 0..L {
                 factor[l] /= pivot[l];
             }
             for c in k + 1..n {
-                let (upper, lower) = m.split_at_mut(i * n + c);
-                let (source, target) = (&upper[k * n + c], &mut lower[0]);
                 for l in 0..L {
-                    target[l] -= factor[l] * source[l];
+                    target[c][l] -= factor[l] * source[c][l];
                 }
             }
         }
@@ -289,6 +289,7 @@ pub(crate) fn gauss_jordan<const L: usize>(
     rows: &mut [[f64; L]],
 ) -> [f64; L] {
     let mut permutation = [1.0; L];
+    let mut source = vec![[0.0; L]; n];
     for k in 0..n {
         let row = pivot_rows(m, n, n, k);
         // Whole rows: the columns left of k hold the inverse's columns so far.
@@ -307,12 +308,12 @@ pub(crate) fn gauss_jordan<const L: usize>(
                 entry[l] *= scale[l];
             }
         }
+        source.copy_from_slice(&m[k * n..(k + 1) * n]);
         for i in (0..n).filter(|&i| i != k) {
-            let factor = m[i * n + k];
-            m[i * n + k] = [0.0; L];
-            for c in 0..n {
-                let source = m[k * n + c];
-                let target = &mut m[i * n + c];
+            let target = &mut m[i * n..(i + 1) * n];
+            let factor = target[k];
+            target[k] = [0.0; L];
+            for (target, &source) in target.iter_mut().zip(source.iter()) {
                 for l in 0..L {
                     target[l] -= factor[l] * source[l];
                 }

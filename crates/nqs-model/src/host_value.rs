@@ -260,6 +260,8 @@ fn pade_term(p: &PadeJastrow) -> Option<Term> {
     })
 }
 
+const SUB: usize = 16;
+
 /// Buffers reused over the chunks.
 struct Scratch {
     /// H_k(ξ) for coordinate c and degree k at `c·(K + 1) + k`.
@@ -268,6 +270,8 @@ struct Scratch {
     matrix: Vec<Lanes>,
     /// The elimination's pivots.
     pivots: Vec<Lanes>,
+    sub_matrix: Vec<[f64; SUB]>,
+    sub_pivots: Vec<[f64; SUB]>,
     /// Backflow coordinates y, `[N·d]` lanes.
     ys: Vec<Lanes>,
     /// Backflow network activations (two buffers of the widest layer).
@@ -295,6 +299,8 @@ impl Scratch {
             hermite: lanes(geometry.n_coords() * degrees),
             matrix: lanes(n_orb * n_orb),
             pivots: lanes(n_orb),
+            sub_matrix: vec![[0.0; SUB]; n_orb * n_orb],
+            sub_pivots: vec![[0.0; SUB]; n_orb],
             ys: lanes(geometry.n_coords()),
             a: lanes(width),
             b: lanes(width),
@@ -352,6 +358,33 @@ fn determinants(
         }
     }
     let d = geometry.dimensions;
+    if n_orb > 3 {
+        for block in 0..2 {
+            for sub in 0..LANES / SUB {
+                let lanes = sub * SUB..(sub + 1) * SUB;
+                for r in 0..n_orb {
+                    let particle = block * n_orb + r;
+                    for (j, qn) in orbitals.iter().enumerate() {
+                        let mut entry = [1.0; SUB];
+                        for (a, &k) in qn.iter().enumerate() {
+                            let h =
+                                &scratch.hermite[(particle * d + a) * degrees + k][lanes.clone()];
+                            for l in 0..SUB {
+                                entry[l] *= h[l];
+                            }
+                        }
+                        scratch.sub_matrix[r * n_orb + j] = entry;
+                    }
+                }
+                eliminate(&mut scratch.sub_matrix, n_orb, &mut scratch.sub_pivots);
+                let log_abs_det = log_abs_from_pivots(&scratch.sub_pivots);
+                for (a, v) in acc[lanes].iter_mut().zip(log_abs_det) {
+                    *a += v;
+                }
+            }
+        }
+        return;
+    }
     for block in 0..2 {
         for r in 0..n_orb {
             let particle = block * n_orb + r;

@@ -50,6 +50,23 @@ fn main() {
         || rng.normal(w, 2 * n, &device),
         s2,
     );
+    let host_pass = |factors: &str| {
+        let cfg: WaveFunctionConfig = toml::from_str(factors).unwrap();
+        let psi = cfg.init(g.clone(), 1.0, 1, &device).unwrap();
+        nqs_model::HostLogPsi::new(&psi).expect("a host pass")
+    };
+    let xs = x.clone().into_data().to_vec::<f64>().unwrap();
+    let mut out = vec![0.0; w];
+    for (name, factors) in [
+        ("host pass: slater", "[[factors]]\nkind=\"slater\"\n"),
+        (
+            "host pass: slater + pade",
+            "[[factors]]\nkind=\"slater\"\n[[factors]]\nkind=\"pade_jastrow\"\n",
+        ),
+    ] {
+        let host = host_pass(factors);
+        time(name, 20, || host.log_psi(&xs, &mut out), |_| ());
+    }
     time(
         "slater log|psi|",
         20,

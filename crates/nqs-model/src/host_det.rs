@@ -43,8 +43,13 @@ pub(crate) fn log_det(a: Tensor<3>, want_inverse: bool) -> Result<LogDet, Tensor
     let device = constant.device();
     let data = constant.clone().into_data();
     let values = data.as_slice::<f64>().expect("f64 checked above");
-    let need_inverse = want_inverse || tracked;
-    let (log_abs, sign, mut inverse) = batch_log_det(values, n, need_inverse);
+    // Tracked: (A⁻¹)ᵀ, so that the product below reads two contiguous tensors.
+    let layout = if tracked {
+        Some(Inverse::Transposed)
+    } else {
+        want_inverse.then_some(Inverse::RowMajor)
+    };
+    let (log_abs, sign, mut inverse) = batch_log_det(values, n, layout);
     if tracked && let Some(inv) = inverse.as_mut() {
         // A singular matrix (log|det| = −∞) has no derivative; zeros keep (A − Ā)·A⁻ᵀ at 0
         // instead of 0·∞ = NaN, so the value stays −∞ as untracked.
@@ -62,19 +67,7 @@ pub(crate) fn log_det(a: Tensor<3>, want_inverse: bool) -> Result<LogDet, Tensor
             inverse: inverse.map(matrices),
         });
     }
-    // (A⁻¹)ᵀ transposed here, so that the product below reads two contiguous tensors.
-    let inverse = inverse.expect("computed for the derivative");
-    let mut inv_t = vec![0.0; inverse.len()];
-    for (t, m) in inv_t
-        .chunks_exact_mut(n * n)
-        .zip(inverse.chunks_exact(n * n))
-    {
-        for i in 0..n {
-            for j in 0..n {
-                t[i * n + j] = m[j * n + i];
-            }
-        }
-    }
+    let inv_t = inverse.expect("computed for the derivative");
     let first_order = crate::row_sum(((a - constant) * matrices(inv_t)).reshape([batch, n * n]));
     Ok(LogDet {
         log_abs: log_abs + first_order,
@@ -86,6 +79,15 @@ pub(crate) fn log_det(a: Tensor<3>, want_inverse: bool) -> Result<LogDet, Tensor
 /// log|det|, sign and inverse (when asked) per matrix.
 type Batch = (Vec<f64>, Vec<f64>, Option<Vec<f64>>);
 
+/// How [`batch_log_det`] writes each inverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Inverse {
+    /// A⁻¹ row-major.
+    RowMajor,
+    /// (A⁻¹)ᵀ row-major.
+    Transposed,
+}
+
 /// Matrices per chunk of [`batch_log_det`]: at 16 a chunk of 15×15 matrices (two 2D shells'
 /// blocks at N = 30) is 29 KiB and stays in the first-level cache; at [`LANES`] it was 58 KiB
 /// and every round of the elimination streamed it from the second level (1.4–1.9× slower).
@@ -94,44 +96,48 @@ pub(crate) const BATCH_LANES: usize = 16;
 /// log|det|, sign and, when asked, the inverse of `batch` row-major n×n matrices laid end to
 /// end in `a`.
 #[allow(unsafe_code)]
-pub(crate) fn batch_log_det(a: &[f64], n: usize, want_inverse: bool) -> Batch {
+pub(crate) fn batch_log_det(a: &[f64], n: usize, inverse: Option<Inverse>) -> Batch {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of a
         // `target_feature` function; the body is safe code.
-        return unsafe { batch_log_det_avx2(a, n, want_inverse) };
+        return unsafe { batch_log_det_avx2(a, n, inverse) };
     }
-    batch_log_det_lanes(a, n, want_inverse)
+    batch_log_det_lanes(a, n, inverse)
 }
 
 /// The same code compiled for AVX2 (no FMA, so the results equal the baseline build's).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn batch_log_det_avx2(a: &[f64], n: usize, want_inverse: bool) -> Batch {
-    batch_log_det_lanes(a, n, want_inverse)
+fn batch_log_det_avx2(a: &[f64], n: usize, inverse: Option<Inverse>) -> Batch {
+    batch_log_det_lanes(a, n, inverse)
 }
 
 #[inline(always)]
-fn batch_log_det_lanes(a: &[f64], n: usize, want_inverse: bool) -> Batch {
+fn batch_log_det_lanes(a: &[f64], n: usize, layout: Option<Inverse>) -> Batch {
     const L: usize = BATCH_LANES;
     let batch = a.len() / (n * n);
     let mut log_abs = vec![0.0; batch];
     let mut sign = vec![0.0; batch];
-    let mut inverse = want_inverse.then(|| vec![0.0; batch * n * n]);
+    let mut inverse = layout.map(|_| vec![0.0; batch * n * n]);
     let mut m = vec![[0.0; L]; n * n];
     let mut pivots = vec![[0.0; L]; n];
     let mut rows = vec![[0.0; L]; n];
+    let mut columns = vec![0; n];
     for start in (0..batch).step_by(L) {
         let len = L.min(batch - start);
-        for l in 0..L {
-            // Padding lanes repeat the last matrix; their results are dropped.
+        // Padding lanes repeat the last matrix; their results are dropped.
+        let lanes: [&[f64]; L] = std::array::from_fn(|l| {
             let b = start + l.min(len - 1);
-            for (e, &v) in a[b * n * n..(b + 1) * n * n].iter().enumerate() {
-                m[e][l] = v;
+            &a[b * n * n..(b + 1) * n * n]
+        });
+        for (e, entry) in m.iter_mut().enumerate() {
+            for l in 0..L {
+                entry[l] = lanes[l][e];
             }
         }
-        let swaps = if want_inverse {
-            gauss_jordan(&mut m, n, &mut pivots, &mut rows)
+        let swaps = if layout.is_some() {
+            gauss_jordan_unpermuted(&mut m, n, &mut pivots, &mut rows)
         } else {
             eliminate(&mut m, n, &mut pivots)
         };
@@ -140,9 +146,24 @@ fn batch_log_det_lanes(a: &[f64], n: usize, want_inverse: bool) -> Batch {
             let b = start + l;
             log_abs[b] = chunk_log[l];
             sign[b] = pivots.iter().fold(swaps[l], |s, p| s * p[l].signum());
-            if let Some(inv) = inverse.as_mut() {
-                for (e, v) in inv[b * n * n..(b + 1) * n * n].iter_mut().enumerate() {
-                    *v = m[e][l];
+            let (Some(layout), Some(inv)) = (layout, inverse.as_mut()) else {
+                continue;
+            };
+            // Column j of A⁻¹ is column `columns[j]` of the elimination's result.
+            for (j, c) in columns.iter_mut().enumerate() {
+                *c = j;
+            }
+            for k in (0..n).rev() {
+                columns.swap(k, rows[k][l] as usize);
+            }
+            let out = &mut inv[b * n * n..(b + 1) * n * n];
+            for i in 0..n {
+                for (j, &c) in columns.iter().enumerate() {
+                    let v = m[i * n + c][l];
+                    match layout {
+                        Inverse::RowMajor => out[i * n + j] = v,
+                        Inverse::Transposed => out[j * n + i] = v,
+                    }
                 }
             }
         }
@@ -244,6 +265,12 @@ fn swap_rows<const L: usize>(
 /// LU elimination with partial pivoting of every lane's row-major n×n matrix at once, in
 /// place, writing the pivots (|det| = Π_k |pivot_k|); returns the sign of each lane's row
 /// permutation. A singular lane gets a zero pivot (and non-finite entries after it).
+///
+/// Two rounds at a time: round k's multipliers f_i are kept aside and applied to the rows
+/// below together with round k + 1's, t ← (t − f_i u_k) − g_i u_{k+1}, so that each entry is
+/// loaded and stored once per two rounds. Before round k + 1 picks its pivot, round k updates
+/// column k + 1 and (once picked) the pivot row; the operations and their order are those of
+/// one round at a time, so the bits are too.
 #[inline(always)]
 pub(crate) fn eliminate<const L: usize>(
     m: &mut [[f64; L]],
@@ -251,7 +278,9 @@ pub(crate) fn eliminate<const L: usize>(
     pivots: &mut [[f64; L]],
 ) -> [f64; L] {
     let mut permutation = [1.0; L];
-    for k in 0..n {
+    let mut factors = vec![[0.0; L]; n];
+    let mut k = 0;
+    while k < n {
         let row = pivot_rows(m, n, n, k);
         let parity = swap_rows(m, n, n, k, k, &row);
         let pivot = m[k * n + k];
@@ -259,28 +288,208 @@ pub(crate) fn eliminate<const L: usize>(
         for l in 0..L {
             permutation[l] *= parity[l];
         }
+        if k + 1 == n {
+            break;
+        }
+        // Round k on column k + 1 only; its multipliers kept for the rest of the rows.
+        let u = m[k * n + k + 1];
         for i in k + 1..n {
-            let (upper, lower) = m.split_at_mut(i * n);
-            let (source, target) = (&upper[k * n..(k + 1) * n], &mut lower[..n]);
-            let mut factor = target[k];
+            let mut factor = m[i * n + k];
             for l in 0..L {
                 factor[l] /= pivot[l];
             }
-            for c in k + 1..n {
+            factors[i] = factor;
+            let entry = &mut m[i * n + k + 1];
+            for l in 0..L {
+                entry[l] -= factor[l] * u[l];
+            }
+        }
+        // Round k + 1's pivot; the kept multipliers move with their rows.
+        let next = k + 1;
+        let row = pivot_rows(m, n, n, next);
+        let parity = swap_rows(m, n, n, next, next, &row);
+        for l in 0..L {
+            permutation[l] *= parity[l];
+            // A pivot row index below n, exact as f64.
+            let p = row[l] as usize;
+            let (a, b) = (factors[next][l], factors[p][l]);
+            factors[next][l] = b;
+            factors[p][l] = a;
+        }
+        let (done, rest) = m.split_at_mut((next + 1) * n);
+        let (upper, lower) = done[k * n..].split_at_mut(n);
+        // Round k on the pivot row of round k + 1.
+        let f = factors[next];
+        for c in next + 1..n {
+            let source = upper[c];
+            for l in 0..L {
+                lower[c][l] -= f[l] * source[l];
+            }
+        }
+        let pivot = lower[next];
+        pivots[next] = pivot;
+        // Both rounds on the rows below.
+        for i in next + 1..n {
+            let target = &mut rest[(i - next - 1) * n..(i - next) * n];
+            let mut g = target[next];
+            for l in 0..L {
+                g[l] /= pivot[l];
+            }
+            let f = factors[i];
+            for c in next + 1..n {
+                let (a, b) = (upper[c], lower[c]);
+                let t = &mut target[c];
                 for l in 0..L {
-                    target[c][l] -= factor[l] * source[c][l];
+                    t[l] = t[l] - f[l] * a[l] - g[l] * b[l];
                 }
             }
         }
+        k += 2;
     }
     permutation
 }
 
+/// Gauss–Jordan's scaling of pivot row k: the pivot's entry becomes 1 (column k of the
+/// identity) and the row is divided by the pivot, which is returned.
+#[inline(always)]
+fn scale_pivot_row<const L: usize>(row: &mut [[f64; L]], k: usize) -> [f64; L] {
+    let pivot = row[k];
+    let mut scale = [0.0; L];
+    for l in 0..L {
+        scale[l] = 1.0 / pivot[l];
+    }
+    row[k] = [1.0; L];
+    for entry in row {
+        for l in 0..L {
+            entry[l] *= scale[l];
+        }
+    }
+    pivot
+}
+
 /// Gauss–Jordan elimination with partial pivoting of every lane's n×n matrix at once, in
-/// place: A becomes A⁻¹. Column k of the identity that [A | I] would carry takes the place of
-/// A's column k once that is eliminated, and the row swaps are undone on the columns at the
-/// end (`rows` keeps each round's pivot row); n³ multiply-adds instead of [A | I]'s 3n³/2,
-/// the same bits. Writes the pivots and returns the sign of each lane's row permutation.
+/// place: A becomes A⁻¹ with its columns permuted by the row swaps, which `rows` keeps (each
+/// round's pivot row; [`gauss_jordan`] undoes them on the columns). Column k of the identity
+/// that [A | I] would carry takes the place of A's column k once that is eliminated; n³
+/// multiply-adds instead of [A | I]'s 3n³/2, the same bits. Writes the pivots and returns the
+/// sign of each lane's row permutation.
+///
+/// Two rounds at a time, as in [`eliminate`]: round k updates columns k and k + 1 of every
+/// other row and the pivot row of round k + 1 before that round, and the rest of every row
+/// together with round k + 1, t ← (t − f_i u_k) − g_i u_{k+1}: the operations and their order
+/// of one round at a time, so the same bits.
+#[inline(always)]
+pub(crate) fn gauss_jordan_unpermuted<const L: usize>(
+    m: &mut [[f64; L]],
+    n: usize,
+    pivots: &mut [[f64; L]],
+    rows: &mut [[f64; L]],
+) -> [f64; L] {
+    let mut permutation = [1.0; L];
+    let (mut u0, mut u1) = (vec![[0.0; L]; n], vec![[0.0; L]; n]);
+    let mut factors = vec![[0.0; L]; n];
+    let mut k = 0;
+    while k < n {
+        let row = pivot_rows(m, n, n, k);
+        // Whole rows: the columns left of k hold the inverse's columns so far.
+        let parity = swap_rows(m, n, n, k, 0, &row);
+        rows[k] = row;
+        for l in 0..L {
+            permutation[l] *= parity[l];
+        }
+        pivots[k] = scale_pivot_row(&mut m[k * n..(k + 1) * n], k);
+        u0.copy_from_slice(&m[k * n..(k + 1) * n]);
+        let next = k + 1;
+        if next == n {
+            for i in (0..n).filter(|&i| i != k) {
+                let target = &mut m[i * n..(i + 1) * n];
+                let factor = target[k];
+                target[k] = [0.0; L];
+                for (target, &source) in target.iter_mut().zip(u0.iter()) {
+                    for l in 0..L {
+                        target[l] -= factor[l] * source[l];
+                    }
+                }
+            }
+            break;
+        }
+        // Round k on columns k and k + 1 of the other rows; its multipliers kept.
+        for i in (0..n).filter(|&i| i != k) {
+            let target = &mut m[i * n..(i + 1) * n];
+            let factor = target[k];
+            factors[i] = factor;
+            target[k] = [0.0; L];
+            for c in [k, next] {
+                for l in 0..L {
+                    target[c][l] -= factor[l] * u0[c][l];
+                }
+            }
+        }
+        // Round k + 1's pivot; the kept multipliers move with their rows.
+        let row = pivot_rows(m, n, n, next);
+        let parity = swap_rows(m, n, n, next, 0, &row);
+        rows[next] = row;
+        for l in 0..L {
+            permutation[l] *= parity[l];
+            // A pivot row index below n, exact as f64.
+            let p = row[l] as usize;
+            let (a, b) = (factors[next][l], factors[p][l]);
+            factors[next][l] = b;
+            factors[p][l] = a;
+        }
+        // Round k on the rest of the pivot row, then its scaling.
+        let target = &mut m[next * n..(next + 1) * n];
+        let factor = factors[next];
+        for (c, (target, &source)) in target.iter_mut().zip(u0.iter()).enumerate() {
+            if c != k && c != next {
+                for l in 0..L {
+                    target[l] -= factor[l] * source[l];
+                }
+            }
+        }
+        pivots[next] = scale_pivot_row(target, next);
+        u1.copy_from_slice(&m[next * n..(next + 1) * n]);
+        // Round k + 1 on row k, both rounds on the others.
+        for i in (0..n).filter(|&i| i != next) {
+            let target = &mut m[i * n..(i + 1) * n];
+            let g = target[next];
+            target[next] = [0.0; L];
+            if i == k {
+                for (target, &source) in target.iter_mut().zip(u1.iter()) {
+                    for l in 0..L {
+                        target[l] -= g[l] * source[l];
+                    }
+                }
+                continue;
+            }
+            let f = factors[i];
+            let (before, rest) = target.split_at_mut(k);
+            for ((t, &a), &b) in before.iter_mut().zip(u0.iter()).zip(u1.iter()) {
+                for l in 0..L {
+                    t[l] = t[l] - f[l] * a[l] - g[l] * b[l];
+                }
+            }
+            for ((t, &a), &b) in rest[2..]
+                .iter_mut()
+                .zip(&u0[next + 1..])
+                .zip(&u1[next + 1..])
+            {
+                for l in 0..L {
+                    t[l] = t[l] - f[l] * a[l] - g[l] * b[l];
+                }
+            }
+            for (t, &b) in rest[..2].iter_mut().zip(&u1[k..=next]) {
+                for l in 0..L {
+                    t[l] -= g[l] * b[l];
+                }
+            }
+        }
+        k += 2;
+    }
+    permutation
+}
+
+/// [`gauss_jordan_unpermuted`] with its row swaps undone on the columns: A becomes A⁻¹.
 #[inline(always)]
 pub(crate) fn gauss_jordan<const L: usize>(
     m: &mut [[f64; L]],
@@ -288,38 +497,7 @@ pub(crate) fn gauss_jordan<const L: usize>(
     pivots: &mut [[f64; L]],
     rows: &mut [[f64; L]],
 ) -> [f64; L] {
-    let mut permutation = [1.0; L];
-    let mut source = vec![[0.0; L]; n];
-    for k in 0..n {
-        let row = pivot_rows(m, n, n, k);
-        // Whole rows: the columns left of k hold the inverse's columns so far.
-        let parity = swap_rows(m, n, n, k, 0, &row);
-        rows[k] = row;
-        let pivot = m[k * n + k];
-        pivots[k] = pivot;
-        let mut scale = [0.0; L];
-        for l in 0..L {
-            permutation[l] *= parity[l];
-            scale[l] = 1.0 / pivot[l];
-        }
-        m[k * n + k] = [1.0; L];
-        for entry in &mut m[k * n..(k + 1) * n] {
-            for l in 0..L {
-                entry[l] *= scale[l];
-            }
-        }
-        source.copy_from_slice(&m[k * n..(k + 1) * n]);
-        for i in (0..n).filter(|&i| i != k) {
-            let target = &mut m[i * n..(i + 1) * n];
-            let factor = target[k];
-            target[k] = [0.0; L];
-            for (target, &source) in target.iter_mut().zip(source.iter()) {
-                for l in 0..L {
-                    target[l] -= factor[l] * source[l];
-                }
-            }
-        }
-    }
+    let permutation = gauss_jordan_unpermuted(m, n, pivots, rows);
     for k in (0..n).rev() {
         for l in 0..L {
             let p = rows[k][l] as usize;
@@ -362,7 +540,7 @@ mod tests {
             0.0, 0.0, 3.0, 0.0, //
             0.0, 0.0, 0.0, 4.0,
         ];
-        let (log_abs, sign, _) = batch_log_det(&swapped, 4, true);
+        let (log_abs, sign, _) = batch_log_det(&swapped, 4, Some(Inverse::RowMajor));
         assert!((log_abs[0] - 24.0_f64.ln()).abs() < 1e-14, "{log_abs:?}");
         assert_eq!(sign[0], -1.0);
         // Entries of 1e80 on the diagonal: the product of pivots overflows, the sum of
@@ -370,7 +548,7 @@ mod tests {
         let big: Vec<f64> = (0..16)
             .map(|k| if k % 5 == 0 { 1e80 } else { 1.0 })
             .collect();
-        let (log_abs, _, _) = batch_log_det(&big, 4, false);
+        let (log_abs, _, _) = batch_log_det(&big, 4, None);
         let expected = 4.0 * 1e80_f64.ln();
         assert!(
             (log_abs[0] - expected).abs() < 1e-12 * expected,
@@ -389,10 +567,12 @@ mod tests {
             for want_inverse in [false, true] {
                 // The dispatched build (AVX2 where the CPU has it) equals the baseline build.
                 let entries = values(a.clone());
-                assert_eq!(
-                    batch_log_det(&entries, n, want_inverse),
-                    batch_log_det_lanes(&entries, n, want_inverse)
-                );
+                for layout in [None, Some(Inverse::RowMajor), Some(Inverse::Transposed)] {
+                    assert_eq!(
+                        batch_log_det(&entries, n, layout),
+                        batch_log_det_lanes(&entries, n, layout)
+                    );
+                }
                 let host = log_det(a.clone(), want_inverse).expect("flex f64");
                 let ops =
                     crate::linalg::log_det_ops(a.clone().to_device(&ndarray_f64()), want_inverse);

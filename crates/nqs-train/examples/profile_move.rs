@@ -126,6 +126,19 @@ fn main() {
         || nqs_model::log_det(a.clone(), true).log_abs,
         s1,
     );
+    let chunk = Tensor::<3>::random(
+        [2 * 188.min(w), n / 2, n / 2],
+        burn::tensor::Distribution::Normal(0.0, 1.0),
+        &device,
+    );
+    for want_inverse in [false, true] {
+        time(
+            &format!("log_det of 2 x 188 walkers, inverse {want_inverse}"),
+            200,
+            || nqs_model::log_det(chunk.clone(), want_inverse).log_abs,
+            s1,
+        );
+    }
     let lp = psi.log_psi(&x);
     time(
         "accept + blend",

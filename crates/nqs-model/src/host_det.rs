@@ -157,12 +157,19 @@ fn batch_log_det_lanes(a: &[f64], n: usize, layout: Option<Inverse>) -> Batch {
                 columns.swap(k, rows[k][l] as usize);
             }
             let out = &mut inv[b * n * n..(b + 1) * n * n];
-            for i in 0..n {
-                for (j, &c) in columns.iter().enumerate() {
-                    let v = m[i * n + c][l];
-                    match layout {
-                        Inverse::RowMajor => out[i * n + j] = v,
-                        Inverse::Transposed => out[j * n + i] = v,
+            match layout {
+                Inverse::RowMajor => {
+                    for (out, row) in out.chunks_exact_mut(n).zip(m.chunks_exact(n)) {
+                        for (o, &c) in out.iter_mut().zip(&columns) {
+                            *o = row[c][l];
+                        }
+                    }
+                }
+                Inverse::Transposed => {
+                    for (out, &c) in out.chunks_exact_mut(n).zip(&columns) {
+                        for (o, row) in out.iter_mut().zip(m.chunks_exact(n)) {
+                            *o = row[c][l];
+                        }
                     }
                 }
             }

@@ -1,8 +1,8 @@
 //! The gradient pass of a Slater–Jastrow dot (autodiff forward at `Order::Value`, the
 //! surrogate loss, backward, gradients collected) and one Adam step, on one thread.
 //!
-//! `cargo run --release -p nqs-train --example gradient_costs -- N W` (default N = 2,
-//! W = 1024); prints microseconds per call, averaged over enough calls to take about a
+//! `cargo run --release -p nqs-train --example gradient_costs -- N W [P]` (default N = 2,
+//! W = 1024; P = 0 without the Padé–Jastrow); prints microseconds per call, averaged over enough calls to take about a
 //! second.
 
 use std::time::Instant;
@@ -29,10 +29,11 @@ fn main() {
     let (n, w) = (arg(1, 2), arg(2, 1024));
     let device = backend::device(Backend::Flex, Precision::F64).expect("flex f64");
     let autodiff = device.clone().autodiff();
-    let factors = vec![
-        FactorConfig::Slater(SlaterConfig { alpha: 1.0 }),
-        FactorConfig::PadeJastrow(PadeJastrowConfig::default()),
-    ];
+    // A third argument 0 leaves the Padé–Jastrow out (the Slater part alone).
+    let mut factors = vec![FactorConfig::Slater(SlaterConfig { alpha: 1.0 })];
+    if arg(3, 1) != 0 {
+        factors.push(FactorConfig::PadeJastrow(PadeJastrowConfig::default()));
+    }
     let mut psi = WaveFunctionConfig { factors }
         .init(Geometry::balanced(n, 2), 1.0, 1, &autodiff)
         .expect("closed shell");

@@ -269,6 +269,79 @@ fn swap_rows<const L: usize>(
     parity
 }
 
+/// Below this n the eliminations go one round at a time: two rounds at a time were 3–10 %
+/// slower at n = 6, 10 and 15 (the blocks of 12, 20 and 30 particles in 2D; `examples/
+/// profile_move.rs`), even at n = 21 and 10 % faster at n = 28 (56 particles), whose rows no
+/// longer fit the first-level cache. Both ways give the same bits.
+const TWO_ROUNDS_FROM: usize = 22;
+
+/// [`eliminate`] one round at a time.
+#[inline(always)]
+fn eliminate_round_by_round<const L: usize>(
+    m: &mut [[f64; L]],
+    n: usize,
+    pivots: &mut [[f64; L]],
+) -> [f64; L] {
+    let mut permutation = [1.0; L];
+    for k in 0..n {
+        let row = pivot_rows(m, n, n, k);
+        let parity = swap_rows(m, n, n, k, k, &row);
+        let pivot = m[k * n + k];
+        pivots[k] = pivot;
+        for l in 0..L {
+            permutation[l] *= parity[l];
+        }
+        for i in k + 1..n {
+            let (upper, lower) = m.split_at_mut(i * n);
+            let (source, target) = (&upper[k * n..(k + 1) * n], &mut lower[..n]);
+            let mut factor = target[k];
+            for l in 0..L {
+                factor[l] /= pivot[l];
+            }
+            for c in k + 1..n {
+                for l in 0..L {
+                    target[c][l] -= factor[l] * source[c][l];
+                }
+            }
+        }
+    }
+    permutation
+}
+
+/// [`gauss_jordan_unpermuted`] one round at a time.
+#[inline(always)]
+fn gauss_jordan_round_by_round<const L: usize>(
+    m: &mut [[f64; L]],
+    n: usize,
+    pivots: &mut [[f64; L]],
+    rows: &mut [[f64; L]],
+) -> [f64; L] {
+    let mut permutation = [1.0; L];
+    let mut source = vec![[0.0; L]; n];
+    for k in 0..n {
+        let row = pivot_rows(m, n, n, k);
+        // Whole rows: the columns left of k hold the inverse's columns so far.
+        let parity = swap_rows(m, n, n, k, 0, &row);
+        rows[k] = row;
+        for l in 0..L {
+            permutation[l] *= parity[l];
+        }
+        pivots[k] = scale_pivot_row(&mut m[k * n..(k + 1) * n], k);
+        source.copy_from_slice(&m[k * n..(k + 1) * n]);
+        for i in (0..n).filter(|&i| i != k) {
+            let target = &mut m[i * n..(i + 1) * n];
+            let factor = target[k];
+            target[k] = [0.0; L];
+            for (target, &source) in target.iter_mut().zip(source.iter()) {
+                for l in 0..L {
+                    target[l] -= factor[l] * source[l];
+                }
+            }
+        }
+    }
+    permutation
+}
+
 /// LU elimination with partial pivoting of every lane's row-major n×n matrix at once, in
 /// place, writing the pivots (|det| = Π_k |pivot_k|); returns the sign of each lane's row
 /// permutation. A singular lane gets a zero pivot (and non-finite entries after it).
@@ -280,6 +353,20 @@ fn swap_rows<const L: usize>(
 /// one round at a time, so the bits are too.
 #[inline(always)]
 pub(crate) fn eliminate<const L: usize>(
+    m: &mut [[f64; L]],
+    n: usize,
+    pivots: &mut [[f64; L]],
+) -> [f64; L] {
+    if n < TWO_ROUNDS_FROM {
+        eliminate_round_by_round(m, n, pivots)
+    } else {
+        eliminate_two_rounds(m, n, pivots)
+    }
+}
+
+/// [`eliminate`] two rounds at a time.
+#[inline(always)]
+fn eliminate_two_rounds<const L: usize>(
     m: &mut [[f64; L]],
     n: usize,
     pivots: &mut [[f64; L]],
@@ -387,6 +474,21 @@ fn scale_pivot_row<const L: usize>(row: &mut [[f64; L]], k: usize) -> [f64; L] {
 /// of one round at a time, so the same bits.
 #[inline(always)]
 pub(crate) fn gauss_jordan_unpermuted<const L: usize>(
+    m: &mut [[f64; L]],
+    n: usize,
+    pivots: &mut [[f64; L]],
+    rows: &mut [[f64; L]],
+) -> [f64; L] {
+    if n < TWO_ROUNDS_FROM {
+        gauss_jordan_round_by_round(m, n, pivots, rows)
+    } else {
+        gauss_jordan_two_rounds(m, n, pivots, rows)
+    }
+}
+
+/// [`gauss_jordan_unpermuted`] two rounds at a time.
+#[inline(always)]
+fn gauss_jordan_two_rounds<const L: usize>(
     m: &mut [[f64; L]],
     n: usize,
     pivots: &mut [[f64; L]],
@@ -563,12 +665,60 @@ mod tests {
         );
     }
 
+    /// Two rounds at a time and one round at a time give the same bits, for the LU and the
+    /// Gauss–Jordan elimination (pivots, permutation signs, the reduced matrices and the
+    /// pivot rows), with odd and even n and a singular lane (two equal rows).
+    #[test]
+    fn two_rounds_at_a_time_give_the_bits_of_one() {
+        for n in [2, 3, 4, 5, 6, 9, 10, 15, 22, 23, 28] {
+            let mut a: Vec<Lanes> = values(normal([n * n, LANES], 1.0, &flex_f64()))
+                .chunks_exact(LANES)
+                .map(|c| c.try_into().expect("LANES values"))
+                .collect();
+            for c in 0..n {
+                a[n + c][3] = a[c][3];
+            }
+            let bits =
+                |v: &[Lanes]| -> Vec<u64> { v.iter().flatten().map(|x| x.to_bits()).collect() };
+            let run = |two: bool, gauss: bool| {
+                let (mut m, mut pivots, mut rows) =
+                    (a.clone(), vec![[0.0; LANES]; n], vec![[0.0; LANES]; n]);
+                let sign = match (two, gauss) {
+                    (false, false) => eliminate_round_by_round(&mut m, n, &mut pivots),
+                    (true, false) => eliminate_two_rounds(&mut m, n, &mut pivots),
+                    (false, true) => gauss_jordan_round_by_round(&mut m, n, &mut pivots, &mut rows),
+                    (true, true) => gauss_jordan_two_rounds(&mut m, n, &mut pivots, &mut rows),
+                };
+                let m = if gauss {
+                    m
+                } else {
+                    // Below the diagonal the LU leaves stale entries; compare U only.
+                    let mut upper = m;
+                    for i in 0..n {
+                        for c in 0..i {
+                            upper[i * n + c] = [0.0; LANES];
+                        }
+                    }
+                    upper
+                };
+                (bits(&[sign]), bits(&pivots), bits(&m), bits(&rows))
+            };
+            for gauss in [false, true] {
+                assert_eq!(
+                    run(false, gauss),
+                    run(true, gauss),
+                    "n = {n}, gauss {gauss}"
+                );
+            }
+        }
+    }
+
     /// The host pass equals burn's ops (linalg.rs on ndarray) in log|det|, sign and inverse
     /// for every size the closed forms and the eliminations cover, with a batch that is not
     /// a multiple of the chunk.
     #[test]
     fn host_log_det_equals_the_ops() {
-        for n in (1..=8).chain([15]) {
+        for n in (1..=8).chain([15, 22, 23]) {
             let batch = 45;
             let a = normal([batch, n, n], 1.0, &flex_f64());
             for want_inverse in [false, true] {

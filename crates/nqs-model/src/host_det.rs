@@ -17,6 +17,7 @@
 use burn::tensor::{Tensor, TensorData};
 
 use crate::LogDet;
+use crate::inverse_cache::Batch as Kept;
 
 /// Matrices per chunk.
 pub(crate) const LANES: usize = 32;
@@ -49,31 +50,58 @@ pub(crate) fn log_det(a: Tensor<3>, want_inverse: bool) -> Result<LogDet, Tensor
     } else {
         want_inverse.then_some(Inverse::RowMajor)
     };
-    let (log_abs, sign, mut inverse) = batch_log_det(values, n, layout);
-    if tracked && let Some(inv) = inverse.as_mut() {
-        // A singular matrix (log|det| = −∞) has no derivative; zeros keep (A − Ā)·A⁻ᵀ at 0
-        // instead of 0·∞ = NaN, so the value stays −∞ as untracked.
-        for v in inv.iter_mut().filter(|v| !v.is_finite()) {
-            *v = 0.0;
-        }
-    }
-    let vector = |v: Vec<f64>| Tensor::<1>::from_data(TensorData::new(v, [batch]), &device);
-    let matrices = |v: Vec<f64>| Tensor::<3>::from_data(TensorData::new(v, [batch, n, n]), &device);
-    let (log_abs, sign) = (vector(log_abs), vector(sign));
+    let (log_abs, sign, inverse) = batch_log_det(values, n, layout);
     if !tracked {
+        let vector = |v: Vec<f64>| Tensor::<1>::from_data(TensorData::new(v, [batch]), &device);
+        let matrices =
+            |v: Vec<f64>| Tensor::<3>::from_data(TensorData::new(v, [batch, n, n]), &device);
         return Ok(LogDet {
-            log_abs,
-            sign,
+            log_abs: vector(log_abs),
+            sign: vector(sign),
             inverse: inverse.map(matrices),
         });
     }
-    let inv_t = inverse.expect("computed for the derivative");
-    let first_order = crate::row_sum(((a - constant) * matrices(inv_t)).reshape([batch, n * n]));
-    Ok(LogDet {
-        log_abs: log_abs + first_order,
-        sign,
+    let inverse_t = inverse.expect("computed for the derivative");
+    Ok(attach(a, constant, log_abs, sign, inverse_t))
+}
+
+/// log|det A| of tracked `a` (`[batch, n, n]`) whose value is `constant` (`a` without its
+/// graph), from log|det|, sign and (A⁻¹)ᵀ computed for it (`[batch]`, `[batch]`,
+/// `[batch, n, n]` row-major): the value `log_abs` with ∂/∂A = A⁻ᵀ attached.
+fn attach(
+    a: Tensor<3>,
+    constant: Tensor<3>,
+    log_abs: Vec<f64>,
+    sign: Vec<f64>,
+    mut inverse_t: Vec<f64>,
+) -> LogDet {
+    let [batch, n, _] = a.dims();
+    let device = constant.device();
+    // A singular matrix (log|det| = −∞) has no derivative; zeros keep (A − Ā)·A⁻ᵀ at 0
+    // instead of 0·∞ = NaN, so the value stays −∞ as untracked.
+    for v in inverse_t.iter_mut().filter(|v| !v.is_finite()) {
+        *v = 0.0;
+    }
+    let vector = |v: Vec<f64>| Tensor::<1>::from_data(TensorData::new(v, [batch]), &device);
+    let inverse_t = Tensor::<3>::from_data(TensorData::new(inverse_t, [batch, n, n]), &device);
+    let first_order = crate::row_sum(((a - constant) * inverse_t).reshape([batch, n * n]));
+    LogDet {
+        log_abs: vector(log_abs) + first_order,
+        sign: vector(sign),
         inverse: None,
-    })
+    }
+}
+
+/// log|det A| of tracked `a` (`[batch, n, n]`, flex f64) from blocks kept by a local-energy
+/// pass ([`crate::inverse_cache`]) instead of an elimination; `Err(a)` where `a` is not such
+/// a tensor.
+#[allow(clippy::result_large_err)]
+pub(crate) fn log_det_kept(a: Tensor<3>, kept: Kept) -> Result<LogDet, Tensor<3>> {
+    if !a.is_autodiff() || !crate::host_tanh::on_flex_f64(&a) {
+        return Err(a);
+    }
+    let constant = a.clone().inner();
+    Ok(attach(a, constant, kept.log_abs, kept.sign, kept.inverse_t))
 }
 
 /// log|det|, sign and inverse (when asked) per matrix.

@@ -159,6 +159,18 @@ impl WaveFunction {
         self.geometry
     }
 
+    /// The Hermite Slater factors' kept blocks ([`crate::InverseCache`]), shared with every
+    /// copy of this wave function.
+    pub fn inverse_caches(&self) -> Vec<crate::InverseCache> {
+        self.factors
+            .iter()
+            .filter_map(|f| match f {
+                Factor::Slater(s) => Some(s.inverses().clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// log|ψ| with derivatives up to `order`.
     ///
     /// # Shapes

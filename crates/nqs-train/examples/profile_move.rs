@@ -86,6 +86,19 @@ fn main() {
         || psi.factors[0].forward(&x, Order::Laplacian).0.value,
         s1,
     );
+    let caches = psi.inverse_caches();
+    for cache in &caches {
+        cache.keep(w);
+    }
+    time(
+        "slater laplacian, blocks kept",
+        10,
+        || psi.factors[0].forward(&x, Order::Laplacian).0.value,
+        s1,
+    );
+    for cache in &caches {
+        cache.release();
+    }
     time(
         "pade laplacian",
         10,

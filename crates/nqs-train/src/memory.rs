@@ -61,10 +61,54 @@ pub fn estimate_bytes(config: &Config, layout: Layout) -> f64 {
     } else {
         walkers
     };
+    let kept = if layout.cpu && layout.float_bytes == 8 {
+        kept_inverse_walkers(config, config.sampler.walkers) as f64
+            * kept_inverse_bytes_per_walker(config)
+    } else {
+        0.0
+    };
     BASE_BYTES
         + walkers * fb * (CHAIN_FLOATS_PER_COORD * coords + moves)
         + jet_walkers * fb * LIVE_COPIES * jets
+        + kept
         + walkers * config.eval.samples_per_walker as f64 * 8.0 * EVALUATION_SERIES
+}
+
+/// Bytes at most that a step's kept Slater blocks may take ([`nqs_model::InverseCache`]:
+/// the local energies' inverses kept for the gradient pass); the walkers past it eliminate
+/// their blocks again in the gradient pass.
+pub const KEPT_INVERSES_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
+
+/// Bytes of one walker's kept blocks: its coordinates (the key), both blocks' transposed
+/// inverses, logarithms and signs, and about 64 bytes of the map's own. 0 without a Hermite
+/// Slater factor.
+pub fn kept_inverse_bytes_per_walker(config: &Config) -> f64 {
+    let has_slater = config
+        .model
+        .factors
+        .iter()
+        .any(|f| matches!(f, nqs_model::FactorConfig::Slater(_)));
+    if !has_slater {
+        return 0.0;
+    }
+    let geometry = config.geometry();
+    let n = geometry.n_up as f64;
+    (geometry.n_coords() as f64 + 2.0 * n * n + 4.0) * 8.0 + 64.0
+}
+
+/// Orbitals per spin block from which a step keeps its blocks: below, filing them cost the
+/// local energies about what the gradient pass saved (2D, 4096 walkers: N = 12 and 20 even,
+/// N = 6 0.6 ms slower; N = 30 37.7 → 35.8 ms, N = 56 137 → 125 ms; docs/performance.md).
+pub const KEEP_FROM_ORBITALS: usize = 15;
+
+/// Walkers of `walkers` whose blocks a step keeps: all of them up to
+/// [`KEPT_INVERSES_BYTES`], none below [`KEEP_FROM_ORBITALS`].
+pub fn kept_inverse_walkers(config: &Config, walkers: usize) -> usize {
+    let per_walker = kept_inverse_bytes_per_walker(config);
+    if per_walker == 0.0 || config.geometry().n_up < KEEP_FROM_ORBITALS {
+        return 0;
+    }
+    walkers.min((KEPT_INVERSES_BYTES / per_walker) as usize)
 }
 
 /// Floats per walker in the widest jets of a step (module docs).

@@ -322,6 +322,11 @@ impl Trainer {
         };
         let sampled = Instant::now();
         let x = self.sampler.x.clone();
+        // The local energies' Slater inverses, kept for this step's gradient pass.
+        let _kept = KeptInverses::new(
+            &psi,
+            crate::memory::kept_inverse_walkers(&self.config, x.dims()[0]),
+        );
         let energies = local_energy_parallel(
             &psi,
             &self.hamiltonian,
@@ -584,5 +589,32 @@ impl Progress {
             self.what,
             self.unit
         );
+    }
+}
+
+/// Keeps the Slater blocks of `walkers` walkers' local energies for the gradient pass of the
+/// same step ([`nqs_model::InverseCache`]); dropped, releases them (at the end of the step,
+/// or on an error in between).
+struct KeptInverses(Vec<nqs_model::InverseCache>);
+
+impl KeptInverses {
+    fn new(psi: &WaveFunction, walkers: usize) -> Self {
+        let caches = if walkers > 0 {
+            psi.inverse_caches()
+        } else {
+            Vec::new()
+        };
+        for cache in &caches {
+            cache.keep(walkers);
+        }
+        Self(caches)
+    }
+}
+
+impl Drop for KeptInverses {
+    fn drop(&mut self) {
+        for cache in &self.0 {
+            cache.release();
+        }
     }
 }

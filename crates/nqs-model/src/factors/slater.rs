@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use super::slater_monomials;
 use crate::derivatives::LogPsi;
-use crate::{Geometry, ModelError, Order, init::param1, log_det, row_sum, shell_quantum_numbers};
+use crate::{
+    Geometry, InverseCache, ModelError, Order, init::param1, log_det, row_sum,
+    shell_quantum_numbers,
+};
 
 /// Configuration of the Slater determinant.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -46,6 +49,9 @@ pub struct SlaterDeterminant {
     /// Quantum numbers n_ja, `[orbital][dimension]`.
     #[module(skip)]
     orbitals: Vec<Vec<usize>>,
+    /// Blocks kept by a local-energy pass for the gradient pass; shared by every copy.
+    #[module(skip)]
+    inverses: InverseCache,
 }
 
 impl SlaterConfig {
@@ -62,6 +68,7 @@ impl SlaterConfig {
             omega,
             geometry,
             orbitals: shell_quantum_numbers(geometry.dimensions, geometry.n_up),
+            inverses: InverseCache::default(),
         })
     }
 }
@@ -75,6 +82,30 @@ impl SlaterDeterminant {
     /// Quantum numbers n_ja of the orbitals, `[orbital][dimension]`.
     pub fn orbitals(&self) -> &[Vec<usize>] {
         &self.orbitals
+    }
+
+    /// The blocks that local-energy passes keep for the gradient pass of the same walkers
+    /// (the trainer's step: [`InverseCache::keep`], then [`InverseCache::release`]).
+    pub fn inverses(&self) -> &InverseCache {
+        &self.inverses
+    }
+
+    /// The kept blocks of every walker of `x` at the current α, where all are kept.
+    fn kept(&self, x: &Tensor<2>) -> Option<crate::inverse_cache::Batch> {
+        if !self.inverses.keeping() {
+            return None;
+        }
+        let alpha = self.alpha.val();
+        let alpha = if alpha.is_autodiff() {
+            alpha.inner()
+        } else {
+            alpha
+        };
+        let alpha_omega = crate::host_values(alpha)?[0] * self.omega;
+        let [_, n_coords] = x.dims();
+        let xs = crate::host_values(x.clone())?;
+        self.inverses
+            .batch(alpha_omega, &xs, n_coords, self.orbitals.len())
     }
 
     /// log|ψ_S| with derivatives, and the sign of the determinant product. Untracked walkers
@@ -101,6 +132,7 @@ impl SlaterDeterminant {
             self.omega,
             &self.orbitals,
             order,
+            &self.inverses,
         ) {
             return host;
         }
@@ -112,7 +144,12 @@ impl SlaterDeterminant {
         if !order.gradient() {
             // A value pass (the gradient passes): P = X · S in one product.
             let p = self.monomial_product(x_rows, q, degree, &device);
-            let det = log_det(p.reshape([2 * w, n_orb, n_orb]), false);
+            let blocks = p.reshape([2 * w, n_orb, n_orb]);
+            let det = match self.kept(x) {
+                Some(kept) => crate::host_det::log_det_kept(blocks, kept)
+                    .unwrap_or_else(|blocks| log_det(blocks, false)),
+                None => log_det(blocks, false),
+            };
             let (log_det, sign) = spin_product(det.log_abs, det.sign, w);
             let gaussian = row_sum(x.clone().square()) * (-0.5 * self.omega) * self.alpha.val();
             let value = LogPsi {

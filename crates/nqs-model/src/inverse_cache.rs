@@ -1,0 +1,293 @@
+//! The Slater blocks' log|det P|, signs and inverses that a local-energy pass computes, kept
+//! for the gradient pass that follows at the same walkers and parameters.
+//!
+//! A training step evaluates the Hermite determinant's jet at every walker (the local
+//! energies: Gauss–Jordan inverses of both spin blocks on the host) and then, with the same
+//! α, records log|ψ| of the same walkers for autodiff, whose log|det P| attaches the inverse
+//! as its derivative (`host_det.rs`) and so eliminated the same matrices a second time. The
+//! trainer asks the factor to keep its walkers' blocks for one step ([`InverseCache::keep`]);
+//! the local-energy jet files them, keyed by the walker's coordinates (their bits) and by αω;
+//! the tracked value pass takes them where every walker of its batch is there, and
+//! eliminates otherwise.
+//!
+//! The kept inverse is that of P as the jet builds it (Hermite recurrence); the gradient
+//! pass's P comes from the monomial product: the same matrix up to rounding, so the
+//! derivative differs from an elimination of the gradient pass's P by rounding only (the
+//! tests compare them).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Floats of one walker's record: its coordinates, log|det| and sign of both blocks, and
+/// both blocks' transposed inverses (`[2, n, n]`, entry (i, j) of a block is (P⁻¹)_ji).
+pub(crate) fn record_len(n_coords: usize, n: usize) -> usize {
+    n_coords + 4 + 2 * n * n
+}
+
+/// The blocks of a batch of walkers in the layout of the batched log-det: `[walkers, 2]`
+/// for the logarithms and signs, `[walkers, 2, n, n]` for the transposed inverses.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Batch {
+    pub log_abs: Vec<f64>,
+    pub sign: Vec<f64>,
+    pub inverse_t: Vec<f64>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Walkers kept at most; 0 when not keeping.
+    capacity: usize,
+    /// αω of the records, as bits.
+    alpha_omega: u64,
+    /// Records as filed, one vector per local-energy pass.
+    records: Vec<Vec<f64>>,
+    /// A walker's coordinate hash → (pass, first float of its record).
+    index: HashMap<u64, (usize, usize)>,
+}
+
+/// Shared by every copy of a Slater factor (the trained model, its frozen copy for sampling
+/// and local energies, the gradient threads' copies): a clone is the same cache.
+#[derive(Debug, Clone, Default)]
+pub struct InverseCache(Arc<Mutex<State>>);
+
+/// A hash of a walker's coordinates (their bits); records are matched on the coordinates
+/// themselves too.
+fn hash(coordinates: &[f64]) -> u64 {
+    coordinates.iter().fold(0xcbf2_9ce4_8422_2325, |h: u64, v| {
+        (h.rotate_left(5) ^ v.to_bits()).wrapping_mul(0x5851_f42d_4c95_7f2d)
+    })
+}
+
+/// Bitwise equality (a walker is the same walker only with the same bits).
+fn same(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+impl InverseCache {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // The state is consistent after every statement: a panic elsewhere leaves it usable.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Keep the blocks of up to `walkers` walkers from now on, dropping any kept before.
+    pub fn keep(&self, walkers: usize) {
+        let mut state = self.state();
+        state.records.clear();
+        state.index.clear();
+        state.index.reserve(walkers);
+        state.capacity = walkers;
+    }
+
+    /// Stop keeping and drop what was kept.
+    pub fn release(&self) {
+        let mut state = self.state();
+        state.records = Vec::new();
+        state.index = HashMap::new();
+        state.capacity = 0;
+    }
+
+    /// Whether blocks are being kept.
+    pub(crate) fn keeping(&self) -> bool {
+        self.state().capacity > 0
+    }
+
+    /// Walkers kept now.
+    pub fn len(&self) -> usize {
+        self.state().index.len()
+    }
+
+    /// Whether nothing is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Files `records` (one [`record_len`] record per walker, its coordinates first) computed
+    /// at `alpha_omega`; records of another αω are dropped first, walkers past the capacity
+    /// are not kept.
+    pub(crate) fn insert(&self, alpha_omega: f64, n_coords: usize, n: usize, records: Vec<f64>) {
+        let len = record_len(n_coords, n);
+        let hashes: Vec<u64> = records
+            .chunks_exact(len)
+            .map(|r| hash(&r[..n_coords]))
+            .collect();
+        let mut state = self.state();
+        if state.capacity == 0 {
+            return;
+        }
+        if state.alpha_omega != alpha_omega.to_bits() {
+            state.records.clear();
+            state.index.clear();
+            state.alpha_omega = alpha_omega.to_bits();
+        }
+        let pass = state.records.len();
+        let room = state.capacity.saturating_sub(state.index.len());
+        if room == 0 {
+            return;
+        }
+        for (k, h) in hashes.into_iter().take(room).enumerate() {
+            state.index.insert(h, (pass, k * len));
+        }
+        state.records.push(records);
+    }
+
+    /// The blocks of every walker of `x` (`[walkers, N·d]` row-major) at `alpha_omega`, `n`
+    /// orbitals per block, or `None` where any is missing.
+    pub(crate) fn batch(
+        &self,
+        alpha_omega: f64,
+        x: &[f64],
+        n_coords: usize,
+        n: usize,
+    ) -> Option<Batch> {
+        let state = self.state();
+        if state.capacity == 0 || state.alpha_omega != alpha_omega.to_bits() {
+            return None;
+        }
+        let walkers = x.len() / n_coords;
+        let mut batch = Batch {
+            log_abs: Vec::with_capacity(2 * walkers),
+            sign: Vec::with_capacity(2 * walkers),
+            inverse_t: Vec::with_capacity(2 * walkers * n * n),
+        };
+        let len = record_len(n_coords, n);
+        for coordinates in x.chunks_exact(n_coords) {
+            let &(pass, start) = state.index.get(&hash(coordinates))?;
+            let record = &state.records[pass][start..start + len];
+            if !same(&record[..n_coords], coordinates) {
+                return None;
+            }
+            let rest = &record[n_coords..];
+            batch.log_abs.extend_from_slice(&rest[..2]);
+            batch.sign.extend_from_slice(&rest[2..4]);
+            batch.inverse_t.extend_from_slice(&rest[4..]);
+        }
+        Some(batch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host_tanh::testing::{flex_f64, max_diff, normal, values};
+    use crate::{FactorConfig, Geometry, Order, WaveFunction, WaveFunctionConfig};
+    use burn::module::Module;
+    use burn::tensor::{Tensor, TensorData};
+
+    /// A tracked Slater–Jastrow state of N particles in 2D on flex f64.
+    fn tracked_sj(n: usize) -> WaveFunction {
+        let mut device = flex_f64().autodiff();
+        let _ = device.configure(burn::tensor::FloatDType::F64);
+        let factors = vec![
+            FactorConfig::Slater(crate::factors::SlaterConfig { alpha: 0.9 }),
+            FactorConfig::PadeJastrow(Default::default()),
+        ];
+        WaveFunctionConfig { factors }
+            .init(Geometry::balanced(n, 2), 1.0, 5, &device)
+            .expect("closed shell")
+    }
+
+    /// ∂/∂α of Σ_w u_w log|ψ(x_w)| and the values log|ψ|, through autodiff.
+    fn alpha_gradient(psi: &WaveFunction, x: &Tensor<2>, u: &[f64]) -> (f64, Vec<f64>) {
+        let log_psi = psi.forward(x, Order::Value).value;
+        let device = log_psi.device();
+        let weights = Tensor::<1>::from_data(TensorData::new(u.to_vec(), [u.len()]), &device);
+        let grads = (weights * log_psi.clone()).sum().backward();
+        let crate::Factor::Slater(slater) = &psi.factors[0] else {
+            unreachable!("built above")
+        };
+        let alpha = slater.alpha.val().grad(&grads).expect("α is a parameter");
+        (values(alpha)[0], values(log_psi.inner()))
+    }
+
+    /// The gradient pass with the blocks a local-energy pass kept equals the one that
+    /// eliminates its own blocks: log|ψ| to 1e-12 and ∂/∂α of the weighted sum to 1e-10,
+    /// relative, at N = 12 and 30 (blocks of 6 and 15 orbitals) with 37 walkers; a walker
+    /// moved by one bit after the local energies makes the pass eliminate again.
+    #[test]
+    fn the_kept_blocks_give_the_eliminated_gradient() {
+        for n in [12, 30] {
+            let psi = tracked_sj(n);
+            let frozen = psi.valid();
+            let (w, coords) = (37, 2 * n);
+            let x = normal([w, coords], 1.1, &flex_f64());
+            let u: Vec<f64> = (0..w).map(|k| ((k as f64) * 0.7).sin()).collect();
+            let (eliminated, eliminated_values) = alpha_gradient(&psi, &x, &u);
+            let caches = psi.inverse_caches();
+            assert_eq!(caches.len(), 1);
+            caches[0].keep(w);
+            // The local energies' jet, on the frozen copy: the same cache.
+            let _ = frozen.forward(&x, Order::Laplacian);
+            assert_eq!(caches[0].len(), w, "N = {n}: every walker kept");
+            let (kept, kept_values) = alpha_gradient(&psi, &x, &u);
+            let scale = eliminated_values
+                .iter()
+                .fold(1.0_f64, |m, v| m.max(v.abs()));
+            let diff = max_diff(&kept_values, &eliminated_values) / scale;
+            assert!(diff < 1e-12, "N = {n}: log|ψ| {diff:e}");
+            let rel = (kept - eliminated).abs() / eliminated.abs().max(1.0);
+            assert!(rel < 1e-10, "N = {n}: ∂/∂α {kept} against {eliminated}");
+            // The kept path was taken: with the inverses replaced by zeros the derivative
+            // of log|det| vanishes and ∂/∂α changes.
+            {
+                let mut state = caches[0].state();
+                for record in state.records.iter_mut() {
+                    for r in record.chunks_exact_mut(record_len(coords, n / 2)) {
+                        r[coords + 4..].fill(0.0);
+                    }
+                }
+            }
+            let (zeroed, _) = alpha_gradient(&psi, &x, &u);
+            assert!(
+                (zeroed - eliminated).abs() > 1e-6 * eliminated.abs(),
+                "N = {n}"
+            );
+            // One walker one bit away: not kept, the batch eliminates.
+            let mut moved = values(x.clone());
+            moved[0] = f64::from_bits(moved[0].to_bits() + 1);
+            let moved = Tensor::<2>::from_data(TensorData::new(moved, [w, coords]), &flex_f64());
+            let (again, _) = alpha_gradient(&psi, &moved, &u);
+            let rel = (again - eliminated).abs() / eliminated.abs().max(1.0);
+            assert!(rel < 1e-10, "N = {n}: {again} against {eliminated}");
+            caches[0].release();
+        }
+    }
+
+    /// A record of a walker with 2 coordinates and n = 1: coordinates, logs, signs, inverses.
+    fn record(x: [f64; 2], v: f64) -> Vec<f64> {
+        vec![x[0], x[1], v, -v, 1.0, -1.0, v, 2.0 * v]
+    }
+
+    #[test]
+    fn kept_only_while_asked_at_one_alpha_and_within_the_capacity() {
+        let cache = InverseCache::default();
+        let (a, b, c) = ([0.5, 1.0], [0.25, -1.0], [2.0, 3.0]);
+        assert_eq!(record_len(2, 1), 8);
+        cache.insert(1.0, 2, 1, record(a, 1.0));
+        assert!(cache.is_empty(), "not keeping");
+        cache.keep(2);
+        let copy = cache.clone();
+        let records = [record(a, 1.0), record(b, 2.0), record(c, 3.0)].concat();
+        copy.insert(1.0, 2, 1, records);
+        assert_eq!(cache.len(), 2, "the capacity");
+        let x = [b, a].concat();
+        let got = cache.batch(1.0, &x, 2, 1).expect("both kept");
+        assert_eq!(got.log_abs, vec![2.0, -2.0, 1.0, -1.0]);
+        assert_eq!(got.sign, vec![1.0, -1.0, 1.0, -1.0]);
+        assert_eq!(got.inverse_t, vec![2.0, 4.0, 1.0, 2.0]);
+        assert!(cache.batch(1.5, &x, 2, 1).is_none(), "another αω");
+        assert!(
+            cache.batch(1.0, &[a, c].concat(), 2, 1).is_none(),
+            "c not kept"
+        );
+        // A walker differing in the last bit is another walker.
+        let near = [f64::from_bits(0.5_f64.to_bits() + 1), 1.0];
+        assert!(cache.batch(1.0, &near, 2, 1).is_none());
+        // Another αω replaces the records.
+        cache.insert(2.0, 2, 1, record(c, 3.0));
+        assert_eq!(cache.len(), 1);
+        assert!(cache.batch(2.0, &c, 2, 1).is_some());
+        cache.release();
+        assert!(cache.is_empty() && !cache.keeping());
+        assert!(cache.batch(2.0, &c, 2, 1).is_none());
+    }
+}

@@ -372,13 +372,9 @@ fn gauss_jordan_round_by_round<const L: usize>(
 
 /// LU elimination with partial pivoting of every lane's row-major n×n matrix at once, in
 /// place, writing the pivots (|det| = Π_k |pivot_k|); returns the sign of each lane's row
-/// permutation. A singular lane gets a zero pivot (and non-finite entries after it).
-///
-/// Two rounds at a time: round k's multipliers f_i are kept aside and applied to the rows
-/// below together with round k + 1's, t ← (t − f_i u_k) − g_i u_{k+1}, so that each entry is
-/// loaded and stored once per two rounds. Before round k + 1 picks its pivot, round k updates
-/// column k + 1 and (once picked) the pivot row; the operations and their order are those of
-/// one round at a time, so the bits are too.
+/// permutation. A singular lane gets a zero pivot (and non-finite entries after it). One round
+/// at a time below [`TWO_ROUNDS_FROM`], two from there ([`eliminate_two_rounds`]): the same
+/// bits.
 #[inline(always)]
 pub(crate) fn eliminate<const L: usize>(
     m: &mut [[f64; L]],
@@ -392,7 +388,11 @@ pub(crate) fn eliminate<const L: usize>(
     }
 }
 
-/// [`eliminate`] two rounds at a time.
+/// [`eliminate`] two rounds at a time: round k's multipliers f_i are kept aside and applied
+/// to the rows below together with round k + 1's, t ← (t − f_i u_k) − g_i u_{k+1}, so that
+/// each entry is loaded and stored once per two rounds. Before round k + 1 picks its pivot,
+/// round k updates column k + 1 and (once picked) the pivot row; the operations and their
+/// order are those of one round at a time, so the bits are too.
 #[inline(always)]
 fn eliminate_two_rounds<const L: usize>(
     m: &mut [[f64; L]],
@@ -494,12 +494,8 @@ fn scale_pivot_row<const L: usize>(row: &mut [[f64; L]], k: usize) -> [f64; L] {
 /// round's pivot row; [`gauss_jordan`] undoes them on the columns). Column k of the identity
 /// that [A | I] would carry takes the place of A's column k once that is eliminated; n³
 /// multiply-adds instead of [A | I]'s 3n³/2, the same bits. Writes the pivots and returns the
-/// sign of each lane's row permutation.
-///
-/// Two rounds at a time, as in [`eliminate`]: round k updates columns k and k + 1 of every
-/// other row and the pivot row of round k + 1 before that round, and the rest of every row
-/// together with round k + 1, t ← (t − f_i u_k) − g_i u_{k+1}: the operations and their order
-/// of one round at a time, so the same bits.
+/// sign of each lane's row permutation. One round at a time below [`TWO_ROUNDS_FROM`], two
+/// from there ([`gauss_jordan_two_rounds`]): the same bits.
 #[inline(always)]
 pub(crate) fn gauss_jordan_unpermuted<const L: usize>(
     m: &mut [[f64; L]],
@@ -514,7 +510,11 @@ pub(crate) fn gauss_jordan_unpermuted<const L: usize>(
     }
 }
 
-/// [`gauss_jordan_unpermuted`] two rounds at a time.
+/// [`gauss_jordan_unpermuted`] two rounds at a time, as in [`eliminate_two_rounds`]: round k
+/// updates columns k and k + 1 of every other row and the pivot row of round k + 1 before
+/// that round, and the rest of every row together with round k + 1,
+/// t ← (t − f_i u_k) − g_i u_{k+1}: the operations and their order of one round at a time, so
+/// the same bits.
 #[inline(always)]
 fn gauss_jordan_two_rounds<const L: usize>(
     m: &mut [[f64; L]],

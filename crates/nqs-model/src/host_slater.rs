@@ -262,18 +262,19 @@ impl Jet<'_> {
                 }
             }
             if let Some(records) = out.kept.as_mut() {
-                self.keep(records, xs, start, len, &blocks, &log_abs, &sign);
+                self.file_records(records, xs, start, len, &blocks, &log_abs, &sign);
             }
         }
     }
 
     /// Appends the records ([`record_len`]) of walkers `start..start + len` from the chunk's
     /// inverted blocks (Gauss–Jordan left P⁻¹ in them: entry (i, j) of the transpose is
-    /// (P⁻¹)_ji, at j·n + i of the block), walker by walker so that the writes are
-    /// sequential.
+    /// (P⁻¹)_ji, at j·n + i of the block), walker by walker, each record written within its
+    /// own few KiB (written lane by lane across the records, the filing cost the local
+    /// energies twice as much).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn keep(
+    fn file_records(
         &self,
         records: &mut Vec<f64>,
         xs: &[f64],

@@ -97,8 +97,9 @@ pub fn kept_inverse_bytes_per_walker(config: &Config) -> f64 {
 }
 
 /// Orbitals per spin block from which a step keeps its blocks: below, filing them cost the
-/// local energies about what the gradient pass saved (2D, 4096 walkers: N = 12 and 20 even,
-/// N = 6 0.6 ms slower; N = 30 37.7 → 35.8 ms, N = 56 137 → 125 ms; docs/performance.md).
+/// local energies about what the gradient pass saved (2D, 4096 walkers: N = 12 and 20 within
+/// the run-to-run spread either way, N = 6 0.6 ms slower; N = 30 37.7 → 35.8 ms, N = 56
+/// 137 → 125 ms; docs/performance.md).
 pub const KEEP_FROM_ORBITALS: usize = 15;
 
 /// Walkers of `walkers` whose blocks a step keeps: all of them up to

@@ -3,15 +3,18 @@
 //!
 //! Model (docs/performance.md, "Memory: the estimate checked before allocating"):
 //! peak ≈ base + walkers × float size × (C · N·d + [moves in burn ops] V · J/(d + 1))
-//!   + min(walkers, chunked walkers) × float size × K · J + walkers × samples × 8 · S,
+//!   + min(walkers, chunked walkers) × float size × K · J + walkers × samples × 8 · S
+//!   + [CPU, f64, ≥ 15 orbitals per block] kept Slater inverses,
 //! with J the floats per walker of the widest jets ([`nqs_model::FactorConfig::jet_elements`]
 //! + 4·N·d): the chains (positions, proposals, caches: C = 16 per coordinate), the moves' value
 //! passes where they run burn ops over every walker of a thread (V = 6 copies of a value pass,
 //! about J/(d + 1) floats: no gradient components), the jets of the local energies and
 //! gradients, which on a CPU go in chunks (at most threads × the larger chunk of walkers at a
 //! time, K = 6 live copies; on a GPU all walkers), and the evaluation's stored energies
-//! (S = 6 f64 per sample). Calibrated on the shipped configs: 1.5–3.6 times the measured peaks
-//! of training steps (2026-12-07), 1.5 times with an evaluation.
+//! (S = 6 f64 per sample), and the local energies' Slater inverses a step keeps for its
+//! gradient pass ([`kept_inverse_bytes_per_walker`], at most [`KEPT_INVERSES_BYTES`] per
+//! process). Calibrated on the shipped configs: 1.5–3.6 times the measured peaks of training
+//! steps (2026-12-07), 1.5 times with an evaluation.
 
 use crate::{Config, TrainError};
 
@@ -40,6 +43,9 @@ pub struct Layout {
     pub cpu: bool,
     /// The Metropolis moves are a host pass (no burn-op value pass over every walker).
     pub host_moves: bool,
+    /// Processes that share the estimated walkers (the MPI ranks of a node, 1 alone): each
+    /// keeps its own Slater inverses, up to [`KEPT_INVERSES_BYTES`].
+    pub processes: usize,
 }
 
 /// Estimated peak bytes of a training run and its evaluation for `config` laid out as
@@ -62,7 +68,9 @@ pub fn estimate_bytes(config: &Config, layout: Layout) -> f64 {
         walkers
     };
     let kept = if layout.cpu && layout.float_bytes == 8 {
-        kept_inverse_walkers(config, config.sampler.walkers) as f64
+        let processes = layout.processes.max(1);
+        let per_process = config.sampler.walkers.div_ceil(processes);
+        (processes * kept_inverse_walkers(config, per_process)) as f64
             * kept_inverse_bytes_per_walker(config)
     } else {
         0.0
@@ -226,6 +234,7 @@ mod tests {
         float_bytes: 8,
         cpu: true,
         host_moves: true,
+        processes: 1,
     };
 
     #[test]
@@ -272,5 +281,45 @@ mod tests {
         );
         // Unknown memory: no check.
         assert!(check_against(&config(1_000_000_000), CPU_HOST_MOVES, None).is_ok());
+    }
+
+    /// The kept Slater inverses from 15 orbitals per block: (N·d + 2n² + 4)·8 + 64 bytes per
+    /// walker, at most [`KEPT_INVERSES_BYTES`] per process.
+    #[test]
+    fn the_kept_inverses_count_per_walker_up_to_the_cap_of_each_process() {
+        let at = |particles: usize, walkers: usize| {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../configs/qd2d_n6_sj.toml");
+            Config::load(
+                &path,
+                &[
+                    format!("sampler.walkers={walkers}"),
+                    format!("system.particles={particles}"),
+                ],
+            )
+            .expect("shipped config")
+        };
+        // N = 20: 10 orbitals per block, nothing kept.
+        assert_eq!(kept_inverse_walkers(&at(20, 4096), 4096), 0);
+        // N = 30: 15 orbitals, 60 coordinates.
+        let per_walker = (60.0 + 2.0 * 225.0 + 4.0) * 8.0 + 64.0;
+        assert_eq!(kept_inverse_bytes_per_walker(&at(30, 1)), per_walker);
+        assert_eq!(kept_inverse_walkers(&at(30, 4096), 4096), 4096);
+        let cap = (KEPT_INVERSES_BYTES / per_walker) as usize;
+        assert_eq!(kept_inverse_walkers(&at(30, 1 << 20), 1 << 20), cap);
+        // One process against two, each with its own cap, at 2²⁰ walkers (both capped) and
+        // at 4096 (neither).
+        let two = Layout {
+            processes: 2,
+            ..CPU_HOST_MOVES
+        };
+        let many = at(30, 1 << 20);
+        let extra = estimate_bytes(&many, two) - estimate_bytes(&many, CPU_HOST_MOVES);
+        assert!((extra - cap as f64 * per_walker).abs() < 1.0, "{extra}");
+        let few = at(30, 4096);
+        assert_eq!(
+            estimate_bytes(&few, two),
+            estimate_bytes(&few, CPU_HOST_MOVES)
+        );
     }
 }

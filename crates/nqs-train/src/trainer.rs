@@ -160,6 +160,7 @@ impl Trainer {
             cpu: crate::backend::is_cpu(&device),
             host_moves: config.sampler.kind == nqs_sampler::SamplerKind::Metropolis
                 && nqs_model::HostLogPsi::new(&model.valid()).is_some(),
+            processes: 1,
         };
         if comm.size() == 1 {
             crate::memory::check(&config, layout)?;
@@ -169,9 +170,14 @@ impl Trainer {
             let mut per_node = config.clone();
             let on_node = crate::distributed::ranks_on_this_node();
             per_node.sampler.walkers = local_walkers * on_node;
-            // Each rank holds its own chunks: the node's jets are bounded by all their threads.
+            // Each rank holds its own chunks and kept inverses: the node's jets are bounded
+            // by all their threads, its inverses by all their caps.
             per_node.sampler.threads = config.sampler.threads * on_node;
-            let refusal = match crate::memory::check(&per_node, layout) {
+            let node = crate::memory::Layout {
+                processes: on_node,
+                ..layout
+            };
+            let refusal = match crate::memory::check(&per_node, node) {
                 Ok(()) => String::new(),
                 Err(e) => format!(
                     "{e} (for the {on_node} ranks on its node with {local_walkers} walkers each)"
@@ -249,6 +255,18 @@ impl Trainer {
         }
     }
 
+    /// Walkers of `walkers` whose Slater inverses a step keeps for its gradient pass
+    /// ([`crate::memory::kept_inverse_walkers`]): on a CPU in f64, where the host jet files
+    /// them; none elsewhere.
+    fn kept_inverse_walkers(&self, walkers: usize) -> usize {
+        let f64 = self.device.settings().float_dtype == burn::tensor::FloatDType::F64;
+        if crate::backend::is_cpu(&self.device) && f64 {
+            crate::memory::kept_inverse_walkers(&self.config, walkers)
+        } else {
+            0
+        }
+    }
+
     /// This rank's walkers `(start, len)` in the global walker order.
     pub fn local_walkers(&self) -> (usize, usize) {
         self.comm.walkers(self.config.sampler.walkers)
@@ -323,10 +341,7 @@ impl Trainer {
         let sampled = Instant::now();
         let x = self.sampler.x.clone();
         // The local energies' Slater inverses, kept for this step's gradient pass.
-        let _kept = KeptInverses::new(
-            &psi,
-            crate::memory::kept_inverse_walkers(&self.config, x.dims()[0]),
-        );
+        let _kept = KeptInverses::new(&psi, self.kept_inverse_walkers(x.dims()[0]));
         let energies = local_energy_parallel(
             &psi,
             &self.hamiltonian,

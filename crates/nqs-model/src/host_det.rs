@@ -17,7 +17,6 @@
 use burn::tensor::{Tensor, TensorData};
 
 use crate::LogDet;
-use crate::inverse_cache::Batch as Kept;
 
 /// Matrices per chunk.
 pub(crate) const LANES: usize = 32;
@@ -90,18 +89,6 @@ fn attach(
         sign: vector(sign),
         inverse: None,
     }
-}
-
-/// log|det A| of tracked `a` (`[batch, n, n]`, flex f64) from blocks kept by a local-energy
-/// pass ([`crate::inverse_cache`]) instead of an elimination; `Err(a)` where `a` is not such
-/// a tensor.
-#[allow(clippy::result_large_err)]
-pub(crate) fn log_det_kept(a: Tensor<3>, kept: Kept) -> Result<LogDet, Tensor<3>> {
-    if !a.is_autodiff() || !crate::host_tanh::on_flex_f64(&a) {
-        return Err(a);
-    }
-    let constant = a.clone().inner();
-    Ok(attach(a, constant, kept.log_abs, kept.sign, kept.inverse_t))
 }
 
 /// log|det|, sign and inverse (when asked) per matrix.

@@ -19,8 +19,8 @@ use burn::tensor::{Tensor, TensorData};
 
 use crate::host_det::{BATCH_LANES, eliminate, gauss_jordan, log_abs_from_pivots};
 use crate::host_tanh::{eligible, host_values};
-use crate::inverse_cache::{InverseCache, record_len};
 use crate::lanes::load;
+use crate::log_det_cache::{LogDetCache, record_len};
 use crate::{Geometry, LogPsi, Order};
 
 /// Walkers per chunk, the chunk of the batched elimination: one value of each walker per
@@ -33,8 +33,8 @@ type V = [f64; L];
 /// (`[walkers, N·d]`, flex f64, not tracked) and α (`[1]`, untracked); `None` where either is
 /// not such a tensor. `orbitals` holds n_ja, `[orbital][dimension]`, N/2 orbitals per spin.
 ///
-/// Where `keep` is keeping ([`InverseCache::keep`]) and the order needs the inverses, the
-/// blocks' log|det|, signs and inverses are filed there for the gradient pass.
+/// Where `keep` is keeping ([`LogDetCache::keep`]) and the order has the gradient (the
+/// local energies), the blocks' log|det| and signs are filed there for the gradient pass.
 pub(crate) fn slater_jet(
     x: &Tensor<2>,
     geometry: &Geometry,
@@ -42,7 +42,7 @@ pub(crate) fn slater_jet(
     omega: f64,
     orbitals: &[Vec<usize>],
     order: Order,
-    keep: &InverseCache,
+    keep: &LogDetCache,
 ) -> Option<(LogPsi, Tensor<1>)> {
     if !eligible(x) {
         return None;
@@ -65,12 +65,11 @@ pub(crate) fn slater_jet(
         sign: vec![0.0; w],
         grad: vec![0.0; if with_grad { w * n_coords } else { 0 }],
         lap: vec![0.0; if with_lap { w } else { 0 }],
-        kept: (with_grad && keep.keeping())
-            .then(|| Vec::with_capacity(w * record_len(n_coords, orbitals.len()))),
+        kept: (with_grad && keep.keeping()).then(|| Vec::with_capacity(w * record_len(n_coords))),
     };
     jet.run(xs, &mut out);
     if let Some(records) = out.kept.take() {
-        keep.insert(alpha_omega, n_coords, orbitals.len(), records);
+        keep.insert(alpha_omega, n_coords, records);
     }
     let device = x.device();
     let vector = |v: Vec<f64>| Tensor::<1>::from_data(TensorData::new(v, [w]), &device);
@@ -89,8 +88,8 @@ struct Out {
     sign: Vec<f64>,
     grad: Vec<f64>,
     lap: Vec<f64>,
-    /// Every walker's record for [`InverseCache`], where asked (with `grad`: the inverses
-    /// are computed).
+    /// Every walker's record for [`LogDetCache`], where asked (with `grad`: the local
+    /// energies).
     kept: Option<Vec<f64>>,
 }
 
@@ -262,46 +261,32 @@ impl Jet<'_> {
                 }
             }
             if let Some(records) = out.kept.as_mut() {
-                self.file_records(records, xs, start, len, &blocks, &log_abs, &sign);
+                self.file_records(records, xs, start, len, &log_abs, &sign);
             }
         }
     }
 
-    /// Appends the records ([`record_len`]) of walkers `start..start + len` from the chunk's
-    /// inverted blocks (Gauss–Jordan left P⁻¹ in them: entry (i, j) of the transpose is
-    /// (P⁻¹)_ji, at j·n + i of the block), walker by walker, each record written within its
-    /// own few KiB (written lane by lane across the records, the filing cost the local
-    /// energies twice as much).
+    /// Appends the records ([`record_len`]) of walkers `start..start + len`: coordinates,
+    /// then log|det| and sign of both blocks.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
     fn file_records(
         &self,
         records: &mut Vec<f64>,
         xs: &[f64],
         start: usize,
         len: usize,
-        blocks: &[Vec<V>; 2],
         log_abs: &[V; 2],
         sign: &[V; 2],
     ) {
-        let n = self.n_orb;
-        let n_coords = 2 * n * self.d;
-        let size = record_len(n_coords, n);
+        let n_coords = 2 * self.n_orb * self.d;
+        let size = record_len(n_coords);
         let first = records.len();
         records.resize(first + len * size, 0.0);
         for (l, record) in records[first..].chunks_exact_mut(size).enumerate() {
             let walker = start + l;
-            let (coordinates, rest) = record.split_at_mut(n_coords);
+            let (coordinates, logs) = record.split_at_mut(n_coords);
             coordinates.copy_from_slice(&xs[walker * n_coords..(walker + 1) * n_coords]);
-            let (logs, inverses) = rest.split_at_mut(4);
             logs.copy_from_slice(&[log_abs[0][l], log_abs[1][l], sign[0][l], sign[1][l]]);
-            for (m, inverse_t) in blocks.iter().zip(inverses.chunks_exact_mut(n * n)) {
-                for (j, row) in m.chunks_exact(n).enumerate() {
-                    for (i, entry) in row.iter().enumerate() {
-                        inverse_t[i * n + j] = entry[l];
-                    }
-                }
-            }
         }
     }
 
@@ -385,7 +370,7 @@ mod tests {
                     slater.omega,
                     slater.orbitals(),
                     order,
-                    slater.inverses(),
+                    slater.log_dets(),
                 );
                 assert_eq!(host.is_some(), flex, "the host pass runs on flex only");
                 Factor::Slater(slater).forward(&x, order)

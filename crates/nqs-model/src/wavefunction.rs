@@ -159,13 +159,13 @@ impl WaveFunction {
         self.geometry
     }
 
-    /// The Hermite Slater factors' kept blocks ([`crate::InverseCache`]), shared with every
+    /// The Hermite Slater factors' kept blocks ([`crate::LogDetCache`]), shared with every
     /// copy of this wave function.
-    pub fn inverse_caches(&self) -> Vec<crate::InverseCache> {
+    pub fn log_det_caches(&self) -> Vec<crate::LogDetCache> {
         self.factors
             .iter()
             .filter_map(|f| match f {
-                Factor::Slater(s) => Some(s.inverses().clone()),
+                Factor::Slater(s) => Some(s.log_dets().clone()),
                 _ => None,
             })
             .collect()

@@ -44,7 +44,8 @@ fn main() {
     let (mut gradient, mut step) = (0.0, 0.0);
     for r in 0..reps + reps / 10 {
         let t0 = Instant::now();
-        let log_psi = psi.forward(&x.clone().autodiff(), Order::Value).value;
+        // The walkers as constants without autodiff, as the trainer passes them.
+        let log_psi = psi.forward(&x, Order::Value).value;
         let weights = Tensor::<1>::from_data(TensorData::new(u.clone(), [w]), &autodiff);
         let grads = GradientsParams::from_grads((weights * log_psi).sum().backward(), &psi);
         let t1 = Instant::now();

@@ -86,7 +86,7 @@ fn main() {
         || psi.factors[0].forward(&x, Order::Laplacian).0.value,
         s1,
     );
-    let caches = psi.inverse_caches();
+    let caches = psi.log_det_caches();
     for cache in &caches {
         cache.keep(w);
     }

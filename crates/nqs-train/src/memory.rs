@@ -4,15 +4,15 @@
 //! Model (docs/performance.md, "Memory: the estimate checked before allocating"):
 //! peak ≈ base + walkers × float size × (C · N·d + [moves in burn ops] V · J/(d + 1))
 //!   + min(walkers, chunked walkers) × float size × K · J + walkers × samples × 8 · S
-//!   + [CPU, f64, ≥ 15 orbitals per block] kept Slater inverses,
+//!   + [CPU, f64] kept Slater log|det|,
 //! with J the floats per walker of the widest jets ([`nqs_model::FactorConfig::jet_elements`]
 //! + 4·N·d): the chains (positions, proposals, caches: C = 16 per coordinate), the moves' value
 //! passes where they run burn ops over every walker of a thread (V = 6 copies of a value pass,
 //! about J/(d + 1) floats: no gradient components), the jets of the local energies and
 //! gradients, which on a CPU go in chunks (at most threads × the larger chunk of walkers at a
 //! time, K = 6 live copies; on a GPU all walkers), and the evaluation's stored energies
-//! (S = 6 f64 per sample), and the local energies' Slater inverses a step keeps for its
-//! gradient pass ([`kept_inverse_bytes_per_walker`], at most [`KEPT_INVERSES_BYTES`] per
+//! (S = 6 f64 per sample), and the local energies' Slater log|det| a step keeps for its
+//! gradient pass ([`kept_log_det_bytes_per_walker`], at most [`KEPT_LOG_DETS_BYTES`] per
 //! process). Calibrated on the shipped configs: 1.5–3.6 times the measured peaks of training
 //! steps (2026-12-07), 1.5 times with an evaluation.
 
@@ -44,7 +44,7 @@ pub struct Layout {
     /// The Metropolis moves are a host pass (no burn-op value pass over every walker).
     pub host_moves: bool,
     /// Processes that share the estimated walkers (the MPI ranks of a node, 1 alone): each
-    /// keeps its own Slater inverses, up to [`KEPT_INVERSES_BYTES`].
+    /// keeps its own Slater log|det|, up to [`KEPT_LOG_DETS_BYTES`].
     pub processes: usize,
 }
 
@@ -70,8 +70,8 @@ pub fn estimate_bytes(config: &Config, layout: Layout) -> f64 {
     let kept = if layout.cpu && layout.float_bytes == 8 {
         let processes = layout.processes.max(1);
         let per_process = config.sampler.walkers.div_ceil(processes);
-        (processes * kept_inverse_walkers(config, per_process)) as f64
-            * kept_inverse_bytes_per_walker(config)
+        (processes * kept_log_det_walkers(config, per_process)) as f64
+            * kept_log_det_bytes_per_walker(config)
     } else {
         0.0
     };
@@ -82,15 +82,14 @@ pub fn estimate_bytes(config: &Config, layout: Layout) -> f64 {
         + walkers * config.eval.samples_per_walker as f64 * 8.0 * EVALUATION_SERIES
 }
 
-/// Bytes at most that a step's kept Slater blocks may take ([`nqs_model::InverseCache`]:
-/// the local energies' inverses kept for the gradient pass); the walkers past it eliminate
+/// Bytes at most that a step's kept Slater blocks may take ([`nqs_model::LogDetCache`]:
+/// the local energies' log|det| kept for the gradient pass); the walkers past it eliminate
 /// their blocks again in the gradient pass.
-pub const KEPT_INVERSES_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
+pub const KEPT_LOG_DETS_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
 
-/// Bytes of one walker's kept blocks: its coordinates (the key), both blocks' transposed
-/// inverses, logarithms and signs, and about 64 bytes of the map's own. 0 without a Hermite
-/// Slater factor.
-pub fn kept_inverse_bytes_per_walker(config: &Config) -> f64 {
+/// Bytes of one walker's kept blocks: its coordinates (the key), both blocks' logarithms
+/// and signs, and about 64 bytes of the map's own. 0 without a Hermite Slater factor.
+pub fn kept_log_det_bytes_per_walker(config: &Config) -> f64 {
     let has_slater = config
         .model
         .factors
@@ -99,25 +98,22 @@ pub fn kept_inverse_bytes_per_walker(config: &Config) -> f64 {
     if !has_slater {
         return 0.0;
     }
-    let geometry = config.geometry();
-    let n = geometry.n_up as f64;
-    (geometry.n_coords() as f64 + 2.0 * n * n + 4.0) * 8.0 + 64.0
+    (config.geometry().n_coords() as f64 + 4.0) * 8.0 + 64.0
 }
 
-/// Orbitals per spin block from which a step keeps its blocks: below, filing them cost the
-/// local energies about what the gradient pass saved (2D, 4096 walkers: N = 12 and 20 within
-/// the run-to-run spread either way, N = 6 0.6 ms slower; N = 30 37.7 → 35.8 ms, N = 56
-/// 137 → 125 ms; docs/performance.md).
-pub const KEEP_FROM_ORBITALS: usize = 15;
+/// Orbitals per spin block from which a step keeps its blocks' log|det| (every block with
+/// an elimination: one orbital has det P = 1). Measured (2D, 4096 walkers, local energies
+/// plus gradient): N = 6 even, N = 12 3.7 → 3.4 ms, N = 20 9.4 → 8.3 ms (docs/performance.md).
+pub const KEEP_FROM_ORBITALS: usize = 3;
 
 /// Walkers of `walkers` whose blocks a step keeps: all of them up to
-/// [`KEPT_INVERSES_BYTES`], none below [`KEEP_FROM_ORBITALS`].
-pub fn kept_inverse_walkers(config: &Config, walkers: usize) -> usize {
-    let per_walker = kept_inverse_bytes_per_walker(config);
+/// [`KEPT_LOG_DETS_BYTES`], none below [`KEEP_FROM_ORBITALS`].
+pub fn kept_log_det_walkers(config: &Config, walkers: usize) -> usize {
+    let per_walker = kept_log_det_bytes_per_walker(config);
     if per_walker == 0.0 || config.geometry().n_up < KEEP_FROM_ORBITALS {
         return 0;
     }
-    walkers.min((KEPT_INVERSES_BYTES / per_walker) as usize)
+    walkers.min((KEPT_LOG_DETS_BYTES / per_walker) as usize)
 }
 
 /// Floats per walker in the widest jets of a step (module docs).
@@ -240,14 +236,15 @@ mod tests {
     #[test]
     fn the_estimate_scales_with_walkers_and_refuses_what_cannot_fit() {
         // N = 6 Slater–Jastrow (252 jet floats per walker, 12 coordinates), host moves on a CPU:
-        // beyond the chunks a walker adds its chains and its stored evaluation energies only.
+        // beyond the chunks and the cap of the kept log|det| (2²¹ walkers) a walker adds its
+        // chains and its stored evaluation energies only.
         let c = config(1 << 20);
         let per_walker = 8.0 * CHAIN_FLOATS_PER_COORD * 12.0
             + c.eval.samples_per_walker as f64 * 8.0 * EVALUATION_SERIES;
-        let slope = estimate_bytes(&config(1 << 21), CPU_HOST_MOVES)
-            - estimate_bytes(&config(1 << 20), CPU_HOST_MOVES);
+        let slope = estimate_bytes(&config(1 << 22), CPU_HOST_MOVES)
+            - estimate_bytes(&config(1 << 21), CPU_HOST_MOVES);
         assert!(
-            (slope / (1 << 20) as f64 - per_walker).abs() < 1e-6,
+            (slope / (1 << 21) as f64 - per_walker).abs() < 1e-6,
             "{slope}"
         );
         // On a GPU every walker's jets count; burn-op moves add a value pass per walker.
@@ -283,10 +280,10 @@ mod tests {
         assert!(check_against(&config(1_000_000_000), CPU_HOST_MOVES, None).is_ok());
     }
 
-    /// The kept Slater inverses from 15 orbitals per block: (N·d + 2n² + 4)·8 + 64 bytes per
-    /// walker, at most [`KEPT_INVERSES_BYTES`] per process.
+    /// The kept Slater log|det| from 3 orbitals per block: (N·d + 4)·8 + 64 bytes per walker,
+    /// at most [`KEPT_LOG_DETS_BYTES`] per process.
     #[test]
-    fn the_kept_inverses_count_per_walker_up_to_the_cap_of_each_process() {
+    fn the_kept_log_dets_count_per_walker_up_to_the_cap_of_each_process() {
         let at = |particles: usize, walkers: usize| {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../../configs/qd2d_n6_sj.toml");
@@ -299,14 +296,14 @@ mod tests {
             )
             .expect("shipped config")
         };
-        // N = 20: 10 orbitals per block, nothing kept.
-        assert_eq!(kept_inverse_walkers(&at(20, 4096), 4096), 0);
+        // N = 2: one orbital per block, nothing kept.
+        assert_eq!(kept_log_det_walkers(&at(2, 4096), 4096), 0);
         // N = 30: 15 orbitals, 60 coordinates.
-        let per_walker = (60.0 + 2.0 * 225.0 + 4.0) * 8.0 + 64.0;
-        assert_eq!(kept_inverse_bytes_per_walker(&at(30, 1)), per_walker);
-        assert_eq!(kept_inverse_walkers(&at(30, 4096), 4096), 4096);
-        let cap = (KEPT_INVERSES_BYTES / per_walker) as usize;
-        assert_eq!(kept_inverse_walkers(&at(30, 1 << 20), 1 << 20), cap);
+        let per_walker = (60.0 + 4.0) * 8.0 + 64.0;
+        assert_eq!(kept_log_det_bytes_per_walker(&at(30, 1)), per_walker);
+        assert_eq!(kept_log_det_walkers(&at(30, 4096), 4096), 4096);
+        let cap = (KEPT_LOG_DETS_BYTES / per_walker) as usize;
+        assert_eq!(kept_log_det_walkers(&at(30, 1 << 20), 1 << 20), cap);
         // One process against two, each with its own cap, at 2²⁰ walkers (both capped) and
         // at 4096 (neither).
         let two = Layout {

@@ -170,8 +170,8 @@ impl Trainer {
             let mut per_node = config.clone();
             let on_node = crate::distributed::ranks_on_this_node();
             per_node.sampler.walkers = local_walkers * on_node;
-            // Each rank holds its own chunks and kept inverses: the node's jets are bounded
-            // by all their threads, its inverses by all their caps.
+            // Each rank holds its own chunks and kept log|det|: the node's jets are bounded
+            // by all their threads, its kept blocks by all their caps.
             per_node.sampler.threads = config.sampler.threads * on_node;
             let node = crate::memory::Layout {
                 processes: on_node,
@@ -255,13 +255,13 @@ impl Trainer {
         }
     }
 
-    /// Walkers of `walkers` whose Slater inverses a step keeps for its gradient pass
-    /// ([`crate::memory::kept_inverse_walkers`]): on a CPU in f64, where the host jet files
+    /// Walkers of `walkers` whose Slater log|det| a step keeps for its gradient pass
+    /// ([`crate::memory::kept_log_det_walkers`]): on a CPU in f64, where the host jet files
     /// them; none elsewhere.
-    fn kept_inverse_walkers(&self, walkers: usize) -> usize {
+    fn kept_log_det_walkers(&self, walkers: usize) -> usize {
         let f64 = self.device.settings().float_dtype == burn::tensor::FloatDType::F64;
         if crate::backend::is_cpu(&self.device) && f64 {
-            crate::memory::kept_inverse_walkers(&self.config, walkers)
+            crate::memory::kept_log_det_walkers(&self.config, walkers)
         } else {
             0
         }
@@ -340,8 +340,8 @@ impl Trainer {
         };
         let sampled = Instant::now();
         let x = self.sampler.x.clone();
-        // The local energies' Slater inverses, kept for this step's gradient pass.
-        let _kept = KeptInverses::new(&psi, self.kept_inverse_walkers(x.dims()[0]));
+        // The local energies' Slater log|det|, kept for this step's gradient pass.
+        let _kept = KeptLogDets::new(&psi, self.kept_log_det_walkers(x.dims()[0]));
         let energies = local_energy_parallel(
             &psi,
             &self.hamiltonian,
@@ -608,14 +608,14 @@ impl Progress {
 }
 
 /// Keeps the Slater blocks of `walkers` walkers' local energies for the gradient pass of the
-/// same step ([`nqs_model::InverseCache`]); dropped, releases them (at the end of the step,
+/// same step ([`nqs_model::LogDetCache`]); dropped, releases them (at the end of the step,
 /// or on an error in between).
-struct KeptInverses(Vec<nqs_model::InverseCache>);
+struct KeptLogDets(Vec<nqs_model::LogDetCache>);
 
-impl KeptInverses {
+impl KeptLogDets {
     fn new(psi: &WaveFunction, walkers: usize) -> Self {
         let caches = if walkers > 0 {
-            psi.inverse_caches()
+            psi.log_det_caches()
         } else {
             Vec::new()
         };
@@ -626,7 +626,7 @@ impl KeptInverses {
     }
 }
 
-impl Drop for KeptInverses {
+impl Drop for KeptLogDets {
     fn drop(&mut self) {
         for cache in &self.0 {
             cache.release();

@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::slater_monomials;
 use crate::derivatives::LogPsi;
 use crate::{
-    Geometry, InverseCache, ModelError, Order, init::param1, log_det, row_sum,
-    shell_quantum_numbers,
+    Geometry, LogDetCache, ModelError, Order, init::param1, log_det, row_sum, shell_quantum_numbers,
 };
 
 /// Configuration of the Slater determinant.
@@ -49,9 +48,10 @@ pub struct SlaterDeterminant {
     /// Quantum numbers n_ja, `[orbital][dimension]`.
     #[module(skip)]
     orbitals: Vec<Vec<usize>>,
-    /// Blocks kept by a local-energy pass for the gradient pass; shared by every copy.
+    /// Blocks' log|det| kept by a local-energy pass for the gradient pass; shared by every
+    /// copy.
     #[module(skip)]
-    inverses: InverseCache,
+    log_dets: LogDetCache,
 }
 
 impl SlaterConfig {
@@ -68,7 +68,7 @@ impl SlaterConfig {
             omega,
             geometry,
             orbitals: shell_quantum_numbers(geometry.dimensions, geometry.n_up),
-            inverses: InverseCache::default(),
+            log_dets: LogDetCache::default(),
         })
     }
 }
@@ -85,14 +85,14 @@ impl SlaterDeterminant {
     }
 
     /// The blocks that local-energy passes keep for the gradient pass of the same walkers
-    /// (the trainer's step: [`InverseCache::keep`], then [`InverseCache::release`]).
-    pub fn inverses(&self) -> &InverseCache {
-        &self.inverses
+    /// (the trainer's step: [`LogDetCache::keep`], then [`LogDetCache::release`]).
+    pub fn log_dets(&self) -> &LogDetCache {
+        &self.log_dets
     }
 
     /// The kept blocks of every walker of `x` at the current α, where all are kept.
-    fn kept(&self, x: &Tensor<2>) -> Option<crate::inverse_cache::Batch> {
-        if !self.inverses.keeping() {
+    fn kept(&self, x: &Tensor<2>) -> Option<crate::log_det_cache::Batch> {
+        if !self.log_dets.keeping() {
             return None;
         }
         let alpha = self.alpha.val();
@@ -104,8 +104,7 @@ impl SlaterDeterminant {
         let alpha_omega = crate::host_values(alpha)?[0] * self.omega;
         let [_, n_coords] = x.dims();
         let xs = crate::host_values(x.clone())?;
-        self.inverses
-            .batch(alpha_omega, &xs, n_coords, self.orbitals.len())
+        self.log_dets.batch(alpha_omega, &xs, n_coords)
     }
 
     /// log|ψ_S| with derivatives, and the sign of the determinant product. Untracked walkers
@@ -132,7 +131,7 @@ impl SlaterDeterminant {
             self.omega,
             &self.orbitals,
             order,
-            &self.inverses,
+            &self.log_dets,
         ) {
             return host;
         }
@@ -142,14 +141,13 @@ impl SlaterDeterminant {
         let degree = self.degree();
         let x_rows = x.clone().reshape([w * n, d]);
         if !order.gradient() {
+            if let Some(factorised) = self.factorised(x, q.clone(), degree) {
+                return factorised;
+            }
             // A value pass (the gradient passes): P = X · S in one product.
-            let p = self.monomial_product(x_rows, q, degree, &device);
+            let p = self.monomial_product(x_rows, q, degree);
             let blocks = p.reshape([2 * w, n_orb, n_orb]);
-            let det = match self.kept(x) {
-                Some(kept) => crate::host_det::log_det_kept(blocks, kept)
-                    .unwrap_or_else(|blocks| log_det(blocks, false)),
-                None => log_det(blocks, false),
-            };
+            let det = log_det(blocks, false);
             let (log_det, sign) = spin_product(det.log_abs, det.sign, w);
             let gaussian = row_sum(x.clone().square()) * (-0.5 * self.omega) * self.alpha.val();
             let value = LogPsi {
@@ -232,29 +230,97 @@ impl SlaterDeterminant {
         (LogPsi { value, grad, lap }, sign)
     }
 
+    /// log|ψ_S| of a value pass with α tracked and the walkers constants on flex f64, through
+    /// det P = det X · det S (`None` where that does not hold or the walkers are elsewhere).
+    ///
+    /// A closed shell's orbitals span every polynomial of degree ≤ K, as many as the
+    /// monomials (M = n_orb), so X (`[n_orb, M]` per block) is square and
+    /// log|det P| = log|det X| + log|det S|: only the n_orb × n_orb matrix S(α) depends on α.
+    /// The value per walker is log|det P↑| + log|det P↓| (from the blocks a local-energy pass
+    /// kept, or an untracked product and elimination) with 2·log|det S| taken out as a
+    /// constant and added back tracked: the same value, and autodiff records one small
+    /// determinant instead of the product and determinants of every walker
+    /// (`docs/performance.md`, tenth session).
+    fn factorised(
+        &self,
+        x: &Tensor<2>,
+        q: Tensor<1>,
+        degree: usize,
+    ) -> Option<(LogPsi, Tensor<1>)> {
+        let g = self.geometry;
+        let (n, d, n_orb) = (g.n_particles, g.dimensions, self.orbitals.len());
+        let exponents = slater_monomials::exponents(d, degree);
+        if exponents.len() != n_orb || !q.is_autodiff() || !crate::host_tanh::eligible(x) {
+            return None;
+        }
+        let [w, _] = x.dims();
+        let s = self.monomial_coefficients(q, &exponents, degree); // [M, n_orb], tracked
+        let (log_abs, sign) = match self.kept(x) {
+            Some(kept) => (kept.log_abs, kept.sign),
+            None => {
+                let table = slater_monomials::table(x.clone().reshape([w * n, d]), &exponents);
+                let p = table.matmul(s.clone().inner());
+                let det = log_det(p.reshape([2 * w, n_orb, n_orb]), false);
+                (
+                    crate::host_values(det.log_abs)?,
+                    crate::host_values(det.sign)?,
+                )
+            }
+        };
+        let det_s = log_det(s.reshape([1, n_orb, n_orb]), false);
+        let log_det_s = crate::host_values(det_s.log_abs.clone().inner())?[0];
+        let constant: Vec<f64> = log_abs
+            .chunks_exact(2)
+            .map(|blocks| blocks[0] + blocks[1] - 2.0 * log_det_s)
+            .collect();
+        let sign: Vec<f64> = sign.chunks_exact(2).map(|s| s[0] * s[1]).collect();
+        let alpha = self.alpha.val();
+        let device = alpha.device();
+        let vector = |v: Vec<f64>| Tensor::<1>::from_data(TensorData::new(v, [w]), &device);
+        let gaussian = row_sum(x.clone().square()) * (-0.5 * self.omega) * alpha;
+        let value = vector(constant) + det_s.log_abs * 2.0 + gaussian;
+        Some((
+            LogPsi {
+                value,
+                grad: None,
+                lap: None,
+            },
+            vector(sign),
+        ))
+    }
+
+    /// S = diag(q^{|k|}) · C: row k holds the coefficients of x^k in every orbital column,
+    /// q = √(αω) ([`slater_monomials`]).
+    ///
+    /// # Shapes
+    /// - q: `[1]` → `[M, n_orb]`
+    fn monomial_coefficients(
+        &self,
+        q: Tensor<1>,
+        exponents: &[Vec<usize>],
+        degree: usize,
+    ) -> Tensor<2> {
+        let device = q.device();
+        // q^{|k|} for every row k, [M, 1].
+        let degrees = slater_monomials::total_degrees(exponents, &device);
+        let q_rows = scalar_powers(q, degree).select(0, degrees);
+        let c = slater_monomials::coefficients(
+            exponents,
+            &self.orbitals,
+            hermite_coefficients,
+            &device,
+        );
+        q_rows * c
+    }
+
     /// The Slater matrices P = X · S of the walkers' rows ([`slater_monomials`]), q = √(αω).
     ///
     /// # Shapes
     /// - x_rows: `[w·N, d]`, q: `[1]` → `[w·N, n_orb]`
-    fn monomial_product(
-        &self,
-        x_rows: Tensor<2>,
-        q: Tensor<1>,
-        degree: usize,
-        device: &Device,
-    ) -> Tensor<2> {
+    fn monomial_product(&self, x_rows: Tensor<2>, q: Tensor<1>, degree: usize) -> Tensor<2> {
         let exponents = slater_monomials::exponents(self.geometry.dimensions, degree);
         let table = slater_monomials::table(x_rows, &exponents);
-        // q^{|k|} for every row k, [M, 1].
-        let degrees = slater_monomials::total_degrees(&exponents, device);
-        let q_rows = scalar_powers(q, degree).select(0, degrees);
-        let c = slater_monomials::coefficients(
-            &exponents,
-            &self.orbitals,
-            hermite_coefficients,
-            device,
-        );
-        table.matmul(q_rows * c)
+        table.matmul(self.monomial_coefficients(q, &exponents, degree))
     }
 
     /// For column a·n_orb + j, the dimension a it reads: `[d·n_orb]`.
@@ -441,6 +507,72 @@ fn derivative(coefs: &[f64], order: usize) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host_tanh::testing::{flex_f64, max_diff, normal, values};
+
+    /// A Slater factor of N particles in d dimensions, ω = 1, on `device`.
+    fn slater(n: usize, d: usize, alpha: f64, device: &Device) -> SlaterDeterminant {
+        SlaterConfig { alpha }
+            .init(Geometry::balanced(n, d), 1.0, device)
+            .expect("closed shell")
+    }
+
+    /// Values log|ψ_S|, signs and ∂/∂α of Σ_w u_w log|ψ_S(x_w)| of a tracked value pass.
+    fn tracked_pass(s: &SlaterDeterminant, x: &Tensor<2>, u: &[f64]) -> (Vec<f64>, Vec<f64>, f64) {
+        let (log_psi, sign) = s.forward(x, Order::Value);
+        let device = log_psi.value.device();
+        let weights = Tensor::<1>::from_data(TensorData::new(u.to_vec(), [u.len()]), &device);
+        let grads = (weights * log_psi.value.clone()).sum().backward();
+        let alpha = s.alpha.val().grad(&grads).expect("α is a parameter");
+        (values(log_psi.value), values(sign), values(alpha)[0])
+    }
+
+    /// The tracked value pass through det P = det X · det S (walkers on flex f64) gives the
+    /// values, signs and ∂/∂α of the pass that builds and eliminates every walker's P (the
+    /// walkers as autodiff constants, which the factorised pass does not take), and ∂/∂α of
+    /// a central difference of untracked passes in α (h = 10⁻⁵), in closed shells in 1D, 2D
+    /// and 3D.
+    #[test]
+    fn factorised_pass_gives_the_eliminated_value_and_gradient() {
+        let mut tracked = flex_f64().autodiff();
+        let _ = tracked.configure(burn::tensor::FloatDType::F64);
+        for (n, d) in [(6, 1), (6, 2), (20, 2), (30, 2), (8, 3), (20, 3)] {
+            let w = 23;
+            let x = normal([w, n * d], 1.1, &flex_f64());
+            let u: Vec<f64> = (0..w).map(|k| ((k as f64) * 0.7).sin()).collect();
+            let s = slater(n, d, 0.9, &tracked);
+            let q = (s.alpha.val() * s.omega).sqrt();
+            assert!(
+                s.factorised(&x, q, s.degree()).is_some(),
+                "N = {n}, d = {d}: taken"
+            );
+            let (value, sign, grad) = tracked_pass(&s, &x, &u);
+            let (value_p, sign_p, grad_p) = tracked_pass(&s, &x.clone().autodiff(), &u);
+            let scale = value_p.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
+            let diff = max_diff(&value, &value_p) / scale;
+            assert!(diff < 1e-12, "N = {n}, d = {d}: log|ψ| {diff:e}");
+            assert_eq!(sign, sign_p, "N = {n}, d = {d}");
+            let rel = (grad - grad_p).abs() / grad_p.abs().max(1.0);
+            assert!(
+                rel < 1e-10,
+                "N = {n}, d = {d}: ∂/∂α {grad} against {grad_p}"
+            );
+            let h = 1e-5;
+            let weighted = |alpha: f64| -> f64 {
+                let (log_psi, _) = slater(n, d, alpha, &flex_f64()).forward(&x, Order::Value);
+                values(log_psi.value)
+                    .iter()
+                    .zip(&u)
+                    .map(|(v, u)| u * v)
+                    .sum()
+            };
+            let central = (weighted(0.9 + h) - weighted(0.9 - h)) / (2.0 * h);
+            let rel = (grad - central).abs() / central.abs().max(1.0);
+            assert!(
+                rel < 1e-6,
+                "N = {n}, d = {d}: ∂/∂α {grad} against {central} by differences"
+            );
+        }
+    }
 
     #[test]
     fn hermite_coefficients_match_the_closed_forms() {

@@ -1,36 +1,30 @@
-//! The Slater blocks' log|det P|, signs and inverses that a local-energy pass computes, kept
-//! for the gradient pass that follows at the same walkers and parameters.
+//! The Slater blocks' log|det P| and signs that a local-energy pass computes, kept for the
+//! gradient pass that follows at the same walkers and parameters.
 //!
 //! A training step evaluates the Hermite determinant's jet at every walker (the local
-//! energies: Gauss–Jordan inverses of both spin blocks on the host) and then, with the same
-//! α, records log|ψ| of the same walkers for autodiff, whose log|det P| attaches the inverse
-//! as its derivative (`host_det.rs`) and so eliminated the same matrices a second time. The
-//! trainer asks the factor to keep its walkers' blocks for one step ([`InverseCache::keep`]);
-//! the local-energy jet files them, keyed by the walker's coordinates (their bits) and by αω;
-//! the tracked value pass takes them where every walker of its batch is there, and
-//! eliminates otherwise.
-//!
-//! The kept inverse is that of P as the jet builds it (Hermite recurrence); the gradient
-//! pass's P comes from the monomial product: the same matrix up to rounding, so the
-//! derivative differs from an elimination of the gradient pass's P by rounding only (the
-//! tests compare them).
+//! energies: both spin blocks eliminated on the host) and then, with the same α, records
+//! log|ψ| of the same walkers for autodiff. That pass tracks only log|det S(α)| of the
+//! monomial coefficients (det P = det X · det S, `factors/slater.rs`); the walkers'
+//! log|det P| are constants in it, which it would otherwise get by building and eliminating
+//! every P once more. The trainer asks the factor to keep its walkers' blocks for one step
+//! ([`LogDetCache::keep`]); the local-energy jet files them, keyed by the walker's
+//! coordinates (their bits) and by αω; the tracked value pass takes them where every walker
+//! of its batch is there, and eliminates otherwise.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Floats of one walker's record: its coordinates, log|det| and sign of both blocks, and
-/// both blocks' transposed inverses (`[2, n, n]`, entry (i, j) of a block is (P⁻¹)_ji).
-pub(crate) fn record_len(n_coords: usize, n: usize) -> usize {
-    n_coords + 4 + 2 * n * n
+/// Floats of one walker's record: its coordinates, then log|det| and sign of both blocks.
+pub(crate) fn record_len(n_coords: usize) -> usize {
+    n_coords + 4
 }
 
 /// The blocks of a batch of walkers in the layout of the batched log-det: `[walkers, 2]`
-/// for the logarithms and signs, `[walkers, 2, n, n]` for the transposed inverses.
+/// for the logarithms and signs.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Batch {
     pub log_abs: Vec<f64>,
     pub sign: Vec<f64>,
-    pub inverse_t: Vec<f64>,
 }
 
 #[derive(Debug, Default)]
@@ -48,7 +42,7 @@ struct State {
 /// Shared by every copy of a Slater factor (the trained model, its frozen copy for sampling
 /// and local energies, the gradient threads' copies): a clone is the same cache.
 #[derive(Debug, Clone, Default)]
-pub struct InverseCache(Arc<Mutex<State>>);
+pub struct LogDetCache(Arc<Mutex<State>>);
 
 /// A hash of a walker's coordinates (their bits); records are matched on the coordinates
 /// themselves too.
@@ -63,7 +57,7 @@ fn same(a: &[f64], b: &[f64]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
-impl InverseCache {
+impl LogDetCache {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         // The state is consistent after every statement: a panic elsewhere leaves it usable.
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
@@ -104,8 +98,8 @@ impl InverseCache {
     /// Files `records` (one [`record_len`] record per walker, its coordinates first) computed
     /// at `alpha_omega`; records of another αω are dropped first, walkers past the capacity
     /// are not kept.
-    pub(crate) fn insert(&self, alpha_omega: f64, n_coords: usize, n: usize, records: Vec<f64>) {
-        let len = record_len(n_coords, n);
+    pub(crate) fn insert(&self, alpha_omega: f64, n_coords: usize, records: Vec<f64>) {
+        let len = record_len(n_coords);
         let hashes: Vec<u64> = records
             .chunks_exact(len)
             .map(|r| hash(&r[..n_coords]))
@@ -130,15 +124,9 @@ impl InverseCache {
         state.records.push(records);
     }
 
-    /// The blocks of every walker of `x` (`[walkers, N·d]` row-major) at `alpha_omega`, `n`
-    /// orbitals per block, or `None` where any is missing.
-    pub(crate) fn batch(
-        &self,
-        alpha_omega: f64,
-        x: &[f64],
-        n_coords: usize,
-        n: usize,
-    ) -> Option<Batch> {
+    /// The blocks of every walker of `x` (`[walkers, N·d]` row-major) at `alpha_omega`, or
+    /// `None` where any is missing.
+    pub(crate) fn batch(&self, alpha_omega: f64, x: &[f64], n_coords: usize) -> Option<Batch> {
         let state = self.state();
         if state.capacity == 0 || state.alpha_omega != alpha_omega.to_bits() {
             return None;
@@ -147,9 +135,8 @@ impl InverseCache {
         let mut batch = Batch {
             log_abs: Vec::with_capacity(2 * walkers),
             sign: Vec::with_capacity(2 * walkers),
-            inverse_t: Vec::with_capacity(2 * walkers * n * n),
         };
-        let len = record_len(n_coords, n);
+        let len = record_len(n_coords);
         for coordinates in x.chunks_exact(n_coords) {
             let &(pass, start) = state.index.get(&hash(coordinates))?;
             let record = &state.records[pass][start..start + len];
@@ -159,7 +146,6 @@ impl InverseCache {
             let rest = &record[n_coords..];
             batch.log_abs.extend_from_slice(&rest[..2]);
             batch.sign.extend_from_slice(&rest[2..4]);
-            batch.inverse_t.extend_from_slice(&rest[4..]);
         }
         Some(batch)
     }
@@ -204,12 +190,12 @@ mod tests {
         (values(alpha)[0], values(log_psi.inner()))
     }
 
-    /// The gradient pass with the blocks a local-energy pass kept gives ∂/∂α of the weighted
-    /// sum Σ_w u_w log|ψ(x_w)| as its central difference in α does (h = 10⁻⁵, to 10⁻⁶
-    /// relative), and as the pass that eliminates its own blocks does (log|ψ| to 1e-12 and
-    /// ∂/∂α to 1e-10 relative), at N = 12 and 30 (blocks of 6 and 15 orbitals) with 37
-    /// walkers; a walker moved by one bit after the local energies makes the pass eliminate
-    /// again.
+    /// The gradient pass with the blocks a local-energy pass kept gives log|ψ| as the pass
+    /// that eliminates its own blocks does (to 1e-12 relative) and ∂/∂α of the weighted sum
+    /// Σ_w u_w log|ψ(x_w)| as that pass (1e-10) and its central difference in α (h = 10⁻⁵,
+    /// 10⁻⁶ relative) do, at N = 12 and 30 (blocks of 6 and 15 orbitals) with 37 walkers;
+    /// the kept values are the ones used (shifted records shift log|ψ|), and a walker moved
+    /// by one bit after the local energies makes the pass eliminate again.
     #[test]
     fn the_kept_blocks_give_the_eliminated_gradient() {
         for n in [12, 30] {
@@ -219,7 +205,7 @@ mod tests {
             let x = normal([w, coords], 1.1, &flex_f64());
             let u: Vec<f64> = (0..w).map(|k| ((k as f64) * 0.7).sin()).collect();
             let (eliminated, eliminated_values) = alpha_gradient(&psi, &x, &u);
-            let caches = psi.inverse_caches();
+            let caches = psi.log_det_caches();
             assert_eq!(caches.len(), 1);
             caches[0].keep(w);
             // The local energies' jet, on the frozen copy: the same cache.
@@ -249,21 +235,24 @@ mod tests {
                 rel < 1e-6,
                 "N = {n}: ∂/∂α {kept} against {central} by differences"
             );
-            // The kept path was taken: with the inverses replaced by zeros the derivative
-            // of log|det| vanishes and ∂/∂α changes.
+            // The kept path was taken: with 1 added to both kept logarithms, log|ψ| is 2
+            // higher at every walker.
             {
                 let mut state = caches[0].state();
                 for record in state.records.iter_mut() {
-                    for r in record.chunks_exact_mut(record_len(coords, n / 2)) {
-                        r[coords + 4..].fill(0.0);
+                    for r in record.chunks_exact_mut(record_len(coords)) {
+                        r[coords] += 1.0;
+                        r[coords + 1] += 1.0;
                     }
                 }
             }
-            let (zeroed, _) = alpha_gradient(&psi, &x, &u);
-            assert!(
-                (zeroed - eliminated).abs() > 1e-6 * eliminated.abs(),
-                "N = {n}"
-            );
+            let (_, shifted) = alpha_gradient(&psi, &x, &u);
+            for (s, k) in shifted.iter().zip(&kept_values) {
+                assert!(
+                    (s - k - 2.0).abs() < 1e-12 * scale,
+                    "N = {n}: {s} against {k}"
+                );
+            }
             // One walker one bit away: not kept, the batch eliminates.
             let mut moved = values(x.clone());
             moved[0] = f64::from_bits(moved[0].to_bits() + 1);
@@ -275,42 +264,41 @@ mod tests {
         }
     }
 
-    /// A record of a walker with 2 coordinates and n = 1: coordinates, logs, signs, inverses.
+    /// A record of a walker with 2 coordinates: coordinates, logs, signs.
     fn record(x: [f64; 2], v: f64) -> Vec<f64> {
-        vec![x[0], x[1], v, -v, 1.0, -1.0, v, 2.0 * v]
+        vec![x[0], x[1], v, -v, 1.0, -1.0]
     }
 
     #[test]
     fn kept_only_while_asked_at_one_alpha_and_within_the_capacity() {
-        let cache = InverseCache::default();
+        let cache = LogDetCache::default();
         let (a, b, c) = ([0.5, 1.0], [0.25, -1.0], [2.0, 3.0]);
-        assert_eq!(record_len(2, 1), 8);
-        cache.insert(1.0, 2, 1, record(a, 1.0));
+        assert_eq!(record_len(2), 6);
+        cache.insert(1.0, 2, record(a, 1.0));
         assert!(cache.is_empty(), "not keeping");
         cache.keep(2);
         let copy = cache.clone();
         let records = [record(a, 1.0), record(b, 2.0), record(c, 3.0)].concat();
-        copy.insert(1.0, 2, 1, records);
+        copy.insert(1.0, 2, records);
         assert_eq!(cache.len(), 2, "the capacity");
         let x = [b, a].concat();
-        let got = cache.batch(1.0, &x, 2, 1).expect("both kept");
+        let got = cache.batch(1.0, &x, 2).expect("both kept");
         assert_eq!(got.log_abs, vec![2.0, -2.0, 1.0, -1.0]);
         assert_eq!(got.sign, vec![1.0, -1.0, 1.0, -1.0]);
-        assert_eq!(got.inverse_t, vec![2.0, 4.0, 1.0, 2.0]);
-        assert!(cache.batch(1.5, &x, 2, 1).is_none(), "another αω");
+        assert!(cache.batch(1.5, &x, 2).is_none(), "another αω");
         assert!(
-            cache.batch(1.0, &[a, c].concat(), 2, 1).is_none(),
+            cache.batch(1.0, &[a, c].concat(), 2).is_none(),
             "c not kept"
         );
         // A walker differing in the last bit is another walker.
         let near = [f64::from_bits(0.5_f64.to_bits() + 1), 1.0];
-        assert!(cache.batch(1.0, &near, 2, 1).is_none());
+        assert!(cache.batch(1.0, &near, 2).is_none());
         // Another αω replaces the records.
-        cache.insert(2.0, 2, 1, record(c, 3.0));
+        cache.insert(2.0, 2, record(c, 3.0));
         assert_eq!(cache.len(), 1);
-        assert!(cache.batch(2.0, &c, 2, 1).is_some());
+        assert!(cache.batch(2.0, &c, 2).is_some());
         cache.release();
         assert!(cache.is_empty() && !cache.keeping());
-        assert!(cache.batch(2.0, &c, 2, 1).is_none());
+        assert!(cache.batch(2.0, &c, 2).is_none());
     }
 }

@@ -98,6 +98,13 @@ pub fn device(backend: Backend, precision: Precision) -> Result<Device, TrainErr
     Ok(device)
 }
 
+/// Whether `device` runs the host passes of `nqs-model` (flex in f64): the moves' value pass,
+/// the Hermite Slater and Padé jets, the kept log|det| and the factorised Slater gradient.
+pub fn runs_host_passes(device: &Device) -> bool {
+    device.clone().without_autodiff() == Device::flex()
+        && device.settings().float_dtype == burn::tensor::FloatDType::F64
+}
+
 /// Whether `device` is one of the CPU backends (flex, ndarray).
 pub fn is_cpu(device: &Device) -> bool {
     #[allow(deprecated)]

@@ -249,18 +249,20 @@ impl Trainer {
     /// ([`crate::memory::gradient_chunk`] on a CPU).
     fn gradient_chunk(&self) -> usize {
         if crate::backend::is_cpu(&self.device) {
-            crate::memory::gradient_chunk(&self.config)
+            crate::memory::gradient_chunk(
+                &self.config,
+                crate::backend::runs_host_passes(&self.device),
+            )
         } else {
             usize::MAX
         }
     }
 
     /// Walkers of `walkers` whose Slater log|det| a step keeps for its gradient pass
-    /// ([`crate::memory::kept_log_det_walkers`]): on a CPU in f64, where the host jet files
+    /// ([`crate::memory::kept_log_det_walkers`]): on flex in f64, where the host jet files
     /// them; none elsewhere.
     fn kept_log_det_walkers(&self, walkers: usize) -> usize {
-        let f64 = self.device.settings().float_dtype == burn::tensor::FloatDType::F64;
-        if crate::backend::is_cpu(&self.device) && f64 {
+        if crate::backend::runs_host_passes(&self.device) {
             crate::memory::kept_log_det_walkers(&self.config, walkers)
         } else {
             0

@@ -3,14 +3,15 @@
 //!
 //! Model (docs/performance.md, "Memory: the estimate checked before allocating"):
 //! peak ≈ base + walkers × float size × (C · N·d + [moves in burn ops] V · J/(d + 1))
-//!   + min(walkers, chunked walkers) × float size × K · J + walkers × samples × 8 · S
-//!   + [CPU, f64] kept Slater log|det|,
+//!   + float size × K · max(min(walkers, chunked) × J, min(walkers, chunked′) × G)
+//!   + walkers × samples × 8 · S + [CPU, f64] kept Slater log|det|,
 //! with J the floats per walker of the widest jets ([`nqs_model::FactorConfig::jet_elements`]
-//! + 4·N·d): the chains (positions, proposals, caches: C = 16 per coordinate), the moves' value
-//! passes where they run burn ops over every walker of a thread (V = 6 copies of a value pass,
-//! about J/(d + 1) floats: no gradient components), the jets of the local energies and
-//! gradients, which on a CPU go in chunks (at most threads × the larger chunk of walkers at a
-//! time, K = 6 live copies; on a GPU all walkers), and the evaluation's stored energies
+//! + 4·N·d) and G those of a gradient pass ([`gradient_floats_per_walker`]): the chains
+//! (positions, proposals, caches: C = 16 per coordinate), the moves' value passes where they
+//! run burn ops over every walker of a thread (V = 6 copies of a value pass, about J/(d + 1)
+//! floats: no gradient components), the jets of the local energies and gradients, which on a
+//! CPU go in chunks (at most threads × a chunk of walkers at a time, the local energies' or
+//! the gradient's, K = 6 live copies; on a GPU all walkers with J), and the evaluation's stored energies
 //! (S = 6 f64 per sample), and the local energies' Slater log|det| a step keeps for its
 //! gradient pass ([`kept_log_det_bytes_per_walker`], at most [`KEPT_LOG_DETS_BYTES`] per
 //! process). Calibrated on the shipped configs: 1.5–3.6 times the measured peaks of training
@@ -61,12 +62,16 @@ pub fn estimate_bytes(config: &Config, layout: Layout) -> f64 {
     } else {
         VALUE_COPIES * jets / (d + 1.0)
     };
-    let jet_walkers = if layout.cpu {
+    // Floats of the chunks' jets: the local energies' or the gradient's, the larger.
+    let jet_floats = if layout.cpu {
         let host_passes = layout.float_bytes == 8;
-        let chunk = local_energy_chunk(config).max(gradient_chunk(config, host_passes));
-        walkers.min((config.sampler.threads.max(1) * chunk) as f64)
+        let threads = config.sampler.threads.max(1);
+        let chunked = |chunk: usize| walkers.min((threads * chunk) as f64);
+        let gradient = gradient_floats_per_walker(config, host_passes) as f64;
+        (chunked(local_energy_chunk(config)) * jets)
+            .max(chunked(gradient_chunk(config, host_passes)) * gradient)
     } else {
-        walkers
+        walkers * jets
     };
     let kept = if layout.cpu && layout.float_bytes == 8 {
         let processes = layout.processes.max(1);
@@ -78,7 +83,7 @@ pub fn estimate_bytes(config: &Config, layout: Layout) -> f64 {
     };
     BASE_BYTES
         + walkers * fb * (CHAIN_FLOATS_PER_COORD * coords + moves)
-        + jet_walkers * fb * LIVE_COPIES * jets
+        + jet_floats * fb * LIVE_COPIES
         + kept
         + walkers * config.eval.samples_per_walker as f64 * 8.0 * EVALUATION_SERIES
 }

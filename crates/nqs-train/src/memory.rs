@@ -11,11 +11,11 @@
 //! run burn ops over every walker of a thread (V = 6 copies of a value pass, about J/(d + 1)
 //! floats: no gradient components), the jets of the local energies and gradients, which on a
 //! CPU go in chunks (at most threads × a chunk of walkers at a time, the local energies' or
-//! the gradient's, K = 6 live copies; on a GPU all walkers with J), and the evaluation's stored energies
-//! (S = 6 f64 per sample), and the local energies' Slater log|det| a step keeps for its
-//! gradient pass ([`kept_log_det_bytes_per_walker`], at most [`KEPT_LOG_DETS_BYTES`] per
-//! process). Calibrated on the shipped configs: 1.5–3.6 times the measured peaks of training
-//! steps (2026-12-07), 1.5 times with an evaluation.
+//! the gradient's, K = 6 live copies; on a GPU all walkers with J), and the evaluation's
+//! stored energies (S = 6 f64 per sample), and the local energies' Slater log|det| a step
+//! keeps for its gradient pass ([`kept_log_det_bytes_per_walker`], at most
+//! [`KEPT_LOG_DETS_BYTES`] per process). Calibrated on the shipped configs: 1.5–3.6 times the
+//! measured peaks of training steps (2026-12-07), 1.5 times with an evaluation.
 
 use crate::{Config, TrainError};
 
@@ -164,8 +164,10 @@ pub fn gradient_chunk(config: &Config, host_passes: bool) -> usize {
 /// ([`jet_floats_per_walker`]) less, with the host passes (flex f64), the Hermite Slater
 /// factors' share, whose gradient pass tracks log|det S(α)| of one n×n matrix and the
 /// Gaussian (det P = det X · det S), no tensor per particle and orbital. Measured (2D
-/// Slater–Jastrow, 4096 walkers, gradient phase, four alternating runs each): N = 20
-/// 3.9–4.7 → 3.7–5.1 ms (chunks of 416 → 782), N = 42 14.0–15.4 → 12.6–13.2 ms (96 → 193).
+/// Slater–Jastrow, 4096 walkers, gradient phase, alternating runs): N = 20 3.9–4.7 →
+/// 3.7–5.1 ms (chunks of 416 → 782, within the spread), N = 30 7.5–9.1 → 6.7–7.2 ms
+/// (188 → 360), N = 42 14.0–15.4 → 12.6–13.2 ms (96 → 193), N = 56 23.5–29.4 → 21.7–22.4 ms
+/// (64 → 107).
 pub fn gradient_floats_per_walker(config: &Config, host_passes: bool) -> usize {
     let geometry = config.geometry();
     let factorised: usize = config

@@ -144,7 +144,8 @@ impl SlaterDeterminant {
             if let Some(factorised) = self.factorised(x, q.clone(), degree) {
                 return factorised;
             }
-            // A value pass (the gradient passes): P = X · S in one product.
+            // A value pass (the gradient passes) with the walkers elsewhere than untracked
+            // on flex f64, or an open shell: P = X · S in one product.
             let p = self.monomial_product(x_rows, q, degree);
             let blocks = p.reshape([2 * w, n_orb, n_orb]);
             let det = log_det(blocks, false);

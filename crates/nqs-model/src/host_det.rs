@@ -211,10 +211,17 @@ pub(crate) fn log_abs_from_pivots<const L: usize>(pivots: &[[f64; L]]) -> [f64; 
     out
 }
 
-/// Round k's pivot row of every lane: the row i ≥ k with the largest |m_ik| (the first of
-/// equals), as f64. `width` is the row length of `m`.
+/// Round k's pivot row of every lane, as f64: row k where |m_kk| ≥ `threshold` · max_{i≥k} |m_ik|,
+/// else the row i ≥ k with the largest |m_ik| (the first of equals). A threshold of 1 is
+/// partial pivoting (the largest, row k among equals). `width` is the row length of `m`.
 #[inline(always)]
-fn pivot_rows<const L: usize>(m: &[[f64; L]], n: usize, width: usize, k: usize) -> [f64; L] {
+fn pivot_rows<const L: usize>(
+    m: &[[f64; L]],
+    n: usize,
+    width: usize,
+    k: usize,
+    threshold: f64,
+) -> [f64; L] {
     let mut best = [-1.0; L];
     let mut row = [0.0; L];
     for i in k..n {
@@ -226,6 +233,15 @@ fn pivot_rows<const L: usize>(m: &[[f64; L]], n: usize, width: usize, k: usize) 
             best[l] = if better { v } else { best[l] };
             row[l] = if better { here } else { row[l] };
         }
+    }
+    let diagonal = &m[k * width + k];
+    let k = k as f64;
+    for l in 0..L {
+        row[l] = if diagonal[l].abs() >= threshold * best[l] {
+            k
+        } else {
+            row[l]
+        };
     }
     row
 }
@@ -290,16 +306,18 @@ fn swap_rows<const L: usize>(
 /// longer fit the first-level cache. Both ways give the same bits.
 const TWO_ROUNDS_FROM: usize = 22;
 
-/// [`eliminate`] one round at a time.
+/// [`eliminate_with`] one round at a time.
 #[inline(always)]
 fn eliminate_round_by_round<const L: usize>(
     m: &mut [[f64; L]],
     n: usize,
     pivots: &mut [[f64; L]],
+    threshold: f64,
+    fma: impl Fn(f64, f64, f64) -> f64 + Copy,
 ) -> [f64; L] {
     let mut permutation = [1.0; L];
     for k in 0..n {
-        let row = pivot_rows(m, n, n, k);
+        let row = pivot_rows(m, n, n, k, threshold);
         let parity = swap_rows(m, n, n, k, k, &row);
         let pivot = m[k * n + k];
         pivots[k] = pivot;
@@ -315,7 +333,7 @@ fn eliminate_round_by_round<const L: usize>(
             }
             for c in k + 1..n {
                 for l in 0..L {
-                    target[c][l] -= factor[l] * source[c][l];
+                    target[c][l] = fma(-factor[l], source[c][l], target[c][l]);
                 }
             }
         }
@@ -334,7 +352,7 @@ fn gauss_jordan_round_by_round<const L: usize>(
     let mut permutation = [1.0; L];
     let mut source = vec![[0.0; L]; n];
     for k in 0..n {
-        let row = pivot_rows(m, n, n, k);
+        let row = pivot_rows(m, n, n, k, 1.0);
         // Whole rows: the columns left of k hold the inverse's columns so far.
         let parity = swap_rows(m, n, n, k, 0, &row);
         rows[k] = row;
@@ -368,10 +386,25 @@ pub(crate) fn eliminate<const L: usize>(
     n: usize,
     pivots: &mut [[f64; L]],
 ) -> [f64; L] {
+    eliminate_with(m, n, pivots, 1.0, |a, b, c| a * b + c)
+}
+
+/// [`eliminate`] with threshold pivoting ([`pivot_rows`]: row k stays the pivot row unless a
+/// row below is larger than |m_kk| / `threshold`, so that every multiplier is at most
+/// 1/`threshold` in size) and the updates t − f·u computed as `fma(−f, u, t)`. With a
+/// threshold of 1 and `a * b + c` it is [`eliminate`], bit for bit.
+#[inline(always)]
+pub(crate) fn eliminate_with<const L: usize>(
+    m: &mut [[f64; L]],
+    n: usize,
+    pivots: &mut [[f64; L]],
+    threshold: f64,
+    fma: impl Fn(f64, f64, f64) -> f64 + Copy,
+) -> [f64; L] {
     if n < TWO_ROUNDS_FROM {
-        eliminate_round_by_round(m, n, pivots)
+        eliminate_round_by_round(m, n, pivots, threshold, fma)
     } else {
-        eliminate_two_rounds(m, n, pivots)
+        eliminate_two_rounds(m, n, pivots, threshold, fma)
     }
 }
 
@@ -385,12 +418,14 @@ fn eliminate_two_rounds<const L: usize>(
     m: &mut [[f64; L]],
     n: usize,
     pivots: &mut [[f64; L]],
+    threshold: f64,
+    fma: impl Fn(f64, f64, f64) -> f64 + Copy,
 ) -> [f64; L] {
     let mut permutation = [1.0; L];
     let mut factors = vec![[0.0; L]; n];
     let mut k = 0;
     while k < n {
-        let row = pivot_rows(m, n, n, k);
+        let row = pivot_rows(m, n, n, k, threshold);
         let parity = swap_rows(m, n, n, k, k, &row);
         let pivot = m[k * n + k];
         pivots[k] = pivot;
@@ -410,12 +445,12 @@ fn eliminate_two_rounds<const L: usize>(
             factors[i] = factor;
             let entry = &mut m[i * n + k + 1];
             for l in 0..L {
-                entry[l] -= factor[l] * u[l];
+                entry[l] = fma(-factor[l], u[l], entry[l]);
             }
         }
         // Round k + 1's pivot; the kept multipliers move with their rows.
         let next = k + 1;
-        let row = pivot_rows(m, n, n, next);
+        let row = pivot_rows(m, n, n, next, threshold);
         let parity = swap_rows(m, n, n, next, next, &row);
         for l in 0..L {
             permutation[l] *= parity[l];
@@ -432,7 +467,7 @@ fn eliminate_two_rounds<const L: usize>(
         for c in next + 1..n {
             let source = upper[c];
             for l in 0..L {
-                lower[c][l] -= f[l] * source[l];
+                lower[c][l] = fma(-f[l], source[l], lower[c][l]);
             }
         }
         let pivot = lower[next];
@@ -449,7 +484,7 @@ fn eliminate_two_rounds<const L: usize>(
                 let (a, b) = (upper[c], lower[c]);
                 let t = &mut target[c];
                 for l in 0..L {
-                    t[l] = t[l] - f[l] * a[l] - g[l] * b[l];
+                    t[l] = fma(-g[l], b[l], fma(-f[l], a[l], t[l]));
                 }
             }
         }
@@ -514,7 +549,7 @@ fn gauss_jordan_two_rounds<const L: usize>(
     let mut factors = vec![[0.0; L]; n];
     let mut k = 0;
     while k < n {
-        let row = pivot_rows(m, n, n, k);
+        let row = pivot_rows(m, n, n, k, 1.0);
         // Whole rows: the columns left of k hold the inverse's columns so far.
         let parity = swap_rows(m, n, n, k, 0, &row);
         rows[k] = row;
@@ -550,7 +585,7 @@ fn gauss_jordan_two_rounds<const L: usize>(
             }
         }
         // Round k + 1's pivot; the kept multipliers move with their rows.
-        let row = pivot_rows(m, n, n, next);
+        let row = pivot_rows(m, n, n, next, 1.0);
         let parity = swap_rows(m, n, n, next, 0, &row);
         rows[next] = row;
         for l in 0..L {
@@ -680,9 +715,10 @@ mod tests {
         );
     }
 
-    /// Two rounds at a time and one round at a time give the same bits, for the LU and the
-    /// Gauss–Jordan elimination (pivots, permutation signs, the reduced matrices and the
-    /// pivot rows), with odd and even n and a singular lane (two equal rows).
+    /// Two rounds at a time and one round at a time give the same bits, for the LU (with
+    /// partial pivoting and plain updates, and with the moves' threshold pivoting and fused
+    /// updates) and the Gauss–Jordan elimination (pivots, permutation signs, the reduced
+    /// matrices and the pivot rows), with odd and even n and a singular lane (two equal rows).
     #[test]
     fn two_rounds_at_a_time_give_the_bits_of_one() {
         for n in [2, 3, 4, 5, 6, 9, 10, 15, 22, 23, 28] {
@@ -695,12 +731,19 @@ mod tests {
             }
             let bits =
                 |v: &[Lanes]| -> Vec<u64> { v.iter().flatten().map(|x| x.to_bits()).collect() };
-            let run = |two: bool, gauss: bool| {
+            let run = |two: bool, gauss: bool, threshold: f64| {
                 let (mut m, mut pivots, mut rows) =
                     (a.clone(), vec![[0.0; LANES]; n], vec![[0.0; LANES]; n]);
+                let plain = |a: f64, b: f64, c: f64| a * b + c;
                 let sign = match (two, gauss) {
-                    (false, false) => eliminate_round_by_round(&mut m, n, &mut pivots),
-                    (true, false) => eliminate_two_rounds(&mut m, n, &mut pivots),
+                    (false, false) if threshold < 1.0 => {
+                        eliminate_round_by_round(&mut m, n, &mut pivots, threshold, f64::mul_add)
+                    }
+                    (true, false) if threshold < 1.0 => {
+                        eliminate_two_rounds(&mut m, n, &mut pivots, threshold, f64::mul_add)
+                    }
+                    (false, false) => eliminate_round_by_round(&mut m, n, &mut pivots, 1.0, plain),
+                    (true, false) => eliminate_two_rounds(&mut m, n, &mut pivots, 1.0, plain),
                     (false, true) => gauss_jordan_round_by_round(&mut m, n, &mut pivots, &mut rows),
                     (true, true) => gauss_jordan_two_rounds(&mut m, n, &mut pivots, &mut rows),
                 };
@@ -718,11 +761,11 @@ mod tests {
                 };
                 (bits(&[sign]), bits(&pivots), bits(&m), bits(&rows))
             };
-            for gauss in [false, true] {
+            for (gauss, threshold) in [(false, 1.0), (false, 0.1), (true, 1.0)] {
                 assert_eq!(
-                    run(false, gauss),
-                    run(true, gauss),
-                    "n = {n}, gauss {gauss}"
+                    run(false, gauss, threshold),
+                    run(true, gauss, threshold),
+                    "n = {n}, gauss {gauss}, threshold {threshold}"
                 );
             }
         }

@@ -270,8 +270,11 @@ const SUB: usize = 16;
 
 /// Buffers reused over the chunks.
 struct Scratch {
-    /// H_k(ξ) for coordinate c and degree k at `c·(K + 1) + k`.
+    /// H_k(ξ) for coordinate c and degree k at `c·(K + 1) + k` (blocks up to 3×3).
     hermite: Vec<Lanes>,
+    /// H_k(ξ) of one particle's coordinate a at `a·(K + 1) + k`, [`SUB`] lanes (larger
+    /// blocks).
+    sub_hermite: Vec<[f64; SUB]>,
     /// One spin block's orbital matrix, row-major, up to 3×3 (the closed forms).
     matrix: Vec<Lanes>,
     /// One spin block's orbital matrix above 3×3, [`SUB`] lanes of it, row-major.
@@ -304,6 +307,7 @@ impl Scratch {
         Self {
             hermite: lanes(geometry.n_coords() * degrees),
             matrix: lanes(n_orb * n_orb),
+            sub_hermite: vec![[0.0; SUB]; geometry.dimensions * degrees],
             sub_matrix: vec![[0.0; SUB]; n_orb * n_orb],
             sub_pivots: vec![[0.0; SUB]; n_orb],
             ys: lanes(geometry.n_coords()),
@@ -353,38 +357,34 @@ fn determinants(
     if n_orb == 1 {
         return; // det P = H_0 = 1
     }
-    // H_0 = 1, H_1 = 2ξ, H_{k+1} = 2ξ H_k − 2k H_{k−1} at ξ = √(αω) x.
     let q = alpha_omega.sqrt();
     let degrees = max_degree(orbitals) + 1;
-    for (c, column) in xs.iter().enumerate() {
-        let h = &mut scratch.hermite[c * degrees..(c + 1) * degrees];
-        h[0] = [1.0; LANES];
-        for k in 1..degrees {
-            let mut next = [0.0; LANES];
-            for l in 0..LANES {
-                let two_xi = 2.0 * q * column[l];
-                next[l] = two_xi * h[k - 1][l]
-                    - if k >= 2 {
-                        2.0 * (k - 1) as f64 * h[k - 2][l]
-                    } else {
-                        0.0
-                    };
-            }
-            h[k] = next;
-        }
-    }
     let d = geometry.dimensions;
     if n_orb > 3 {
         for block in 0..2 {
             for sub in 0..LANES / SUB {
                 let lanes = sub * SUB..(sub + 1) * SUB;
                 for r in 0..n_orb {
+                    // The row's particle's H_k in each dimension, computed where its row is
+                    // built: a table of every coordinate (77 KiB at N = 30, 200 KiB at
+                    // N = 56) left the first-level cache between its writes and these
+                    // reads. The Slater pass alone 17–25 % faster at N = 42 and 56 on one
+                    // thread; the sampling phase 0–5 % (docs/performance.md).
                     let particle = block * n_orb + r;
+                    for a in 0..d {
+                        let column = xs[particle * d + a][lanes.clone()]
+                            .try_into()
+                            .expect("SUB lanes");
+                        hermite(
+                            column,
+                            q,
+                            &mut scratch.sub_hermite[a * degrees..(a + 1) * degrees],
+                        );
+                    }
                     for (j, qn) in orbitals.iter().enumerate() {
                         let mut entry = [1.0; SUB];
                         for (a, &k) in qn.iter().enumerate() {
-                            let h =
-                                &scratch.hermite[(particle * d + a) * degrees + k][lanes.clone()];
+                            let h = &scratch.sub_hermite[a * degrees + k];
                             for l in 0..SUB {
                                 entry[l] *= h[l];
                             }
@@ -407,6 +407,13 @@ fn determinants(
         }
         return;
     }
+    for (c, column) in xs.iter().enumerate() {
+        hermite(
+            column,
+            q,
+            &mut scratch.hermite[c * degrees..(c + 1) * degrees],
+        );
+    }
     for block in 0..2 {
         for r in 0..n_orb {
             let particle = block * n_orb + r;
@@ -425,6 +432,26 @@ fn determinants(
         for (a, v) in acc.iter_mut().zip(log_abs_det) {
             *a += v;
         }
+    }
+}
+
+/// H_0 … H_{K} (`h.len()` degrees) at ξ = q·c of one coordinate c's lanes: H_0 = 1,
+/// H_1 = 2ξ, H_{k+1} = 2ξ H_k − 2k H_{k−1}.
+#[inline(always)]
+fn hermite<const W: usize>(column: &[f64; W], q: f64, h: &mut [[f64; W]]) {
+    h[0] = [1.0; W];
+    for k in 1..h.len() {
+        let mut next = [0.0; W];
+        for l in 0..W {
+            let two_xi = 2.0 * q * column[l];
+            next[l] = two_xi * h[k - 1][l]
+                - if k >= 2 {
+                    2.0 * (k - 1) as f64 * h[k - 2][l]
+                } else {
+                    0.0
+                };
+        }
+        h[k] = next;
     }
 }
 

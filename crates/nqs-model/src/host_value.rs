@@ -502,15 +502,28 @@ fn pade(d: usize, pairs: &[(usize, usize, f64, f64)], xs: &[Lanes], acc: &mut La
 /// [`pade`] in `D` dimensions.
 #[inline(always)]
 fn pade_in<const D: usize>(pairs: &[(usize, usize, f64, f64)], xs: &[Lanes], acc: &mut Lanes) {
-    for &(i, j, a, beta) in pairs {
+    let r = |(i, j): (usize, usize), l: usize| {
         let (xi, xj) = (&xs[i * D..(i + 1) * D], &xs[j * D..(j + 1) * D]);
+        let mut r2 = 0.0;
+        for b in 0..D {
+            let s = xi[b][l] - xj[b][l];
+            r2 += s * s;
+        }
+        f64::sqrt(r2)
+    };
+    // Two pairs per division: n₁/D₁ + n₂/D₂ = (n₁D₂ + n₂D₁)/(D₁D₂), with D = 1 + βr ≥ 1.
+    let mut twos = pairs.chunks_exact(2);
+    for two in twos.by_ref() {
+        let ((i, j, a, beta), (k, m, b, gamma)) = (two[0], two[1]);
         for l in 0..LANES {
-            let mut r2 = 0.0;
-            for b in 0..D {
-                let s = xi[b][l] - xj[b][l];
-                r2 += s * s;
-            }
-            let r = f64::sqrt(r2);
+            let (r1, r2) = (r((i, j), l), r((k, m), l));
+            let (d1, d2) = (1.0 + beta * r1, 1.0 + gamma * r2);
+            acc[l] += (a * r1 * d2 + b * r2 * d1) / (d1 * d2);
+        }
+    }
+    for &(i, j, a, beta) in twos.remainder() {
+        for l in 0..LANES {
+            let r = r((i, j), l);
             acc[l] += a * r / (1.0 + beta * r);
         }
     }

@@ -305,7 +305,11 @@ impl Scratch {
         }
         let lanes = |count: usize| vec![[0.0; LANES]; count];
         Self {
-            hermite: lanes(geometry.n_coords() * degrees),
+            hermite: lanes(if n_orb <= 3 {
+                geometry.n_coords() * degrees
+            } else {
+                0
+            }),
             matrix: lanes(n_orb * n_orb),
             sub_hermite: vec![[0.0; SUB]; geometry.dimensions * degrees],
             sub_matrix: vec![[0.0; SUB]; n_orb * n_orb],

@@ -55,7 +55,7 @@ fn main() {
         let psi = cfg.init(g.clone(), 1.0, 1, &device).unwrap();
         nqs_model::HostLogPsi::new(&psi).expect("a host pass")
     };
-    let xs = x.clone().into_data().to_vec::<f64>().unwrap();
+    let xs = x.clone().into_data().try_to_vec::<f64>().unwrap();
     let mut out = vec![0.0; w];
     for (name, factors) in [
         ("host pass: slater", "[[factors]]\nkind=\"slater\"\n"),

@@ -625,7 +625,11 @@ mod tests {
             (56, 2),
         ] {
             let diff = host_against_ops(&sj(n, d, 0.87, (0.31, 0.62)), 77, 1.3);
-            assert!(diff < 1e-12, "N = {n}, d = {d}: {diff:e}");
+            // Round-off grows with the blocks' size and condition: measured 7e-14 at N = 20
+            // and 2.8e-13 at N = 56 (28×28), where another CPU's kernels for the ops may add
+            // as much again.
+            let tolerance = if n > 20 { 1e-11 } else { 1e-12 };
+            assert!(diff < tolerance, "N = {n}, d = {d}: {diff:e}");
         }
     }
 

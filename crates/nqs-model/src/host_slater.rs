@@ -19,7 +19,7 @@ use burn::tensor::{Tensor, TensorData};
 
 use crate::host_det::{BATCH_LANES, eliminate, gauss_jordan, log_abs_from_pivots};
 use crate::host_tanh::{eligible, host_values};
-use crate::lanes::load;
+use crate::lanes::{hermite, load};
 use crate::log_det_cache::{LogDetCache, record_len};
 use crate::{Geometry, LogPsi, Order};
 
@@ -131,24 +131,8 @@ impl Hermite {
     fn fill(&mut self, x: &[V], particle: usize, q: f64, degrees: usize, derivatives: bool) {
         let d = self.d;
         for a in 0..d {
-            let coordinate = &x[particle * d + a];
-            let mut xi = [0.0; L];
-            for l in 0..L {
-                xi[l] = q * coordinate[l];
-            }
             let h = &mut self.h[a * degrees..(a + 1) * degrees];
-            h[0] = [1.0; L];
-            if degrees > 1 {
-                for l in 0..L {
-                    h[1][l] = 2.0 * xi[l];
-                }
-            }
-            for k in 2..degrees {
-                let c = 2.0 * (k - 1) as f64;
-                for l in 0..L {
-                    h[k][l] = 2.0 * xi[l] * h[k - 1][l] - c * h[k - 2][l];
-                }
-            }
+            hermite(&x[particle * d + a], q, h);
             if !derivatives {
                 continue;
             }

@@ -23,7 +23,7 @@ use crate::{Geometry, WaveFunction};
 
 use crate::host_det::{LANES, Lanes, eliminate_with, log_abs_from_pivots};
 use crate::host_tanh::{eligible, host_values};
-use crate::lanes::pair_r2;
+use crate::lanes::{hermite, pair_r2};
 
 /// One factor's log|ψ_f|.
 #[derive(Debug, Clone)]
@@ -436,26 +436,6 @@ fn determinants(
         for (a, v) in acc.iter_mut().zip(log_abs_det) {
             *a += v;
         }
-    }
-}
-
-/// H_0 … H_{K} (`h.len()` degrees) at ξ = q·c of one coordinate c's lanes: H_0 = 1,
-/// H_1 = 2ξ, H_{k+1} = 2ξ H_k − 2k H_{k−1}.
-#[inline(always)]
-fn hermite<const W: usize>(column: &[f64; W], q: f64, h: &mut [[f64; W]]) {
-    h[0] = [1.0; W];
-    for k in 1..h.len() {
-        let mut next = [0.0; W];
-        for l in 0..W {
-            let two_xi = 2.0 * q * column[l];
-            next[l] = two_xi * h[k - 1][l]
-                - if k >= 2 {
-                    2.0 * (k - 1) as f64 * h[k - 2][l]
-                } else {
-                    0.0
-                };
-        }
-        h[k] = next;
     }
 }
 

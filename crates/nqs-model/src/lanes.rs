@@ -35,3 +35,23 @@ pub(crate) fn pair_r2<const L: usize>(x: &[[f64; L]], i: usize, j: usize, d: usi
     }
     r2
 }
+
+/// H_0 … H_{K} (`h.len()` degrees) at ξ = q·c of one coordinate c's lanes: H_0 = 1,
+/// H_1 = 2ξ, H_{k+1} = 2ξ H_k − 2k H_{k−1}.
+#[inline(always)]
+pub(crate) fn hermite<const W: usize>(column: &[f64; W], q: f64, h: &mut [[f64; W]]) {
+    h[0] = [1.0; W];
+    for k in 1..h.len() {
+        let mut next = [0.0; W];
+        for l in 0..W {
+            let two_xi = 2.0 * q * column[l];
+            next[l] = two_xi * h[k - 1][l]
+                - if k >= 2 {
+                    2.0 * (k - 1) as f64 * h[k - 2][l]
+                } else {
+                    0.0
+                };
+        }
+        h[k] = next;
+    }
+}

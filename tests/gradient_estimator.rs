@@ -224,3 +224,63 @@ fn slater_exponent_gradient_equals_finite_differences() {
         );
     }
 }
+
+/// The autodiff derivative of L = Σ_w c_w log|ψ(x_w)| in the Padé–Jastrow's β∥ and β⊥ (the
+/// gradient pass's tracked u = a/(1/r + β) on host inverse distances, through β = softplus(b))
+/// equals central finite differences of L in β from the plain value pass (the host pass),
+/// 2D N = 6, 20 and 56 and 3D N = 8.
+#[test]
+fn pade_beta_gradient_equals_finite_differences() {
+    let device = device();
+    let autodiff = device.clone().autodiff();
+    let model = |betas: [f64; 2], geometry: Geometry, device: &burn::tensor::Device| {
+        wave_function(
+            &format!(
+                "[[factors]]\nkind = \"slater\"\nalpha = 0.9\n\
+                 [[factors]]\nkind = \"pade_jastrow\"\nbeta_parallel = {}\n\
+                 beta_antiparallel = {}\n",
+                betas[0], betas[1]
+            ),
+            geometry,
+            0.8,
+            1,
+            device,
+        )
+    };
+    let (betas, h, walkers) = ([0.4, 0.7], 1e-5, 40);
+    let weights: Vec<f64> = (0..walkers)
+        .map(|k| ((k * 5 % 9) as f64 - 4.0) / 4.0)
+        .collect();
+    let mut rng = ParamRng::new(43);
+    for (n, d) in [(6, 2), (20, 2), (56, 2), (8, 3)] {
+        let geometry = Geometry::balanced(n, d);
+        let x: Vec<f64> = (0..walkers * n * d).map(|_| 1.3 * rng.normal()).collect();
+        let x = tensor2(x, walkers, n * d, &device);
+        let weighted =
+            |log_psi: Vec<f64>| -> f64 { log_psi.iter().zip(&weights).map(|(l, c)| l * c).sum() };
+        let value = |betas: [f64; 2]| weighted(host1(model(betas, geometry, &device).log_psi(&x)));
+
+        let tracked = model(betas, geometry, &autodiff);
+        let c = Tensor::<1>::from_data(TensorData::new(weights.clone(), [walkers]), &autodiff);
+        let loss = (tracked.log_psi(&x.clone().autodiff()) * c).sum();
+        let grads = GradientsParams::from_grads(loss.backward(), &tracked);
+        let Factor::Pade(pade) = &tracked.factors[1] else {
+            panic!("second factor is the Padé–Jastrow")
+        };
+        // ∂L/∂b = ∂L/∂β · softplus′(b), softplus′(b) = 1 − e^(−β).
+        let g_b = host1(grads.get::<1>(pade.beta_raw.id).expect("gradient of b"));
+        for kind in 0..2 {
+            let shifted = |s: f64| {
+                let mut b = betas;
+                b[kind] += s;
+                value(b)
+            };
+            let fd = (shifted(h) - shifted(-h)) / (2.0 * h);
+            let g = g_b[kind] / (1.0 - (-betas[kind]).exp());
+            assert!(
+                (g - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+                "N = {n}, d = {d}, β kind {kind}: autodiff {g} against finite differences {fd}"
+            );
+        }
+    }
+}

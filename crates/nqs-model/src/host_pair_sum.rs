@@ -1,13 +1,13 @@
 //! Σ_{i<j} q_ij / r_ij per walker as one host pass (the Coulomb energy of the local energies)
-//! for walkers on flex f64 without an autodiff graph, in open space; and the pair distances
-//! r_ij with a_ij r_ij as tensors (the tracked Padé pass, whose walkers are constants).
+//! for walkers on flex f64 without an autodiff graph, in open space; and the inverse pair
+//! distances 1/r_ij as a tensor (the tracked Padé pass, whose walkers are constants).
 //!
 //! In burn ops the sum is the pair separations, then √, 1/r, the product with q and a row sum
 //! over `[walkers, P]` tensors: at N = 30 (P = 435) five passes over 3.5 MiB per 1024 walkers.
 //! Here the walkers go through in chunks of [`LANES`], coordinate-major within a chunk (as in
-//! the host value pass), so that the square roots and divisions run on vector registers. The
-//! distances, which are written out per walker and pair, go one walker at a time instead,
-//! vectorised along the pairs of a row.
+//! the host value pass), so that the square roots and divisions run on vector registers; the
+//! inverse distances, written out per walker and pair, are stored from each pair's lanes to
+//! their walkers' rows.
 
 use burn::tensor::{Tensor, TensorData};
 
@@ -34,23 +34,19 @@ pub fn host_inverse_distance_sum(
     ))
 }
 
-/// r_ij and a_ij r_ij per walker (`[walkers, P]` each, pairs in the order of
-/// [`pair_indices`]) for walkers `x` as in [`host_inverse_distance_sum`]; `None` otherwise.
-/// r is √(Σ_a (x_ia − x_ja)²) summed in the order of the dimensions, the same bits as
+/// 1/r_ij per walker (`[walkers, P]`, pairs in the order of [`pair_indices`]) for walkers
+/// `x` as in [`host_inverse_distance_sum`]; `None` otherwise. r is √(Σ_a (x_ia − x_ja)²)
+/// summed in the order of the dimensions, so 1/r has the same bits as the reciprocal of
 /// [`crate::pairs::Pairs::r`].
-pub(crate) fn host_distances(
-    x: &Tensor<2>,
-    geometry: &Geometry,
-    a: &[f64],
-) -> Option<(Tensor<2>, Tensor<2>)> {
-    let walkers = host_input(x, geometry, a)?;
+pub(crate) fn host_inverse_distances(x: &Tensor<2>, geometry: &Geometry) -> Option<Tensor<2>> {
+    let n = geometry.n_particles;
+    let walkers = host_input(x, geometry, &vec![1.0; n * (n - 1) / 2])?;
     let (w, n_pairs) = (walkers.w, walkers.pairs.len());
-    let mut r = vec![0.0; w * n_pairs];
-    let mut ar = vec![0.0; w * n_pairs];
-    distances(&walkers, &mut r, &mut ar);
-    let device = x.device();
-    let tensor = |v: Vec<f64>| Tensor::<2>::from_data(TensorData::new(v, [w, n_pairs]), &device);
-    Some((tensor(r), tensor(ar)))
+    let t = inverse_distances(&walkers);
+    Some(Tensor::<2>::from_data(
+        TensorData::new(t, [w, n_pairs]),
+        &x.device(),
+    ))
 }
 
 /// The input of both passes: `w` walkers `[w, n_coords]` row-major in `d` dimensions and
@@ -91,92 +87,52 @@ fn host_input(x: &Tensor<2>, geometry: &Geometry, per_pair: &[f64]) -> Option<Wa
 }
 
 #[allow(unsafe_code)]
-fn distances(walkers: &Walkers, r: &mut [f64], ar: &mut [f64]) {
+fn inverse_distances(walkers: &Walkers) -> Vec<f64> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports AVX-512F (checked just above), the only requirement of a
         // `target_feature` function; the body is safe code.
-        return unsafe { distances_avx512(walkers, r, ar) };
+        return unsafe { inverse_distances_avx512(walkers) };
     }
-    distances_rows(walkers, r, ar);
+    inverse_distances_lanes(walkers)
 }
 
-/// The same code for AVX-512 (square roots of eight pairs per instruction).
+/// The same code for AVX-512 (square roots and divisions of eight pairs per instruction).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn distances_avx512(walkers: &Walkers, r: &mut [f64], ar: &mut [f64]) {
-    distances_rows(walkers, r, ar);
+fn inverse_distances_avx512(walkers: &Walkers) -> Vec<f64> {
+    inverse_distances_lanes(walkers)
 }
 
-/// From this many particles on, [`distances_rows`] vectorises over the pairs of a row.
-const ROWS_FROM: usize = 12;
-
-/// One walker at a time, its coordinates dimension-major, so that the pairs (i, j > i),
-/// consecutive in the output, read consecutive x_j: every loop runs over contiguous values.
+/// Walkers in chunks of [`LANES`], coordinate-major within a chunk (as in [`sum_lanes`]), so
+/// that every pair's square root and division run on full vectors whatever N is; each
+/// pair's lanes are then stored to their walkers' rows.
 #[inline(always)]
-fn distances_rows(walkers: &Walkers, r: &mut [f64], ar: &mut [f64]) {
+fn inverse_distances_lanes(walkers: &Walkers) -> Vec<f64> {
     let (xs, n_coords, d, pairs) = (
         &walkers.xs[..],
         walkers.n_coords,
         walkers.d,
         &walkers.pairs[..],
     );
-    let n_pairs = pairs.len();
-    let n = n_coords / d;
-    if n < ROWS_FROM {
-        // Few particles: the transposition and the short rows cost more than they save.
-        for ((walker, r), ar) in xs
-            .chunks_exact(n_coords)
-            .zip(r.chunks_exact_mut(n_pairs))
-            .zip(ar.chunks_exact_mut(n_pairs))
-        {
-            for ((r, ar), &(i, j, a)) in r.iter_mut().zip(ar.iter_mut()).zip(pairs) {
-                let mut r2 = 0.0;
-                for b in 0..d {
-                    let s = walker[i * d + b] - walker[j * d + b];
-                    r2 += s * s;
-                }
-                *r = r2.sqrt();
-                *ar = a * *r;
+    let (w, n_pairs) = (walkers.w, pairs.len());
+    let mut t = vec![0.0; w * n_pairs];
+    let mut x = vec![[0.0; LANES]; n_coords];
+    for (start, rows) in (0..w).step_by(LANES).zip(t.chunks_mut(LANES * n_pairs)) {
+        let len = LANES.min(w - start);
+        load(xs, n_coords, start, len, &mut x);
+        for (p, &(i, j, _)) in pairs.iter().enumerate() {
+            let r2 = pair_r2(&x, i, j, d);
+            let mut inverse = [0.0; LANES];
+            for l in 0..LANES {
+                inverse[l] = 1.0 / r2[l].sqrt();
             }
-        }
-        return;
-    }
-    let a: Vec<f64> = pairs.iter().map(|&(.., a)| a).collect();
-    let mut columns = vec![0.0; n_coords];
-    let mut r2 = vec![0.0; n];
-    for ((walker, r), ar) in xs
-        .chunks_exact(n_coords)
-        .zip(r.chunks_exact_mut(n_pairs))
-        .zip(ar.chunks_exact_mut(n_pairs))
-    {
-        for (c, &v) in walker.iter().enumerate() {
-            columns[(c % d) * n + c / d] = v;
-        }
-        let mut p = 0;
-        for i in 0..n {
-            let others = n - i - 1;
-            let r2 = &mut r2[..others];
-            r2.fill(0.0);
-            for column in columns.chunks_exact(n) {
-                let xi = column[i];
-                for (t, &xj) in r2.iter_mut().zip(&column[i + 1..]) {
-                    let s = xi - xj;
-                    *t += s * s;
-                }
+            for (row, &v) in rows.chunks_exact_mut(n_pairs).zip(&inverse) {
+                row[p] = v;
             }
-            for (((r, ar), &t), &a) in r[p..p + others]
-                .iter_mut()
-                .zip(&mut ar[p..p + others])
-                .zip(r2.iter())
-                .zip(&a[p..p + others])
-            {
-                *r = t.sqrt();
-                *ar = a * *r;
-            }
-            p += others;
         }
     }
+    t
 }
 
 #[allow(unsafe_code)]
@@ -304,33 +260,30 @@ mod tests {
         }
         let periodic = Geometry::periodic(6, 2, 4.0);
         let x = Tensor::<2>::zeros([3, 12], &flex_f64());
-        assert!(super::host_distances(&x, &periodic, &[1.0; 15]).is_none());
+        assert!(super::host_inverse_distances(&x, &periodic).is_none());
         let x = Tensor::<2>::zeros([3, 12], &flex_f64());
         assert!(super::host_inverse_distance_sum(&x, &periodic, &[1.0; 15]).is_none());
     }
 
-    /// r and a·r equal the pair table's r (host separations, then flex's √) and its product
-    /// with a bit for bit, 2D N = 30, 12 and 2 and 3D N = 5 (both loops) with a batch that is not a multiple of the
+    /// 1/r equals the reciprocal of the pair table's r (host separations, then flex's √) bit
+    /// for bit, 2D N = 30, 12 and 2 and 3D N = 5, with a batch that is not a multiple of the
     /// chunk; tracked walkers are handed back.
     #[test]
-    fn host_distances_equal_the_pair_table() {
+    fn host_inverse_distances_equal_the_pair_table() {
         let mut rng = crate::ParamRng::new(37);
         for (n, d) in [(30, 2), (12, 2), (5, 3), (2, 2)] {
             let geometry = Geometry::balanced(n, d);
             let w = 45;
             let values_x: Vec<f64> = (0..w * n * d).map(|_| 1.5 * rng.normal()).collect();
             let x = Tensor::<2>::from_data(TensorData::new(values_x, [w, n * d]), &flex_f64());
-            let a: Vec<f64> = (0..n * (n - 1) / 2)
-                .map(|p| 0.25 + p as f64 * 0.01)
+            let t = super::host_inverse_distances(&x, &geometry).expect("flex f64, open");
+            let table: Vec<f64> = values(Pairs::new(&x, &geometry).r())
+                .iter()
+                .map(|r| 1.0 / r)
                 .collect();
-            let (r, ar) = super::host_distances(&x, &geometry, &a).expect("flex f64, open");
-            let table = Pairs::new(&x, &geometry).r();
-            let a_row =
-                Tensor::<2>::from_data(TensorData::new(a.clone(), [1, a.len()]), &flex_f64());
-            assert_eq!(values(r), values(table.clone()), "N = {n}, d = {d}");
-            assert_eq!(values(ar), values(a_row * table), "N = {n}, d = {d}");
+            assert_eq!(values(t), table, "N = {n}, d = {d}");
             let tracked = x.autodiff().require_grad();
-            assert!(super::host_distances(&tracked, &geometry, &a).is_none());
+            assert!(super::host_inverse_distances(&tracked, &geometry).is_none());
         }
     }
 }

@@ -1,9 +1,9 @@
 //! The gradient pass of a Slater–Jastrow dot (autodiff forward at `Order::Value`, the
 //! surrogate loss, backward, gradients collected) and one Adam step, on one thread.
 //!
-//! `cargo run --release -p nqs-train --example gradient_costs -- N W [P]` (default N = 2,
-//! W = 1024; P = 0 without the Padé–Jastrow); prints microseconds per call, averaged over enough calls to take about a
-//! second.
+//! `cargo run --release -p nqs-train --example gradient_costs -- N W [P] [REPS]` (default
+//! N = 2, W = 1024; P = 0 without the Padé–Jastrow); prints
+//! microseconds per call, averaged over REPS calls (default: enough to take about a second).
 
 use std::time::Instant;
 
@@ -40,7 +40,7 @@ fn main() {
     let x = Tensor::<2>::random([w, 2 * n], Distribution::Normal(0.0, 1.0), &device);
     let u: Vec<f64> = (0..w).map(|i| 1e-3 * (i as f64).sin()).collect();
     let mut adam = AdamConfig::new().init();
-    let reps = (2_000_000 / (w * n * n)).clamp(20, 5000);
+    let reps = arg(4, (2_000_000 / (w * n * n)).clamp(20, 5000));
     let (mut gradient, mut step) = (0.0, 0.0);
     for r in 0..reps + reps / 10 {
         let t0 = Instant::now();

@@ -162,14 +162,17 @@ impl PadeJastrow {
             .collect();
         let choice = Tensor::<2>::from_data(TensorData::new(choice, [2, n_pairs]), &device);
         let beta = betas.reshape([1, 2]).matmul(choice); // [1, P]
-        // The gradient passes (β tracked, walkers constants): r and a·r from the host, so
-        // that the pass records three ops on [W, P] (the same values as below).
+        // The gradient passes (β tracked, walkers constants): 1/r from the host and
+        // u = a/(1/r + β), so that the pass records three ops on [W, P] (β's rows, the sum,
+        // the quotient by the cusps' row) and their backward four; a·r/(1 + βr) costs two
+        // more of each (docs/performance.md).
         if !order.gradient()
-            && let Some((r, ar)) = crate::host_pair_sum::host_distances(x, &self.geometry, &a)
+            && let Some(t) = crate::host_pair_sum::host_inverse_distances(x, &self.geometry)
         {
-            let denom = (r.clone() * rows_of(beta, r.dims()[0])).add_scalar(1.0);
+            let walkers = t.dims()[0];
+            let a = Tensor::<2>::from_data(TensorData::new(a, [1, n_pairs]), &device);
             return LogPsi {
-                value: crate::row_sum(ar / denom),
+                value: crate::row_sum(a / (t + rows_of(beta, walkers))),
                 grad: None,
                 lap: None,
             };

@@ -12,7 +12,8 @@
 //! of its batch is there, and eliminates otherwise.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// Floats of one walker's record: its coordinates, then log|det| and sign of both blocks.
 pub(crate) fn record_len(n_coords: usize) -> usize {
@@ -36,13 +37,35 @@ struct State {
     /// Records as filed, one vector per local-energy pass.
     records: Vec<Vec<f64>>,
     /// A walker's coordinate hash → (pass, first float of its record).
-    index: HashMap<u64, (usize, usize)>,
+    index: HashMap<u64, (usize, usize), BuildHasherDefault<Prehashed>>,
+}
+
+/// The index's hasher: its keys are hashes of the coordinates already ([`hash`]), so they
+/// are used as they are.
+#[derive(Debug, Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
 }
 
 /// Shared by every copy of a Slater factor (the trained model, its frozen copy for sampling
-/// and local energies, the gradient threads' copies): a clone is the same cache.
+/// and local energies, the gradient threads' copies): a clone is the same cache. The gradient
+/// threads read it at the same time (a read lock, their walkers hashed before it is taken).
 #[derive(Debug, Clone, Default)]
-pub struct LogDetCache(Arc<Mutex<State>>);
+pub struct LogDetCache(Arc<RwLock<State>>);
 
 /// A hash of a walker's coordinates (their bits); records are matched on the coordinates
 /// themselves too.
@@ -58,9 +81,13 @@ fn same(a: &[f64], b: &[f64]) -> bool {
 }
 
 impl LogDetCache {
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+    fn state(&self) -> std::sync::RwLockWriteGuard<'_, State> {
         // The state is consistent after every statement: a panic elsewhere leaves it usable.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.0.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Keep the blocks of up to `walkers` walkers from now on, dropping any kept before.
@@ -76,18 +103,18 @@ impl LogDetCache {
     pub fn release(&self) {
         let mut state = self.state();
         state.records = Vec::new();
-        state.index = HashMap::new();
+        state.index = HashMap::default();
         state.capacity = 0;
     }
 
     /// Whether blocks are being kept.
     pub(crate) fn keeping(&self) -> bool {
-        self.state().capacity > 0
+        self.read().capacity > 0
     }
 
     /// Walkers kept now.
     pub fn len(&self) -> usize {
-        self.state().index.len()
+        self.read().index.len()
     }
 
     /// Whether nothing is kept.
@@ -127,18 +154,19 @@ impl LogDetCache {
     /// The blocks of every walker of `x` (`[walkers, N·d]` row-major) at `alpha_omega`, or
     /// `None` where any is missing.
     pub(crate) fn batch(&self, alpha_omega: f64, x: &[f64], n_coords: usize) -> Option<Batch> {
-        let state = self.state();
+        let hashes: Vec<u64> = x.chunks_exact(n_coords).map(hash).collect();
+        let state = self.read();
         if state.capacity == 0 || state.alpha_omega != alpha_omega.to_bits() {
             return None;
         }
-        let walkers = x.len() / n_coords;
+        let walkers = hashes.len();
         let mut batch = Batch {
             log_abs: Vec::with_capacity(2 * walkers),
             sign: Vec::with_capacity(2 * walkers),
         };
         let len = record_len(n_coords);
-        for coordinates in x.chunks_exact(n_coords) {
-            let &(pass, start) = state.index.get(&hash(coordinates))?;
+        for (coordinates, h) in x.chunks_exact(n_coords).zip(&hashes) {
+            let &(pass, start) = state.index.get(h)?;
             let record = &state.records[pass][start..start + len];
             if !same(&record[..n_coords], coordinates) {
                 return None;

@@ -189,6 +189,32 @@ impl WaveFunction {
         x: &Tensor<2>,
         order: Order,
     ) -> (LogPsi, Option<SpinAmplitudes>) {
+        let (log_psi, spin, _) = self.forward_parts(x, order, false);
+        (log_psi, spin)
+    }
+
+    /// [`Self::forward_with_spin`] and, where a Padé–Jastrow factor's host jet computed it on
+    /// the way, Σ_{i<j} 1/r_ij per walker (`[walkers]`): the local energies hand it to the
+    /// Coulomb term, which then needs no pair pass of its own.
+    ///
+    /// # Shapes
+    /// - x: `[walkers, N·d]`
+    pub fn forward_with_inverse_distance_sum(
+        &self,
+        x: &Tensor<2>,
+        order: Order,
+    ) -> (LogPsi, Option<SpinAmplitudes>, Option<Tensor<1>>) {
+        self.forward_parts(x, order, true)
+    }
+
+    /// The factors' sum with the spin amplitudes and, when `inverse_sum`, the first
+    /// Padé–Jastrow host jet's Σ 1/r.
+    fn forward_parts(
+        &self,
+        x: &Tensor<2>,
+        order: Order,
+        inverse_sum: bool,
+    ) -> (LogPsi, Option<SpinAmplitudes>, Option<Tensor<1>>) {
         // Walkers on an autodiff device that carry no graph are constants: the ops on them
         // alone run on the plain backend, without autodiff's bookkeeping, and meet the
         // tracked parameters as constants (the trainer's gradient passes hand over plain
@@ -200,7 +226,7 @@ impl WaveFunction {
         } else {
             x
         };
-        let mut spin = None;
+        let (mut spin, mut sum) = (None, None);
         let log_psi = self
             .factors
             .iter()
@@ -211,11 +237,20 @@ impl WaveFunction {
                     spin = Some(amplitudes);
                     log_norm
                 }
+                Factor::Pade(p) if inverse_sum && sum.is_none() => {
+                    match p.forward_with_inverse_distance_sum(x, order) {
+                        Some((jet, s)) => {
+                            sum = Some(s);
+                            jet
+                        }
+                        None => f.forward(x, order).0,
+                    }
+                }
                 other => other.forward(x, order).0,
             })
             .reduce(LogPsi::add)
             .expect("a validated wave function has at least one factor");
-        (log_psi, spin)
+        (log_psi, spin, sum)
     }
 
     /// log|ψ| only, `[walkers]`: differentiable in the parameters when the module lives on

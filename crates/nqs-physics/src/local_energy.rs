@@ -41,11 +41,13 @@ impl LocalEnergy {
 /// E_L at the walkers `x: [walkers, N·d]`; `psi` must live on a plain (non-autodiff)
 /// device: the Laplacian comes from the forward-Laplacian pass, which records no tape.
 pub fn local_energy(psi: &WaveFunction, hamiltonian: &Hamiltonian, x: &Tensor<2>) -> LocalEnergy {
-    let (out, spin) = psi.forward_with_spin(x, Order::Laplacian);
+    // A Padé–Jastrow's jet gives Σ 1/r on the way, so the Coulomb term needs no pair pass.
+    let (out, spin, inverse_distance_sum) =
+        psi.forward_with_inverse_distance_sum(x, Order::Laplacian);
     let grad = out.expect_grad();
     let grad_sq = row_sum(grad.clone().square());
     let kinetic = (out.expect_lap() + grad_sq) * -hamiltonian.kinetic_prefactor();
-    let terms = hamiltonian.potential_terms(x);
+    let terms = hamiltonian.potential_terms_given(x, inverse_distance_sum.as_ref());
     match (spin, psi.spin_correlator()) {
         (Some(amplitudes), Some(correlator)) => {
             let operators = hamiltonian.spin_operators(correlator.basis());

@@ -133,6 +133,27 @@ impl PadeJastrow {
         )
     }
 
+    /// [`Self::forward`] through the host jet, with Σ_{i<j} 1/r_ij per walker (`[walkers]`),
+    /// which the jet computes on the way (a Coulomb sum of unit charges): `None` where the
+    /// host jet does not apply (walkers or β not untracked flex f64, a periodic cell, fewer
+    /// than two particles).
+    ///
+    /// # Shapes
+    /// - x: `[walkers, N·d]`
+    pub fn forward_with_inverse_distance_sum(
+        &self,
+        x: &Tensor<2>,
+        order: Order,
+    ) -> Option<(LogPsi, Tensor<1>)> {
+        if self.geometry.n_particles < 2 {
+            return None;
+        }
+        let pairs = self.host_pairs()?;
+        let (jet, sum) =
+            crate::host_pade::pade_jet_and_inverse_sum(x, &self.geometry, &pairs, order, true)?;
+        Some((jet, sum?))
+    }
+
     /// # Shapes
     /// - x: `[walkers, N·d]`
     pub fn forward(&self, x: &Tensor<2>, order: Order) -> LogPsi {

@@ -46,6 +46,27 @@ impl PotentialTerm for Coulomb {
         row_sum(Pairs::new(x, &self.geometry).r().recip() * q)
     }
 
+    /// q·Σ 1/r where every pair has the same q (electrons; and nucleons where every pair is
+    /// as likely a proton pair), from the sum given; [`Self::potential`] otherwise.
+    fn potential_given_inverse_distance_sum(
+        &self,
+        x: &Tensor<2>,
+        inverse_distance_sum: &Tensor<1>,
+    ) -> Tensor<1> {
+        let [w, coords] = x.dims();
+        let uniform = self.couplings.first().copied().filter(|&q| {
+            self.couplings.iter().all(|&c| c.to_bits() == q.to_bits())
+                && coords == self.geometry.n_particles * self.geometry.dimensions
+                && self.geometry.cell.is_none()
+                && inverse_distance_sum.dims() == [w]
+        });
+        match uniform {
+            Some(q) if q == 1.0 => inverse_distance_sum.clone(),
+            Some(q) => inverse_distance_sum.clone() * q,
+            None => self.potential(x),
+        }
+    }
+
     fn operator_part(&self, x: &Tensor<2>) -> Option<OperatorPart> {
         let spin = self.spin.as_ref()?;
         (self.geometry.n_particles >= 2).then(|| OperatorPart {

@@ -36,6 +36,21 @@ pub trait PotentialTerm: std::fmt::Debug + Send + Sync {
     /// - x: `[walkers, N·d]`
     fn potential(&self, x: &Tensor<2>) -> Tensor<1>;
 
+    /// V(x) where Σ_{i<j} 1/r_ij of every walker of `x` (`[walkers]`, all pairs of its
+    /// particles) is known already: a Padé–Jastrow's local-energy jet computes it on the way
+    /// ([`nqs_model::WaveFunction::forward_with_inverse_distance_sum`]). A term that is that
+    /// sum times a constant uses it; the others compute [`Self::potential`].
+    ///
+    /// # Shapes
+    /// - x: `[walkers, N·d]`
+    fn potential_given_inverse_distance_sum(
+        &self,
+        x: &Tensor<2>,
+        _inverse_distance_sum: &Tensor<1>,
+    ) -> Tensor<1> {
+        self.potential(x)
+    }
+
     /// The spin-isospin-dependent part Σ_q f_q(x) O_q of the term, when it has one; its
     /// value in the reference spin-isospin state is already in [`Self::potential`].
     ///
@@ -119,6 +134,23 @@ impl Hamiltonian {
     /// Each potential term, `[walkers]` each, in the order of [`Self::term_names`].
     pub fn potential_terms(&self, x: &Tensor<2>) -> Vec<Tensor<1>> {
         self.terms.iter().map(|t| t.potential(x)).collect()
+    }
+
+    /// [`Self::potential_terms`], with Σ_{i<j} 1/r_ij per walker when it is known already
+    /// ([`PotentialTerm::potential_given_inverse_distance_sum`]).
+    pub fn potential_terms_given(
+        &self,
+        x: &Tensor<2>,
+        inverse_distance_sum: Option<&Tensor<1>>,
+    ) -> Vec<Tensor<1>> {
+        match inverse_distance_sum {
+            Some(sum) => self
+                .terms
+                .iter()
+                .map(|t| t.potential_given_inverse_distance_sum(x, sum))
+                .collect(),
+            None => self.potential_terms(x),
+        }
     }
 
     /// Each term's spin-isospin-dependent part, in the order of [`Self::term_names`].

@@ -174,6 +174,25 @@ fn untracked_walkers_give_the_tracked_walkers_gradient() {
     }
 }
 
+/// L = Σ_w c_w log|ψ(x_w)| from the plain value pass (the host pass) of `psi`.
+fn weighted(psi: &nqs_model::WaveFunction, x: &Tensor<2>, c: &[f64]) -> f64 {
+    let log_psi = host1(psi.log_psi(x));
+    log_psi.iter().zip(c).map(|(l, c)| l * c).sum()
+}
+
+/// ∇_θ L through autodiff: `tracked` on an autodiff device, the walkers `x` (plain) as
+/// constants, as in the gradient passes.
+fn weighted_gradient(
+    tracked: &nqs_model::WaveFunction,
+    x: &Tensor<2>,
+    c: &[f64],
+) -> GradientsParams {
+    let device = x.device().autodiff();
+    let weights = Tensor::<1>::from_data(TensorData::new(c.to_vec(), [c.len()]), &device);
+    let loss = (tracked.log_psi(&x.clone().autodiff()) * weights).sum();
+    GradientsParams::from_grads(loss.backward(), tracked)
+}
+
 /// The autodiff derivative of L = Σ_w c_w log|ψ(x_w)| in the Slater exponent α (the tracked
 /// burn ops of the gradient passes) equals central finite differences of L from the plain
 /// value pass (the host pass), for closed shells in 2D and 3D beside a Padé factor.
@@ -205,15 +224,11 @@ fn slater_exponent_gradient_equals_finite_differences() {
         let geometry = Geometry::balanced(n, d);
         let x: Vec<f64> = (0..walkers * n * d).map(|_| 1.2 * rng.normal()).collect();
         let x = tensor2(x, walkers, n * d, &device);
-        let weighted =
-            |log_psi: Vec<f64>| -> f64 { log_psi.iter().zip(&weights).map(|(l, c)| l * c).sum() };
-        let value = |alpha: f64| weighted(host1(model(alpha, geometry, &device).log_psi(&x)));
+        let value = |alpha: f64| weighted(&model(alpha, geometry, &device), &x, &weights);
         let fd = (value(alpha + h) - value(alpha - h)) / (2.0 * h);
 
         let tracked = model(alpha, geometry, &autodiff);
-        let c = Tensor::<1>::from_data(TensorData::new(weights.clone(), [walkers]), &autodiff);
-        let loss = (tracked.log_psi(&x.clone().autodiff()) * c).sum();
-        let grads = GradientsParams::from_grads(loss.backward(), &tracked);
+        let grads = weighted_gradient(&tracked, &x, &weights);
         let Factor::Slater(slater) = &tracked.factors[0] else {
             panic!("first factor is the Slater determinant")
         };
@@ -256,14 +271,10 @@ fn pade_beta_gradient_equals_finite_differences() {
         let geometry = Geometry::balanced(n, d);
         let x: Vec<f64> = (0..walkers * n * d).map(|_| 1.3 * rng.normal()).collect();
         let x = tensor2(x, walkers, n * d, &device);
-        let weighted =
-            |log_psi: Vec<f64>| -> f64 { log_psi.iter().zip(&weights).map(|(l, c)| l * c).sum() };
-        let value = |betas: [f64; 2]| weighted(host1(model(betas, geometry, &device).log_psi(&x)));
+        let value = |betas: [f64; 2]| weighted(&model(betas, geometry, &device), &x, &weights);
 
         let tracked = model(betas, geometry, &autodiff);
-        let c = Tensor::<1>::from_data(TensorData::new(weights.clone(), [walkers]), &autodiff);
-        let loss = (tracked.log_psi(&x.clone().autodiff()) * c).sum();
-        let grads = GradientsParams::from_grads(loss.backward(), &tracked);
+        let grads = weighted_gradient(&tracked, &x, &weights);
         let Factor::Pade(pade) = &tracked.factors[1] else {
             panic!("second factor is the Padé–Jastrow")
         };

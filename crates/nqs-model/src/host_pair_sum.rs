@@ -40,7 +40,7 @@ pub fn host_inverse_distance_sum(
 /// [`crate::pairs::Pairs::r`].
 pub(crate) fn host_inverse_distances(x: &Tensor<2>, geometry: &Geometry) -> Option<Tensor<2>> {
     let n = geometry.n_particles;
-    let walkers = host_input(x, geometry, &vec![1.0; n * (n - 1) / 2])?;
+    let walkers = host_input(x, geometry, &vec![1.0; n * n.saturating_sub(1) / 2])?;
     let (w, n_pairs) = (walkers.w, walkers.pairs.len());
     let t = inverse_distances(&walkers);
     Some(Tensor::<2>::from_data(

@@ -12,7 +12,6 @@
 //! of its batch is there, and eliminates otherwise.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, PoisonError, RwLock};
 
 /// Floats of one walker's record: its coordinates, then log|det| and sign of both blocks.
@@ -37,28 +36,7 @@ struct State {
     /// Records as filed, one vector per local-energy pass.
     records: Vec<Vec<f64>>,
     /// A walker's coordinate hash → (pass, first float of its record).
-    index: HashMap<u64, (usize, usize), BuildHasherDefault<Prehashed>>,
-}
-
-/// The index's hasher: its keys are hashes of the coordinates already ([`hash`]), so they
-/// are used as they are.
-#[derive(Debug, Default)]
-struct Prehashed(u64);
-
-impl Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
+    index: HashMap<u64, (usize, usize)>,
 }
 
 /// Shared by every copy of a Slater factor (the trained model, its frozen copy for sampling
@@ -103,7 +81,7 @@ impl LogDetCache {
     pub fn release(&self) {
         let mut state = self.state();
         state.records = Vec::new();
-        state.index = HashMap::default();
+        state.index = HashMap::new();
         state.capacity = 0;
     }
 

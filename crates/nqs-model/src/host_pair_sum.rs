@@ -1,13 +1,10 @@
 //! Σ_{i<j} q_ij / r_ij per walker as one host pass (the Coulomb energy of the local energies)
-//! for walkers on flex f64 without an autodiff graph, in open space; and the inverse pair
-//! distances 1/r_ij as a tensor (the tracked Padé pass, whose walkers are constants).
+//! for walkers on flex f64 without an autodiff graph, in open space.
 //!
 //! In burn ops the sum is the pair separations, then √, 1/r, the product with q and a row sum
 //! over `[walkers, P]` tensors: at N = 30 (P = 435) five passes over 3.5 MiB per 1024 walkers.
 //! Here the walkers go through in chunks of [`LANES`], coordinate-major within a chunk (as in
-//! the host value pass), so that the square roots and divisions run on vector registers; the
-//! inverse distances, written out per walker and pair, are stored from each pair's lanes to
-//! their walkers' rows.
+//! the host value pass), so that the square roots and divisions run on vector registers.
 
 use burn::tensor::{Tensor, TensorData};
 
@@ -34,22 +31,7 @@ pub fn host_inverse_distance_sum(
     ))
 }
 
-/// 1/r_ij per walker (`[walkers, P]`, pairs in the order of [`pair_indices`]) for walkers
-/// `x` as in [`host_inverse_distance_sum`]; `None` otherwise. r is √(Σ_a (x_ia − x_ja)²)
-/// summed in the order of the dimensions, so 1/r has the same bits as the reciprocal of
-/// [`crate::pairs::Pairs::r`].
-pub(crate) fn host_inverse_distances(x: &Tensor<2>, geometry: &Geometry) -> Option<Tensor<2>> {
-    let n = geometry.n_particles;
-    let walkers = host_input(x, geometry, &vec![1.0; n * n.saturating_sub(1) / 2])?;
-    let (w, n_pairs) = (walkers.w, walkers.pairs.len());
-    let t = inverse_distances(&walkers);
-    Some(Tensor::<2>::from_data(
-        TensorData::new(t, [w, n_pairs]),
-        &x.device(),
-    ))
-}
-
-/// The input of both passes: `w` walkers `[w, n_coords]` row-major in `d` dimensions and
+/// The input of the pass: `w` walkers `[w, n_coords]` row-major in `d` dimensions and
 /// the pairs (i, j, v_ij) in the order of [`pair_indices`].
 struct Walkers {
     xs: Vec<f64>,
@@ -84,55 +66,6 @@ fn host_input(x: &Tensor<2>, geometry: &Geometry, per_pair: &[f64]) -> Option<Wa
         d: geometry.dimensions,
         pairs,
     })
-}
-
-#[allow(unsafe_code)]
-fn inverse_distances(walkers: &Walkers) -> Vec<f64> {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU supports AVX-512F (checked just above), the only requirement of a
-        // `target_feature` function; the body is safe code.
-        return unsafe { inverse_distances_avx512(walkers) };
-    }
-    inverse_distances_lanes(walkers)
-}
-
-/// The same code for AVX-512 (square roots and divisions of eight pairs per instruction).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn inverse_distances_avx512(walkers: &Walkers) -> Vec<f64> {
-    inverse_distances_lanes(walkers)
-}
-
-/// Walkers in chunks of [`LANES`], coordinate-major within a chunk (as in [`sum_lanes`]), so
-/// that every pair's square root and division run on full vectors whatever N is; each
-/// pair's lanes are then stored to their walkers' rows.
-#[inline(always)]
-fn inverse_distances_lanes(walkers: &Walkers) -> Vec<f64> {
-    let (xs, n_coords, d, pairs) = (
-        &walkers.xs[..],
-        walkers.n_coords,
-        walkers.d,
-        &walkers.pairs[..],
-    );
-    let (w, n_pairs) = (walkers.w, pairs.len());
-    let mut t = vec![0.0; w * n_pairs];
-    let mut x = vec![[0.0; LANES]; n_coords];
-    for (start, rows) in (0..w).step_by(LANES).zip(t.chunks_mut(LANES * n_pairs)) {
-        let len = LANES.min(w - start);
-        load(xs, n_coords, start, len, &mut x);
-        for (p, &(i, j, _)) in pairs.iter().enumerate() {
-            let r2 = pair_r2(&x, i, j, d);
-            let mut inverse = [0.0; LANES];
-            for l in 0..LANES {
-                inverse[l] = 1.0 / r2[l].sqrt();
-            }
-            for (row, &v) in rows.chunks_exact_mut(n_pairs).zip(&inverse) {
-                row[p] = v;
-            }
-        }
-    }
-    t
 }
 
 #[allow(unsafe_code)]
@@ -260,30 +193,6 @@ mod tests {
         }
         let periodic = Geometry::periodic(6, 2, 4.0);
         let x = Tensor::<2>::zeros([3, 12], &flex_f64());
-        assert!(super::host_inverse_distances(&x, &periodic).is_none());
-        let x = Tensor::<2>::zeros([3, 12], &flex_f64());
         assert!(super::host_inverse_distance_sum(&x, &periodic, &[1.0; 15]).is_none());
-    }
-
-    /// 1/r equals the reciprocal of the pair table's r (host separations, then flex's √) bit
-    /// for bit, 2D N = 30, 12 and 2 and 3D N = 5, with a batch that is not a multiple of the
-    /// chunk; tracked walkers are handed back.
-    #[test]
-    fn host_inverse_distances_equal_the_pair_table() {
-        let mut rng = crate::ParamRng::new(37);
-        for (n, d) in [(30, 2), (12, 2), (5, 3), (2, 2)] {
-            let geometry = Geometry::balanced(n, d);
-            let w = 45;
-            let values_x: Vec<f64> = (0..w * n * d).map(|_| 1.5 * rng.normal()).collect();
-            let x = Tensor::<2>::from_data(TensorData::new(values_x, [w, n * d]), &flex_f64());
-            let t = super::host_inverse_distances(&x, &geometry).expect("flex f64, open");
-            let table: Vec<f64> = values(Pairs::new(&x, &geometry).r())
-                .iter()
-                .map(|r| 1.0 / r)
-                .collect();
-            assert_eq!(values(t), table, "N = {n}, d = {d}");
-            let tracked = x.autodiff().require_grad();
-            assert!(super::host_inverse_distances(&tracked, &geometry).is_none());
-        }
     }
 }

@@ -13,6 +13,7 @@
 
 mod dense_det;
 mod derivatives;
+mod dual;
 mod error;
 pub mod factors;
 mod geometry;
@@ -20,6 +21,7 @@ mod host_backflow;
 mod host_det;
 mod host_eta_table;
 mod host_pade;
+mod host_pade_tangent;
 mod host_pair_sum;
 mod host_slater;
 mod host_softplus;

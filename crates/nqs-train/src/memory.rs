@@ -167,17 +167,27 @@ pub fn gradient_chunk(config: &Config, host_passes: bool) -> usize {
 /// Slater–Jastrow, 4096 walkers, gradient phase, alternating runs): N = 20 3.9–4.7 →
 /// 3.7–5.1 ms (chunks of 416 → 782, within the spread), N = 30 7.5–9.1 → 6.7–7.2 ms
 /// (188 → 360), N = 42 14.0–15.4 → 12.6–13.2 ms (96 → 193), N = 56 23.5–29.4 → 21.7–22.4 ms
-/// (64 → 107).
+/// (64 → 107). In open space the Padé–Jastrow factors' share goes too: their gradient pass
+/// is one host pass with the β tangents (`nqs_model`'s `host_pade_tangent.rs`), two floats
+/// per walker.
 pub fn gradient_floats_per_walker(config: &Config, host_passes: bool) -> usize {
     let geometry = config.geometry();
-    let factorised: usize = config
+    let open = geometry.cell.is_none();
+    let on_the_host: usize = config
         .model
         .factors
         .iter()
-        .filter(|f| host_passes && matches!(f, nqs_model::FactorConfig::Slater(_)))
+        .filter(|f| {
+            host_passes
+                && match f {
+                    nqs_model::FactorConfig::Slater(_) => true,
+                    nqs_model::FactorConfig::PadeJastrow(_) => open,
+                    _ => false,
+                }
+        })
         .map(|f| f.jet_elements(&geometry))
         .sum();
-    jet_floats_per_walker(config) - factorised
+    jet_floats_per_walker(config) - on_the_host
 }
 
 /// Memory available to new allocations (`MemAvailable` of /proc/meminfo), when the system

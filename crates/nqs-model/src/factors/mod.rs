@@ -18,6 +18,7 @@ pub use deep_sets::{DeepSets, DeepSetsConfig};
 pub use envelope::{Envelope, EnvelopeConfig};
 pub use ffnn::{Ffnn, FfnnConfig};
 pub use message_passing::{MessagePassing, MessagePassingConfig};
+pub(crate) use pade::pade_u;
 pub use pade::{PadeJastrow, PadeJastrowConfig};
 pub use pair_jastrow::{PairJastrow, PairJastrowConfig};
 pub use plane_wave_slater::{PlaneWaveSlater, PlaneWaveSlaterConfig};

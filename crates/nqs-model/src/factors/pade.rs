@@ -10,6 +10,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::derivatives::LogPsi;
+use crate::dual::Number;
 use crate::init::param1;
 use crate::pairs::{Pairs, no_pairs, pair_indices};
 use crate::{Geometry, ModelError, Order, rows_of};
@@ -93,6 +94,16 @@ fn inverse_softplus(y: f64) -> f64 {
     if y > 30.0 { y } else { y.exp_m1().ln() }
 }
 
+/// u(r) = a r/(1 + βr), the pair function, over f64 or over [`crate::dual::Dual`] numbers
+/// (β the variable: u with ∂u/∂β, by forward mode; `host_pade_tangent.rs`).
+#[inline(always)]
+pub(crate) fn pade_u<T: Number>(r: f64, a: f64, beta: T) -> T
+where
+    f64: std::ops::Div<T, Output = T>,
+{
+    a * r / (beta * r + 1.0)
+}
+
 impl PadeJastrow {
     /// Current (β_parallel, β_antiparallel).
     pub fn betas(&self) -> Tensor<1> {
@@ -101,7 +112,7 @@ impl PadeJastrow {
 
     /// Per pair (i, j): the cusp a (1/(d + 1) for parallel spins, 1/(d − 1) antiparallel)
     /// and the β it takes (0 parallel, 1 antiparallel).
-    fn pair_kinds(&self) -> Vec<(usize, usize, f64, usize)> {
+    pub(crate) fn pair_kinds(&self) -> Vec<(usize, usize, f64, usize)> {
         let g = self.geometry;
         let d = g.dimensions as f64;
         pair_indices(g.n_particles)
@@ -154,6 +165,35 @@ impl PadeJastrow {
         Some((jet, sum?))
     }
 
+    /// The value pass with β on autodiff (the gradient passes) and the walkers untracked on
+    /// flex f64 in open space: Σ u per walker with ∂/∂β₀ and ∂/∂β₁ from one host pass in
+    /// forward mode (`host_pade_tangent.rs`), handed to burn as the first-order op
+    /// y = f + D·(β − β̄) (D = ∂f/∂β per walker, β̄ β's value as a constant: y is f and
+    /// autodiff sees ∂y/∂β = D); `None` elsewhere.
+    ///
+    /// # Shapes
+    /// - x: `[walkers, N·d]`, betas: `[2]` → `[walkers]`
+    fn value_with_beta_tangents(&self, x: &Tensor<2>, betas: Tensor<1>) -> Option<Tensor<1>> {
+        if !betas.is_autodiff() || !crate::host_tanh::on_flex_f64(&betas) {
+            return None;
+        }
+        let constant = betas.clone().inner();
+        let values = crate::host_values(constant.clone())?;
+        let pairs = self.pair_kinds();
+        let (value, tangents) = crate::host_pade_tangent::value_and_beta_tangents(
+            x,
+            &self.geometry,
+            &pairs,
+            [values[0], values[1]],
+        )?;
+        let [w, _] = x.dims();
+        let device = constant.device();
+        let value = Tensor::<1>::from_data(TensorData::new(value, [w]), &device);
+        let tangents = Tensor::<2>::from_data(TensorData::new(tangents, [w, 2]), &device);
+        let first_order = tangents.matmul((betas - constant).reshape([2, 1]));
+        Some(value + first_order.reshape([w]))
+    }
+
     /// # Shapes
     /// - x: `[walkers, N·d]`
     pub fn forward(&self, x: &Tensor<2>, order: Order) -> LogPsi {
@@ -167,6 +207,16 @@ impl PadeJastrow {
             .and_then(|pairs| crate::host_pade::pade_jet(x, &self.geometry, &pairs, order))
         {
             return jet;
+        }
+        // β on autodiff (the gradient passes): the value with its β tangents in one host pass.
+        if !order.gradient()
+            && let Some(value) = self.value_with_beta_tangents(x, betas.clone())
+        {
+            return LogPsi {
+                value,
+                grad: None,
+                lap: None,
+            };
         }
         let d = self.geometry.dimensions as f64;
         let device = x.device();
@@ -183,21 +233,6 @@ impl PadeJastrow {
             .collect();
         let choice = Tensor::<2>::from_data(TensorData::new(choice, [2, n_pairs]), &device);
         let beta = betas.reshape([1, 2]).matmul(choice); // [1, P]
-        // The gradient passes (β tracked, walkers constants): 1/r from the host and
-        // u = a/(1/r + β), so that the pass records three ops on [W, P] (β's rows, the sum,
-        // the quotient by the cusps' row) and their backward four; a·r/(1 + βr) costs two
-        // more of each (docs/performance.md).
-        if !order.gradient()
-            && let Some(t) = crate::host_pair_sum::host_inverse_distances(x, &self.geometry)
-        {
-            let walkers = t.dims()[0];
-            let a = Tensor::<2>::from_data(TensorData::new(a, [1, n_pairs]), &device);
-            return LogPsi {
-                value: crate::row_sum(a / (t + rows_of(beta, walkers))),
-                grad: None,
-                lap: None,
-            };
-        }
         let pairs = Pairs::new(x, &self.geometry);
         let a = Tensor::<2>::from_data(TensorData::new(a, [1, n_pairs]), &device);
         let r = pairs.r(); // [w, P]

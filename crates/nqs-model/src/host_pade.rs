@@ -12,7 +12,7 @@
 use burn::tensor::{Tensor, TensorData};
 
 use crate::host_det::{LANES, Lanes};
-use crate::lanes::{load, pair_r2};
+use crate::lanes::load;
 use crate::{Geometry, LogPsi, Order};
 
 /// Σ_{i<j} u(r_ij) with derivatives up to `order` for walkers `x` (`[walkers, N·d]`, flex
@@ -103,6 +103,17 @@ fn jet_avx2(xs: &[f64], d: usize, pairs: &[(usize, usize, f64, f64)], out: &mut 
 
 #[inline(always)]
 fn jet_lanes(xs: &[f64], d: usize, pairs: &[(usize, usize, f64, f64)], out: &mut Out) {
+    // d as a constant where it is one (the body is inlined into each arm), so that each
+    // pair's r² stays in registers up to its square root.
+    match d {
+        2 => jet_in(xs, 2, pairs, out),
+        3 => jet_in(xs, 3, pairs, out),
+        _ => jet_in(xs, d, pairs, out),
+    }
+}
+
+#[inline(always)]
+fn jet_in(xs: &[f64], d: usize, pairs: &[(usize, usize, f64, f64)], out: &mut Out) {
     let w = out.value.len();
     let n_coords = xs.len() / w.max(1);
     let (with_grad, with_lap) = (!out.grad.is_empty(), !out.lap.is_empty());
@@ -117,7 +128,10 @@ fn jet_lanes(xs: &[f64], d: usize, pairs: &[(usize, usize, f64, f64)], out: &mut
         let (mut value, mut lap): (Lanes, Lanes) = ([0.0; LANES], [0.0; LANES]);
         let mut inverse_sum: Lanes = [0.0; LANES];
         for &(i, j, a, beta) in pairs {
-            let r2 = pair_r2(&x, i, j, d);
+            // |x_i − x_j|² summed in the order of the dimensions (the bits of `pair_r2`),
+            // in the lane loop: through memory, its stores stalled the square roots.
+            let (xi, xj) = (&x[i * d..(i + 1) * d], &x[j * d..(j + 1) * d]);
+            let mut r2 = [0.0; LANES];
             // u′/r = a/(D² r), the coefficient of x_i − x_j in ∇_i u, with D = 1 + βr. One
             // division per pair, p = 1/(rD), gives 1/D = r·p, u = a r²p, u′/r = a r p² and
             // u″ = −2aβ/D³: the square root and the division share one unit, where four
@@ -125,6 +139,10 @@ fn jet_lanes(xs: &[f64], d: usize, pairs: &[(usize, usize, f64, f64)], out: &mut
             let (mut c, mut inverse) = ([0.0; LANES], [0.0; LANES]);
             let mut inverse_r = [0.0; LANES];
             for l in 0..LANES {
+                for b in 0..d {
+                    let s = xi[b][l] - xj[b][l];
+                    r2[l] += s * s;
+                }
                 let r = r2[l].sqrt();
                 let denominator = 1.0 + beta * r;
                 let p = 1.0 / (r * denominator);

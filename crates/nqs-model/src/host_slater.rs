@@ -19,7 +19,7 @@ use burn::tensor::{Tensor, TensorData};
 
 use crate::host_det::{BATCH_LANES, eliminate, gauss_jordan, log_abs_from_pivots};
 use crate::host_tanh::{eligible, host_values};
-use crate::lanes::{hermite, load};
+use crate::lanes::{hermite, hermite_with_derivatives, load};
 use crate::log_det_cache::{LogDetCache, record_len};
 use crate::{Geometry, LogPsi, Order};
 
@@ -131,18 +131,17 @@ impl Hermite {
     fn fill(&mut self, x: &[V], particle: usize, q: f64, degrees: usize, derivatives: bool) {
         let d = self.d;
         for a in 0..d {
-            let h = &mut self.h[a * degrees..(a + 1) * degrees];
-            hermite(&x[particle * d + a], q, h);
-            if !derivatives {
-                continue;
-            }
-            for k in 0..degrees {
-                let (h1, h2) = (&mut self.h1[a * degrees + k], &mut self.h2[a * degrees + k]);
-                let (c1, c2) = (2.0 * k as f64, 4.0 * (k * k.saturating_sub(1)) as f64);
-                for l in 0..L {
-                    h1[l] = if k >= 1 { c1 * h[k - 1][l] } else { 0.0 };
-                    h2[l] = if k >= 2 { c2 * h[k - 2][l] } else { 0.0 };
-                }
+            let range = a * degrees..(a + 1) * degrees;
+            if derivatives {
+                hermite_with_derivatives(
+                    &x[particle * d + a],
+                    q,
+                    &mut self.h[range.clone()],
+                    &mut self.h1[range.clone()],
+                    &mut self.h2[range],
+                );
+            } else {
+                hermite(&x[particle * d + a], q, &mut self.h[range]);
             }
         }
     }

@@ -60,3 +60,38 @@ pub(crate) fn hermite<const W: usize>(column: &[f64; W], q: f64, h: &mut [[f64; 
         current = next;
     }
 }
+
+/// [`hermite`] with H′_k = 2k H_{k−1} and H″_k = 4k(k − 1) H_{k−2} (in ξ) written on the way,
+/// from the recurrence's locals (read back from `h`, they waited on its stores).
+#[inline(always)]
+pub(crate) fn hermite_with_derivatives<const W: usize>(
+    column: &[f64; W],
+    q: f64,
+    h: &mut [[f64; W]],
+    h1: &mut [[f64; W]],
+    h2: &mut [[f64; W]],
+) {
+    let mut two_xi = [0.0; W];
+    for l in 0..W {
+        two_xi[l] = 2.0 * q * column[l];
+    }
+    let (mut previous, mut current) = ([0.0; W], [1.0; W]);
+    h[0] = current;
+    h1[0] = [0.0; W];
+    h2[0] = [0.0; W];
+    for k in 1..h.len() {
+        let c = 2.0 * (k - 1) as f64;
+        let (c1, c2) = (2.0 * k as f64, 4.0 * (k * (k - 1)) as f64);
+        let (mut next, mut first, mut second) = ([0.0; W], [0.0; W], [0.0; W]);
+        for l in 0..W {
+            next[l] = two_xi[l] * current[l] - if k >= 2 { c * previous[l] } else { 0.0 };
+            first[l] = c1 * current[l];
+            second[l] = if k >= 2 { c2 * previous[l] } else { 0.0 };
+        }
+        h[k] = next;
+        h1[k] = first;
+        h2[k] = second;
+        previous = current;
+        current = next;
+    }
+}

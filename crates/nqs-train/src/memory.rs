@@ -67,9 +67,10 @@ pub fn estimate_bytes(config: &Config, layout: Layout) -> f64 {
         let host_passes = layout.float_bytes == 8;
         let threads = config.sampler.threads.max(1);
         let chunked = |chunk: usize| walkers.min((threads * chunk) as f64);
-        let gradient = gradient_floats_per_walker(config, host_passes) as f64;
-        (chunked(local_energy_chunk(config)) * jets)
-            .max(chunked(gradient_chunk(config, host_passes)) * gradient)
+        // Both passes hold the same floats per walker: the jets less the host passes' share.
+        let held = gradient_floats_per_walker(config, host_passes) as f64;
+        (chunked(local_energy_chunk(config, host_passes)) * held)
+            .max(chunked(gradient_chunk(config, host_passes)) * held)
     } else {
         walkers * jets
     };
@@ -141,9 +142,34 @@ pub fn jet_floats_per_walker(config: &Config) -> usize {
 /// (few floats per walker) lost to per-op costs below ≈ 1000 (docs/performance.md).
 pub const LOCAL_ENERGY_CHUNK_FLOATS: usize = 1 << 18;
 
-/// Walkers per local-energy chunk for `config` (at least 64).
-pub fn local_energy_chunk(config: &Config) -> usize {
-    (LOCAL_ENERGY_CHUNK_FLOATS / jet_floats_per_walker(config).max(1)).max(64)
+/// Walkers per local-energy chunk for `config` (at least 64); `host_passes`: on flex in f64.
+pub fn local_energy_chunk(config: &Config, host_passes: bool) -> usize {
+    let floats = jet_floats_per_walker(config) - host_jet_floats(config, host_passes);
+    (LOCAL_ENERGY_CHUNK_FLOATS / floats.max(1)).max(64)
+}
+
+/// The share of [`jet_floats_per_walker`] that factors whose jets and gradient passes run as
+/// host passes do not hold as tensors (`host_passes`: on flex in f64): the Hermite Slater
+/// determinant (its jet on lanes; its gradient pass through det P = det X · det S, one n×n
+/// matrix) and, in open space, the Padé–Jastrow (its jet on lanes; its gradient pass in
+/// forward mode, two floats per walker).
+fn host_jet_floats(config: &Config, host_passes: bool) -> usize {
+    if !host_passes {
+        return 0;
+    }
+    let geometry = config.geometry();
+    let open = geometry.cell.is_none();
+    config
+        .model
+        .factors
+        .iter()
+        .filter(|f| match f {
+            nqs_model::FactorConfig::Slater(_) => true,
+            nqs_model::FactorConfig::PadeJastrow(_) => open,
+            _ => false,
+        })
+        .map(|f| f.jet_elements(&geometry))
+        .sum()
 }
 
 /// Floats of one jet copy that a gradient chunk may hold (8 MiB in f64): chunks of
@@ -169,25 +195,9 @@ pub fn gradient_chunk(config: &Config, host_passes: bool) -> usize {
 /// (188 → 360), N = 42 14.0–15.4 → 12.6–13.2 ms (96 → 193), N = 56 23.5–29.4 → 21.7–22.4 ms
 /// (64 → 107). In open space the Padé–Jastrow factors' share goes too: their gradient pass
 /// is one host pass with the β tangents (`nqs_model`'s `host_pade_tangent.rs`), two floats
-/// per walker.
+/// per walker ([`host_jet_floats`]).
 pub fn gradient_floats_per_walker(config: &Config, host_passes: bool) -> usize {
-    let geometry = config.geometry();
-    let open = geometry.cell.is_none();
-    let on_the_host: usize = config
-        .model
-        .factors
-        .iter()
-        .filter(|f| {
-            host_passes
-                && match f {
-                    nqs_model::FactorConfig::Slater(_) => true,
-                    nqs_model::FactorConfig::PadeJastrow(_) => open,
-                    _ => false,
-                }
-        })
-        .map(|f| f.jet_elements(&geometry))
-        .sum();
-    jet_floats_per_walker(config) - on_the_host
+    jet_floats_per_walker(config) - host_jet_floats(config, host_passes)
 }
 
 /// Memory available to new allocations (`MemAvailable` of /proc/meminfo), when the system

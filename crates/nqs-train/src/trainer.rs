@@ -239,7 +239,10 @@ impl Trainer {
     /// ([`crate::memory::local_energy_chunk`]); a GPU takes all walkers at once.
     fn local_energy_chunk(&self) -> usize {
         if crate::backend::is_cpu(&self.device) {
-            crate::memory::local_energy_chunk(&self.config)
+            crate::memory::local_energy_chunk(
+                &self.config,
+                crate::backend::runs_host_passes(&self.device),
+            )
         } else {
             usize::MAX
         }

@@ -495,8 +495,27 @@ fn pade_in<const D: usize>(pairs: &[(usize, usize, f64, f64)], xs: &[Lanes], acc
         }
         f64::sqrt(r2)
     };
-    // Two pairs per division: n₁/D₁ + n₂/D₂ = (n₁D₂ + n₂D₁)/(D₁D₂), with D = 1 + βr ≥ 1.
-    let mut twos = pairs.chunks_exact(2);
+    // Four pairs per division: n₁/D₁ + n₂/D₂ = (n₁D₂ + n₂D₁)/(D₁D₂) =: p/P, and
+    // p/P + p′/P′ = (pP′ + p′P)/(PP′), with D = 1 + βr ≥ 1 (no cancellation: every term is
+    // positive, and the products of four D stay far from overflow). Square roots and
+    // divisions share one unit on Zen 4: four pairs take four square roots and one division
+    // instead of two (docs/performance.md).
+    let mut fours = pairs.chunks_exact(4);
+    for four in fours.by_ref() {
+        let ((i, j, a, beta), (k, m, b, gamma)) = (four[0], four[1]);
+        let ((i2, j2, a2, beta2), (k2, m2, b2, gamma2)) = (four[2], four[3]);
+        for l in 0..LANES {
+            let (r1, r2) = (r((i, j), l), r((k, m), l));
+            let (r3, r4) = (r((i2, j2), l), r((k2, m2), l));
+            let (d1, d2) = (1.0 + beta * r1, 1.0 + gamma * r2);
+            let (d3, d4) = (1.0 + beta2 * r3, 1.0 + gamma2 * r4);
+            let (p, q) = (a * r1 * d2 + b * r2 * d1, d1 * d2);
+            let (p2, q2) = (a2 * r3 * d4 + b2 * r4 * d3, d3 * d4);
+            acc[l] += (p * q2 + p2 * q) / (q * q2);
+        }
+    }
+    // The last two or three pairs: two per division, then one.
+    let mut twos = fours.remainder().chunks_exact(2);
     for two in twos.by_ref() {
         let ((i, j, a, beta), (k, m, b, gamma)) = (two[0], two[1]);
         for l in 0..LANES {

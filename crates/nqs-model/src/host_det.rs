@@ -300,11 +300,17 @@ fn swap_rows<const L: usize>(
     parity
 }
 
-/// Below this n the eliminations go one round at a time: two rounds at a time were 3–10 %
-/// slower at n = 6, 10 and 15 (the blocks of 12, 20 and 30 particles in 2D; `examples/
-/// profile_move.rs`), even at n = 21 and 10 % faster at n = 28 (56 particles), whose rows no
-/// longer fit the first-level cache. Both ways give the same bits.
+/// Below this n the Gauss–Jordan eliminations go one round at a time: two rounds at a time
+/// were 3–10 % slower at n = 6, 10 and 15 (the blocks of 12, 20 and 30 particles in 2D;
+/// `examples/profile_move.rs`), even at n = 21 and 10 % faster at n = 28 (56 particles),
+/// whose rows no longer fit the first-level cache. Both ways give the same bits.
 const TWO_ROUNDS_FROM: usize = 22;
+
+/// The same for the LU eliminations ([`eliminate_with`]), since the moves' threshold pivoting
+/// and fused updates (eleventh session) and the Hermite recurrence in registers (thirteenth):
+/// two rounds at a time make the moves' Slater pass 3–4 % faster at n = 15 and 11 % at
+/// n = 21, 8 % slower at n = 10 (docs/performance.md).
+const LU_TWO_ROUNDS_FROM: usize = 15;
 
 /// [`eliminate_with`] one round at a time.
 #[inline(always)]
@@ -378,7 +384,7 @@ fn gauss_jordan_round_by_round<const L: usize>(
 /// LU elimination with partial pivoting of every lane's row-major n×n matrix at once, in
 /// place, writing the pivots (|det| = Π_k |pivot_k|); returns the sign of each lane's row
 /// permutation. A singular lane gets a zero pivot (and non-finite entries after it). One round
-/// at a time below [`TWO_ROUNDS_FROM`], two from there ([`eliminate_two_rounds`]): the same
+/// at a time below [`LU_TWO_ROUNDS_FROM`], two from there ([`eliminate_two_rounds`]): the same
 /// bits.
 #[inline(always)]
 pub(crate) fn eliminate<const L: usize>(
@@ -401,7 +407,7 @@ pub(crate) fn eliminate_with<const L: usize>(
     threshold: f64,
     fma: impl Fn(f64, f64, f64) -> f64 + Copy,
 ) -> [f64; L] {
-    if n < TWO_ROUNDS_FROM {
+    if n < LU_TWO_ROUNDS_FROM {
         eliminate_round_by_round(m, n, pivots, threshold, fma)
     } else {
         eliminate_two_rounds(m, n, pivots, threshold, fma)

@@ -50,6 +50,7 @@ pub use host_tanh::host_values;
 pub use host_value::HostLogPsi;
 pub use init::ParamRng;
 pub use jet::{Dense, Jet, Mlp, sigmoid, softplus};
+pub use lanes::ln_normal;
 pub use linalg::{LogDet, gauss_jordan, log_det, lu_log_det};
 pub use log_det_cache::LogDetCache;
 pub use reduce::{row_sum, rows_of};

@@ -9,6 +9,8 @@
 //! u₁, 2⁻⁵², caps |z| at 8.49, where the normal's two tails hold 2e-17. Any symmetric
 //! proposal leaves |ψ|² invariant; these normals are also tested against the normal law.
 
+use nqs_model::ln_normal;
+
 /// Streams advanced together.
 pub(crate) const LANES: usize = 8;
 
@@ -131,7 +133,7 @@ impl Streams {
             // u₁ = 2 − [1, 2) ∈ (0, 1], u₂ = [1, 2) − 1 ∈ [0, 1).
             let u1 = 2.0 - f64::from_bits(ONE | (a[l] >> 12));
             let u2 = f64::from_bits(ONE | (b[l] >> 12)) - 1.0;
-            let r = (-2.0 * ln_unit(u1, fma)).sqrt();
+            let r = (-2.0 * ln_normal(u1, fma)).sqrt();
             let (s, c) = sin_cos_turns(u2, fma);
             cos[l] = r * c;
             sin[l] = r * s;
@@ -143,27 +145,6 @@ impl Streams {
 const ONE: u64 = 0x3ff0_0000_0000_0000;
 /// 2⁵² as f64: adding it to |v| < 2⁵¹ leaves round(v) in the low mantissa bits.
 const TWO_52: f64 = 4_503_599_627_370_496.0;
-
-/// ln u for normal positive u (here u ∈ [2⁻⁵², 1]): u = 2^e m with m ∈ [√½, √2),
-/// ln m = 2 atanh s, s = (m − 1)/(m + 1), |s| ≤ 0.172, by its series to s²¹.
-#[inline(always)]
-fn ln_unit(u: f64, fma: impl Fn(f64, f64, f64) -> f64) -> f64 {
-    let bits = u.to_bits();
-    let biased = bits >> 52;
-    let mantissa = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | ONE);
-    // m ≥ √2: halve it and count one more in the exponent, without branches.
-    let high = u64::from(mantissa >= std::f64::consts::SQRT_2);
-    let m = f64::from_bits(mantissa.to_bits() - (high << 52));
-    let e = f64::from_bits(0x4330_0000_0000_0000 | (biased + high)) - TWO_52 - 1023.0;
-    let s = (m - 1.0) / (m + 1.0);
-    let z = s * s;
-    // 2 Σ_k z^k / (2k + 1), k = 0 … 10.
-    let mut p = 2.0 / 21.0;
-    for k in (0..10).rev() {
-        p = fma(p, z, 2.0 / (2 * k + 1) as f64);
-    }
-    fma(e, std::f64::consts::LN_2, s * p)
-}
 
 /// (sin 2πt, cos 2πt) for t ∈ [0, 1): 4t = q + f with q = round(4t), f ∈ [−½, ½], the
 /// series at a = (π/2) f and the quadrant q mod 4 applied by swapping and sign bits.
@@ -232,7 +213,7 @@ mod tests {
         for k in 0..200_000 {
             let u = (k as f64 + 0.5) / 200_000.0;
             for fma in [f64::mul_add, |a: f64, b: f64, c: f64| a * b + c] {
-                worst = worst.max((ln_unit(u, fma) - u.ln()).abs() / u.ln().abs().max(1.0));
+                worst = worst.max((ln_normal(u, fma) - u.ln()).abs() / u.ln().abs().max(1.0));
                 let (s, c) = sin_cos_turns(u, fma);
                 let angle = std::f64::consts::TAU * u;
                 worst = worst.max((s - angle.sin()).abs());
@@ -246,7 +227,7 @@ mod tests {
             std::f64::consts::FRAC_1_SQRT_2,
             f64::from_bits(std::f64::consts::FRAC_1_SQRT_2.to_bits() - 1),
         ] {
-            worst = worst.max((ln_unit(u, f64::mul_add) - u.ln()).abs() / u.ln().abs().max(1.0));
+            worst = worst.max((ln_normal(u, f64::mul_add) - u.ln()).abs() / u.ln().abs().max(1.0));
         }
         for t in [
             0.0,

@@ -74,7 +74,7 @@ impl Mul for Dual {
     }
 }
 
-/// c/v with one division: q = c·(1/v), dq = −q·dv·(1/v) (q within an ulp of c/v).
+/// c/v with one division: q = c·(1/v) (c/v to rounding), dq = −q·dv·(1/v).
 impl Div<Dual> for f64 {
     type Output = Dual;
     #[inline(always)]

@@ -3,10 +3,11 @@
 //!
 //! Model (docs/performance.md, "Memory: the estimate checked before allocating"):
 //! peak ≈ base + walkers × float size × (C · N·d + [moves in burn ops] V · J/(d + 1))
-//!   + float size × K · max(min(walkers, chunked) × J, min(walkers, chunked′) × G)
+//!   + float size × K · G · max(min(walkers, chunked), min(walkers, chunked′))
 //!   + walkers × samples × 8 · S + [CPU, f64] kept Slater log|det|,
 //! with J the floats per walker of the widest jets ([`nqs_model::FactorConfig::jet_elements`]
-//! + 4·N·d) and G those of a gradient pass ([`gradient_floats_per_walker`]): the chains
+//! + 4·N·d) and G those that a local-energy or gradient chunk holds as tensors, J less the
+//! factors that run as host passes ([`gradient_floats_per_walker`]; J on a GPU): the chains
 //! (positions, proposals, caches: C = 16 per coordinate), the moves' value passes where they
 //! run burn ops over every walker of a thread (V = 6 copies of a value pass, about J/(d + 1)
 //! floats: no gradient components), the jets of the local energies and gradients, which on a

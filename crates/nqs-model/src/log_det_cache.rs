@@ -126,32 +126,52 @@ impl LogDetCache {
         for (k, h) in hashes.into_iter().take(room).enumerate() {
             state.index.insert(h, (pass, k * len));
         }
+        let mut records = records;
+        records.truncate(room * len);
         state.records.push(records);
     }
 
     /// The blocks of every walker of `x` (`[walkers, N·d]` row-major) at `alpha_omega`, or
     /// `None` where any is missing.
+    ///
+    /// The walkers mostly come in the order the local energies filed them, so each is first
+    /// compared with the record after the previous walker's, and looked up by its hash only
+    /// where that is not it (a hash of every coordinate and a random access into the map
+    /// per walker otherwise: docs/performance.md).
     pub(crate) fn batch(&self, alpha_omega: f64, x: &[f64], n_coords: usize) -> Option<Batch> {
-        let hashes: Vec<u64> = x.chunks_exact(n_coords).map(hash).collect();
         let state = self.read();
         if state.capacity == 0 || state.alpha_omega != alpha_omega.to_bits() {
             return None;
         }
-        let walkers = hashes.len();
+        let walkers = x.len() / n_coords.max(1);
         let mut batch = Batch {
             log_abs: Vec::with_capacity(2 * walkers),
             sign: Vec::with_capacity(2 * walkers),
         };
         let len = record_len(n_coords);
-        for (coordinates, h) in x.chunks_exact(n_coords).zip(&hashes) {
-            let &(pass, start) = state.index.get(h)?;
-            let record = &state.records[pass][start..start + len];
-            if !same(&record[..n_coords], coordinates) {
-                return None;
-            }
+        let record_at = |(pass, start): (usize, usize)| -> Option<&[f64]> {
+            state.records.get(pass)?.get(start..start + len)
+        };
+        let mut next: Option<(usize, usize)> = None;
+        for coordinates in x.chunks_exact(n_coords) {
+            let follows = next
+                .and_then(|at| Some((at, record_at(at)?)))
+                .filter(|(_, record)| same(&record[..n_coords], coordinates));
+            let (at, record) = match follows {
+                Some(found) => found,
+                None => {
+                    let at = *state.index.get(&hash(coordinates))?;
+                    let record = record_at(at)?;
+                    if !same(&record[..n_coords], coordinates) {
+                        return None;
+                    }
+                    (at, record)
+                }
+            };
             let rest = &record[n_coords..];
             batch.log_abs.extend_from_slice(&rest[..2]);
             batch.sign.extend_from_slice(&rest[2..4]);
+            next = Some((at.0, at.1 + len));
         }
         Some(batch)
     }
@@ -298,6 +318,13 @@ mod tests {
             cache.batch(1.0, &[a, c].concat(), 2).is_none(),
             "c not kept"
         );
+        assert!(
+            cache.batch(1.0, &[b, c].concat(), 2).is_none(),
+            "c not kept, though filed right after b"
+        );
+        // In the filed order (the sequential path) and out of it (the hashes).
+        let got = cache.batch(1.0, &[a, b].concat(), 2).expect("both kept");
+        assert_eq!(got.log_abs, vec![1.0, -1.0, 2.0, -2.0]);
         // A walker differing in the last bit is another walker.
         let near = [f64::from_bits(0.5_f64.to_bits() + 1), 1.0];
         assert!(cache.batch(1.0, &near, 2).is_none());

@@ -22,14 +22,15 @@ pub(crate) type ClassPairs = [(usize, usize, f64, usize)];
 
 /// Σ_{i<j} u(r_ij; β_s) per walker (`[walkers]`) and its derivatives in β₀ and β₁
 /// (`[walkers, 2]` row-major), for walkers `x` (`[walkers, N·d]`, flex f64, untracked) in
-/// open space; `None` otherwise.
+/// open space in 2D or 3D; `None` otherwise (the factor's burn ops then take the pass).
 pub(crate) fn value_and_beta_tangents(
     x: &Tensor<2>,
     geometry: &Geometry,
     pairs: &ClassPairs,
     betas: [f64; 2],
 ) -> Option<(Vec<f64>, Vec<f64>)> {
-    if !crate::host_tanh::eligible(x) || geometry.cell.is_some() {
+    let d = geometry.dimensions;
+    if !crate::host_tanh::eligible(x) || geometry.cell.is_some() || !(2..=3).contains(&d) {
         return None;
     }
     let [w, n_coords] = x.dims();
@@ -86,7 +87,7 @@ fn pass_lanes(xs: &[f64], nc: usize, d: usize, pairs: &ClassPairs, betas: [f64; 
     match d {
         2 => pass_in::<2>(xs, nc, pairs, betas, out),
         3 => pass_in::<3>(xs, nc, pairs, betas, out),
-        _ => unreachable!("the Padé–Jastrow factor is built for d = 2 and 3"),
+        _ => unreachable!("value_and_beta_tangents hands other dimensions back"),
     }
 }
 
@@ -152,7 +153,7 @@ mod tests {
     /// The value equals burn's ops to 1e-13 and the β tangents equal central differences of
     /// burn's ops in β (step 1e-5) to 1e-7 relative, 2D N = 6 and 20 and 3D N = 5 with a batch
     /// that is not a multiple of the chunk; the vector build gives the baseline build's bits;
-    /// tracked and periodic walkers are handed back.
+    /// tracked walkers, a periodic cell and d = 4 are handed back.
     #[test]
     fn value_and_tangents_equal_burn_ops_and_differences() {
         let mut rng = crate::ParamRng::new(53);
@@ -212,5 +213,8 @@ mod tests {
         let x = Tensor::<2>::zeros([3, 12], &flex_f64());
         let pairs = [(0, 1, 1.0, 0)];
         assert!(super::value_and_beta_tangents(&x, &periodic, &pairs, betas).is_none());
+        let four = Geometry::balanced(2, 4);
+        let x = Tensor::<2>::zeros([3, 8], &flex_f64());
+        assert!(super::value_and_beta_tangents(&x, &four, &pairs, betas).is_none());
     }
 }

@@ -103,7 +103,7 @@ fn qd3d_n8_slater_jastrow_matches_published_vmc() {
 
 /// The backflow config, shortened to 120 SR steps (the full 600-step run and its energy are in
 /// docs/results.md): it must already beat our Slater–Jastrow (20.1812(8)) and the published
-/// Slater–Jastrow VMC (20.1902(4)) by a wide margin (this run: 20.15784(59)).
+/// Slater–Jastrow VMC (20.1902(4)) by a wide margin (this run: 20.15702(55)).
 #[test]
 fn qd2d_n6_backflow_beats_slater_jastrow() {
     let (e, err) = train_with(
@@ -117,7 +117,7 @@ fn qd2d_n6_backflow_beats_slater_jastrow() {
 }
 
 /// The ω = 0.1 backflow config shortened to 100 SR steps (full run in docs/results.md):
-/// well below the published Slater–Jastrow VMC 3.569 (this run: 3.55557(19)).
+/// well below the published Slater–Jastrow VMC 3.569 (this run: 3.55522(14)).
 #[test]
 fn qd2d_n6_w01_backflow_beats_published_slater_jastrow() {
     let (e, err) = train_with(
@@ -131,7 +131,7 @@ fn qd2d_n6_w01_backflow_beats_published_slater_jastrow() {
 }
 
 /// The 3D N = 8 backflow config shortened to 100 SR steps: below our Slater–Jastrow
-/// 32.6755(8) (this run: 32.66685(35)).
+/// 32.6755(8) (this run: 32.66541(35)).
 #[test]
 fn qd3d_n8_backflow_beats_slater_jastrow() {
     let (e, err) = train_with(

@@ -12,7 +12,7 @@
 use burn::tensor::{Tensor, TensorData};
 
 use crate::host_det::{LANES, Lanes};
-use crate::lanes::load;
+use crate::lanes::{lane_r2, load};
 use crate::{Geometry, LogPsi, Order};
 
 /// Σ_{i<j} u(r_ij) with derivatives up to `order` for walkers `x` (`[walkers, N·d]`, flex
@@ -128,9 +128,6 @@ fn jet_in(xs: &[f64], d: usize, pairs: &[(usize, usize, f64, f64)], out: &mut Ou
         let (mut value, mut lap): (Lanes, Lanes) = ([0.0; LANES], [0.0; LANES]);
         let mut inverse_sum: Lanes = [0.0; LANES];
         for &(i, j, a, beta) in pairs {
-            // |x_i − x_j|² summed in the order of the dimensions (the bits of `pair_r2`),
-            // in the lane loop: through memory, its stores stalled the square roots.
-            let (xi, xj) = (&x[i * d..(i + 1) * d], &x[j * d..(j + 1) * d]);
             let mut r2 = [0.0; LANES];
             // u′/r = a/(D² r), the coefficient of x_i − x_j in ∇_i u, with D = 1 + βr. One
             // division per pair, p = 1/(rD), gives 1/D = r·p, u = a r²p, u′/r = a r p² and
@@ -139,10 +136,7 @@ fn jet_in(xs: &[f64], d: usize, pairs: &[(usize, usize, f64, f64)], out: &mut Ou
             let (mut c, mut inverse) = ([0.0; LANES], [0.0; LANES]);
             let mut inverse_r = [0.0; LANES];
             for l in 0..LANES {
-                for b in 0..d {
-                    let s = xi[b][l] - xj[b][l];
-                    r2[l] += s * s;
-                }
+                r2[l] = lane_r2(&x, i, j, d, l);
                 let r = r2[l].sqrt();
                 let denominator = 1.0 + beta * r;
                 let p = 1.0 / (r * denominator);

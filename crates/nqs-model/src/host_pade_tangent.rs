@@ -15,7 +15,7 @@ use crate::Geometry;
 use crate::dual::Dual;
 use crate::factors::pade_u;
 use crate::host_det::{LANES, Lanes};
-use crate::lanes::load;
+use crate::lanes::{lane_r2, load};
 
 /// The pairs (i, j, a_ij, class) with class 0 for parallel and 1 for antiparallel spins.
 pub(crate) type ClassPairs = [(usize, usize, f64, usize)];
@@ -92,7 +92,7 @@ fn pass_lanes(xs: &[f64], nc: usize, d: usize, pairs: &ClassPairs, betas: [f64; 
 }
 
 /// [`pass_lanes`] in `D` dimensions: each pair's r² stays in registers up to its square root
-/// (as in the moves' value pass).
+/// ([`lane_r2`]).
 #[inline(always)]
 fn pass_in<const D: usize>(xs: &[f64], nc: usize, pairs: &ClassPairs, betas: [f64; 2], out: Out) {
     let w = out.value.len();
@@ -104,15 +104,9 @@ fn pass_in<const D: usize>(xs: &[f64], nc: usize, pairs: &ClassPairs, betas: [f6
         let mut tangents: [Lanes; 2] = [[0.0; LANES]; 2];
         for &(i, j, a, class) in pairs {
             let beta = Dual::variable(betas[class]);
-            let (xi, xj) = (&x[i * D..(i + 1) * D], &x[j * D..(j + 1) * D]);
             let tangent = &mut tangents[class];
             for l in 0..LANES {
-                let mut r2 = 0.0;
-                for b in 0..D {
-                    let s = xi[b][l] - xj[b][l];
-                    r2 += s * s;
-                }
-                let u = pade_u(r2.sqrt(), a, beta);
+                let u = pade_u(lane_r2(&x, i, j, D, l).sqrt(), a, beta);
                 value[l] += u.value;
                 tangent[l] += u.tangent;
             }

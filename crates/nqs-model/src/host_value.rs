@@ -23,7 +23,7 @@ use crate::{Geometry, WaveFunction};
 
 use crate::host_det::{LANES, Lanes, eliminate_with, log_abs_from_pivots};
 use crate::host_tanh::{eligible, host_values};
-use crate::lanes::{hermite, pair_r2};
+use crate::lanes::{hermite, lane_r2, pair_r2};
 
 /// One factor's log|ψ_f|.
 #[derive(Debug, Clone)]
@@ -486,15 +486,7 @@ fn pade(d: usize, pairs: &[(usize, usize, f64, f64)], xs: &[Lanes], acc: &mut La
 /// [`pade`] in `D` dimensions.
 #[inline(always)]
 fn pade_in<const D: usize>(pairs: &[(usize, usize, f64, f64)], xs: &[Lanes], acc: &mut Lanes) {
-    let r = |(i, j): (usize, usize), l: usize| {
-        let (xi, xj) = (&xs[i * D..(i + 1) * D], &xs[j * D..(j + 1) * D]);
-        let mut r2 = 0.0;
-        for b in 0..D {
-            let s = xi[b][l] - xj[b][l];
-            r2 += s * s;
-        }
-        f64::sqrt(r2)
-    };
+    let r = |(i, j): (usize, usize), l: usize| f64::sqrt(lane_r2(xs, i, j, D, l));
     // Four pairs per division: n₁/D₁ + n₂/D₂ = (n₁D₂ + n₂D₁)/(D₁D₂) =: p/P, and
     // p/P + p′/P′ = (pP′ + p′P)/(PP′), with D = 1 + βr ≥ 1 (no cancellation: every term is
     // positive, and the products of four D stay far from overflow). Square roots and

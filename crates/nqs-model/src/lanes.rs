@@ -36,33 +36,35 @@ pub(crate) fn pair_r2<const L: usize>(x: &[[f64; L]], i: usize, j: usize, d: usi
     r2
 }
 
+/// |x_i − x_j|² of lane `l` alone, summed in the order of the dimensions (the bits of
+/// [`pair_r2`]), for loops over lanes that take the square root at once: the array of
+/// [`pair_r2`] goes through memory, and reading it back stalled the square roots on its
+/// stores.
+#[inline(always)]
+pub(crate) fn lane_r2<const L: usize>(
+    x: &[[f64; L]],
+    i: usize,
+    j: usize,
+    d: usize,
+    l: usize,
+) -> f64 {
+    let (xi, xj) = (&x[i * d..(i + 1) * d], &x[j * d..(j + 1) * d]);
+    let mut r2 = 0.0;
+    for b in 0..d {
+        let s = xi[b][l] - xj[b][l];
+        r2 += s * s;
+    }
+    r2
+}
+
 /// H_0 … H_{K} (`h.len()` degrees) at ξ = q·c of one coordinate c's lanes: H_0 = 1,
 /// H_1 = 2ξ, H_{k+1} = 2ξ H_k − 2k H_{k−1}.
 #[inline(always)]
 pub(crate) fn hermite<const W: usize>(column: &[f64; W], q: f64, h: &mut [[f64; W]]) {
-    // 2ξ once, and H_{k−1}, H_{k−2} kept in locals: read back from `h`, the compiler reloaded
-    // the column and the just-stored rows on every degree (17 % of the moves' Slater pass at
-    // N = 30 in `perf annotate`). The same operations in the same order: the same bits.
-    let mut two_xi = [0.0; W];
-    for l in 0..W {
-        two_xi[l] = 2.0 * q * column[l];
-    }
-    let (mut previous, mut current) = ([0.0; W], [1.0; W]);
-    h[0] = current;
-    for k in 1..h.len() {
-        let c = 2.0 * (k - 1) as f64;
-        let mut next = [0.0; W];
-        for l in 0..W {
-            next[l] = two_xi[l] * current[l] - if k >= 2 { c * previous[l] } else { 0.0 };
-        }
-        h[k] = next;
-        previous = current;
-        current = next;
-    }
+    recurrence(column, q, h, None);
 }
 
-/// [`hermite`] with H′_k = 2k H_{k−1} and H″_k = 4k(k − 1) H_{k−2} (in ξ) written on the way,
-/// from the recurrence's locals (read back from `h`, they waited on its stores).
+/// [`hermite`] with H′_k = 2k H_{k−1} and H″_k = 4k(k − 1) H_{k−2} (in ξ) written on the way.
 #[inline(always)]
 pub(crate) fn hermite_with_derivatives<const W: usize>(
     column: &[f64; W],
@@ -71,26 +73,48 @@ pub(crate) fn hermite_with_derivatives<const W: usize>(
     h1: &mut [[f64; W]],
     h2: &mut [[f64; W]],
 ) {
+    recurrence(column, q, h, Some((h1, h2)));
+}
+
+/// The recurrence of [`hermite`], and of the derivatives when asked. 2ξ once, and H_{k−1},
+/// H_{k−2} kept in locals: read back from `h`, the compiler reloaded the column and the
+/// just-stored rows on every degree (17 % of the moves' Slater pass at N = 30 in `perf
+/// annotate`), and the derivatives waited on those stores. The same operations in the same
+/// order as a recurrence over the table: the same bits.
+#[inline(always)]
+fn recurrence<const W: usize>(
+    column: &[f64; W],
+    q: f64,
+    h: &mut [[f64; W]],
+    mut derivatives: Option<(&mut [[f64; W]], &mut [[f64; W]])>,
+) {
     let mut two_xi = [0.0; W];
     for l in 0..W {
         two_xi[l] = 2.0 * q * column[l];
     }
     let (mut previous, mut current) = ([0.0; W], [1.0; W]);
     h[0] = current;
-    h1[0] = [0.0; W];
-    h2[0] = [0.0; W];
+    if let Some((h1, h2)) = derivatives.as_mut() {
+        h1[0] = [0.0; W];
+        h2[0] = [0.0; W];
+    }
     for k in 1..h.len() {
         let c = 2.0 * (k - 1) as f64;
-        let (c1, c2) = (2.0 * k as f64, 4.0 * (k * (k - 1)) as f64);
-        let (mut next, mut first, mut second) = ([0.0; W], [0.0; W], [0.0; W]);
+        let mut next = [0.0; W];
         for l in 0..W {
             next[l] = two_xi[l] * current[l] - if k >= 2 { c * previous[l] } else { 0.0 };
-            first[l] = c1 * current[l];
-            second[l] = if k >= 2 { c2 * previous[l] } else { 0.0 };
         }
         h[k] = next;
-        h1[k] = first;
-        h2[k] = second;
+        if let Some((h1, h2)) = derivatives.as_mut() {
+            let (c1, c2) = (2.0 * k as f64, 4.0 * (k * (k - 1)) as f64);
+            let (mut first, mut second) = ([0.0; W], [0.0; W]);
+            for l in 0..W {
+                first[l] = c1 * current[l];
+                second[l] = if k >= 2 { c2 * previous[l] } else { 0.0 };
+            }
+            h1[k] = first;
+            h2[k] = second;
+        }
         previous = current;
         current = next;
     }

@@ -19,7 +19,7 @@ use burn::tensor::{Tensor, TensorData};
 
 use crate::host_det::{BATCH_LANES, eliminate, gauss_jordan, log_abs_from_pivots};
 use crate::host_tanh::{eligible, host_values};
-use crate::lanes::{hermite, hermite_with_derivatives, load};
+use crate::lanes::{hermite, hermite_with_derivatives, load, orbital_row};
 use crate::log_det_cache::{LogDetCache, record_len};
 use crate::{Geometry, LogPsi, Order};
 
@@ -188,15 +188,7 @@ impl Jet<'_> {
             for row in 0..2 * n {
                 hermite.fill(&x, row, self.q, degrees, false);
                 let block = &mut blocks[row / n][(row % n) * n..(row % n + 1) * n];
-                for (entry, quanta) in block.iter_mut().zip(self.orbitals) {
-                    let mut product = [1.0; L];
-                    for (a, &k) in quanta.iter().enumerate() {
-                        for l in 0..L {
-                            product[l] *= hermite.h[a * degrees + k][l];
-                        }
-                    }
-                    *entry = product;
-                }
+                orbital_row(&hermite.h, degrees, self.orbitals, block);
             }
             let mut log_abs = [[0.0; L]; 2];
             let mut sign = [[0.0; L]; 2];

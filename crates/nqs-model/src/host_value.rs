@@ -23,7 +23,7 @@ use crate::{Geometry, WaveFunction};
 
 use crate::host_det::{LANES, Lanes, eliminate_with, log_abs_from_pivots};
 use crate::host_tanh::{eligible, host_values};
-use crate::lanes::{hermite, lane_r2, pair_r2};
+use crate::lanes::{hermite, lane_r2, orbital_row, pair_r2};
 
 /// One factor's log|ψ_f|.
 #[derive(Debug, Clone)]
@@ -385,16 +385,12 @@ fn determinants(
                             &mut scratch.sub_hermite[a * degrees..(a + 1) * degrees],
                         );
                     }
-                    for (j, qn) in orbitals.iter().enumerate() {
-                        let mut entry = [1.0; SUB];
-                        for (a, &k) in qn.iter().enumerate() {
-                            let h = &scratch.sub_hermite[a * degrees + k];
-                            for l in 0..SUB {
-                                entry[l] *= h[l];
-                            }
-                        }
-                        scratch.sub_matrix[r * n_orb + j] = entry;
-                    }
+                    orbital_row(
+                        &scratch.sub_hermite,
+                        degrees,
+                        orbitals,
+                        &mut scratch.sub_matrix[r * n_orb..(r + 1) * n_orb],
+                    );
                 }
                 eliminate_with(
                     &mut scratch.sub_matrix,

@@ -3,7 +3,8 @@
 //!
 //! `cargo run --release -p nqs-train --example host_pass -- W N [REPS] [MODE]` (defaults
 //! 4096, 30, 200, 0); MODE 0 times `HostLogPsi::log_psi`, MODE 1 the Slater factor's
-//! `Order::Laplacian` pass. Environment: `PADE=1` adds the Padé–Jastrow factor (MODE 0);
+//! `Order::Laplacian` pass, MODE 2 the whole local energy of the dot (ω = 1, Coulomb), MODE 3
+//! the Padé–Jastrow's `Order::Laplacian` pass (MODE 2 and 3 with `PADE=1`). Environment: `PADE=1` adds the Padé–Jastrow factor (MODE 0);
 //! `WALKERS=F` writes the walkers' coordinates to F (one number per line, `[W, N·d]`
 //! row-major); `OUT=F` writes log|ψ| per walker (MODE 0) or "∇² |∇|²" of log|ψ_S| (MODE 1).
 //! `scripts/exact_slater_log_det.py` compares the MODE 0 output of the Slater factor with
@@ -60,6 +61,35 @@ fn main() {
     let xs = seeded_walkers(w * 2 * n);
     write_if_asked("WALKERS", xs.iter().map(|v| format!("{v:e}")));
     let start = Instant::now();
+    if mode == 2 {
+        let dot: nqs_physics::quantum_dot::QuantumDotConfig = toml::from_str(&format!(
+            "dimensions = 2\nparticles = {n}\nomega = 1.0\ninteraction = \"coulomb\"\n"
+        ))
+        .expect("a dot");
+        let h = dot.hamiltonian();
+        let x = Tensor::<2>::from_data(TensorData::new(xs, [w, 2 * n]), &device);
+        for _ in 0..reps {
+            let _ = nqs_physics::local_energy::local_energy(&psi, &h, &x)
+                .total()
+                .into_data();
+        }
+        let per_call = start.elapsed().as_secs_f64() * 1e3 / reps as f64;
+        println!("{per_call:.3} ms per local energy (W = {w}, N = {n})");
+        return;
+    }
+    if mode == 3 {
+        let x = Tensor::<2>::from_data(TensorData::new(xs, [w, 2 * n]), &device);
+        for _ in 0..reps {
+            let _ = psi.factors[1]
+                .forward(&x, Order::Laplacian)
+                .0
+                .value
+                .into_data();
+        }
+        let per_call = start.elapsed().as_secs_f64() * 1e3 / reps as f64;
+        println!("{per_call:.3} ms per pade jet (W = {w}, N = {n})");
+        return;
+    }
     if mode == 1 {
         let x = Tensor::<2>::from_data(TensorData::new(xs, [w, 2 * n]), &device);
         for _ in 0..reps {

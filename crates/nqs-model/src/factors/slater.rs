@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::slater_monomials;
 use crate::derivatives::LogPsi;
+use crate::dual::Dual;
 use crate::{
     Geometry, LogDetCache, ModelError, Order, init::param1, log_det, row_sum, shell_quantum_numbers,
 };
@@ -90,21 +91,13 @@ impl SlaterDeterminant {
         &self.log_dets
     }
 
-    /// The kept blocks of every walker of `x` at the current α, where all are kept.
-    fn kept(&self, x: &Tensor<2>) -> Option<crate::log_det_cache::Batch> {
+    /// The kept blocks of every walker of `xs` (`[walkers, n_coords]` row-major) at α,
+    /// where all are kept.
+    fn kept(&self, alpha: f64, xs: &[f64], n_coords: usize) -> Option<crate::log_det_cache::Batch> {
         if !self.log_dets.keeping() {
             return None;
         }
-        let alpha = self.alpha.val();
-        let alpha = if alpha.is_autodiff() {
-            alpha.inner()
-        } else {
-            alpha
-        };
-        let alpha_omega = crate::host_values(alpha)?[0] * self.omega;
-        let [_, n_coords] = x.dims();
-        let xs = crate::host_values(x.clone())?;
-        self.log_dets.batch(alpha_omega, &xs, n_coords)
+        self.log_dets.batch(alpha * self.omega, xs, n_coords)
     }
 
     /// log|ψ_S| with derivatives, and the sign of the determinant product. Untracked walkers
@@ -237,11 +230,13 @@ impl SlaterDeterminant {
     /// A closed shell's orbitals span every polynomial of degree ≤ K, as many as the
     /// monomials (M = n_orb), so X (`[n_orb, M]` per block) is square and
     /// log|det P| = log|det X| + log|det S|: only the n_orb × n_orb matrix S(α) depends on α.
-    /// The value per walker is log|det P↑| + log|det P↓| (from the blocks a local-energy pass
-    /// kept, or an untracked product and elimination) with 2·log|det S| taken out as a
-    /// constant and added back tracked: the same value, and autodiff records one small
-    /// determinant instead of the product and determinants of every walker
-    /// (`docs/performance.md`, tenth session).
+    /// Per walker, log|ψ_S|(α) = c + 2·log|det S(α)| − (αω/2) Σ x², with the constant
+    /// c = log|det P↑| + log|det P↓| − 2·log|det S(ᾱ)| from the blocks a local-energy pass
+    /// kept (or an untracked product and elimination). That function of α is evaluated in
+    /// forward mode (`dual.rs`: S(α) and its elimination on dual numbers, α the variable)
+    /// and handed to burn as y = f + D·(α − ᾱ): autodiff records three ops on `[walkers]`
+    /// where the reverse-mode pass recorded about twenty (S, its determinant, the Gaussian),
+    /// each with a fixed cost (docs/performance.md, fourteenth session).
     fn factorised(
         &self,
         x: &Tensor<2>,
@@ -254,32 +249,51 @@ impl SlaterDeterminant {
         if exponents.len() != n_orb || !q.is_autodiff() || !crate::host_tanh::eligible(x) {
             return None;
         }
-        let [w, _] = x.dims();
-        let s = self.monomial_coefficients(q, &exponents, degree); // [M, n_orb], tracked
-        let (log_abs, sign) = match self.kept(x) {
+        let [w, n_coords] = x.dims();
+        let alpha = self.alpha.val();
+        let alpha_bar = alpha.clone().inner();
+        let alpha_value = crate::host_values(alpha_bar.clone())?[0];
+        let xs = crate::host_values(x.clone())?;
+        let (log_abs, sign) = match self.kept(alpha_value, &xs, n_coords) {
             Some(kept) => (kept.log_abs, kept.sign),
             None => {
                 let table = slater_monomials::table(x.clone().reshape([w * n, d]), &exponents);
-                let p = table.matmul(s.clone().inner());
-                let det = log_det(p.reshape([2 * w, n_orb, n_orb]), false);
+                let s = self.monomial_coefficients(q.inner(), &exponents, degree);
+                let det = log_det(table.matmul(s).reshape([2 * w, n_orb, n_orb]), false);
                 (
                     crate::host_values(det.log_abs)?,
                     crate::host_values(det.sign)?,
                 )
             }
         };
-        let det_s = log_det(s.reshape([1, n_orb, n_orb]), false);
-        let log_det_s = crate::host_values(det_s.log_abs.clone().inner())?[0];
-        let constant: Vec<f64> = log_abs
-            .chunks_exact(2)
-            .map(|blocks| blocks[0] + blocks[1] - 2.0 * log_det_s)
-            .collect();
+        let c =
+            slater_monomials::coefficient_values(&exponents, &self.orbitals, hermite_coefficients);
+        let log_det_s = |alpha: Dual| -> Dual {
+            let q = (alpha * self.omega).sqrt();
+            let s: Vec<Dual> = exponents
+                .iter()
+                .zip(c.chunks_exact(n_orb))
+                .flat_map(|(k, row)| {
+                    let q_k = (0..k.iter().sum::<usize>()).fold(Dual::constant(1.0), |p, _| p * q);
+                    row.iter().map(move |&c| q_k * c)
+                })
+                .collect();
+            crate::dual::log_abs_det(s, n_orb, Dual::ln_abs)
+        };
+        let at = Dual::variable(alpha_value);
+        let det_s = log_det_s(at);
+        let (mut f, mut tangent) = (Vec::with_capacity(w), Vec::with_capacity(w));
+        for (blocks, walker) in log_abs.chunks_exact(2).zip(xs.chunks_exact(n_coords)) {
+            let constant = blocks[0] + blocks[1] - 2.0 * det_s.value;
+            let squares: f64 = walker.iter().map(|v| v * v).sum();
+            let y = Dual::constant(constant) + det_s * 2.0 + at * (-0.5 * self.omega * squares);
+            f.push(y.value);
+            tangent.push(y.tangent);
+        }
         let sign: Vec<f64> = sign.chunks_exact(2).map(|s| s[0] * s[1]).collect();
-        let alpha = self.alpha.val();
-        let device = alpha.device();
+        let device = alpha_bar.device();
         let vector = |v: Vec<f64>| Tensor::<1>::from_data(TensorData::new(v, [w]), &device);
-        let gaussian = row_sum(x.clone().square()) * (-0.5 * self.omega) * alpha;
-        let value = vector(constant) + det_s.log_abs * 2.0 + gaussian;
+        let value = vector(f) + vector(tangent) * (alpha - alpha_bar);
         Some((
             LogPsi {
                 value,

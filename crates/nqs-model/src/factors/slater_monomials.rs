@@ -89,6 +89,19 @@ pub(crate) fn coefficients(
     hermite: impl Fn(usize) -> Vec<f64>,
     device: &Device,
 ) -> Tensor<2> {
+    let c = coefficient_values(exponents, orbitals, hermite);
+    Tensor::from_data(
+        TensorData::new(c, [exponents.len(), orbitals.len()]),
+        device,
+    )
+}
+
+/// [`coefficients`] on the host, `[M, n_orb]` row-major.
+pub(crate) fn coefficient_values(
+    exponents: &[Vec<usize>],
+    orbitals: &[Vec<usize>],
+    hermite: impl Fn(usize) -> Vec<f64>,
+) -> Vec<f64> {
     let n_orb = orbitals.len();
     // Each H_n's coefficients once, not once per entry.
     let highest = orbitals.iter().flatten().copied().max().unwrap_or(0);
@@ -103,7 +116,7 @@ pub(crate) fn coefficients(
                 .product();
         }
     }
-    Tensor::from_data(TensorData::new(c, [exponents.len(), n_orb]), device)
+    c
 }
 
 /// The total degree |k| of every exponent vector, to pick q^{|k|} from [1, q, …, q^K].

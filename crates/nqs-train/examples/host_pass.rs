@@ -4,9 +4,9 @@
 //! `cargo run --release -p nqs-train --example host_pass -- W N [REPS] [MODE]` (defaults
 //! 4096, 30, 200, 0); MODE 0 times `HostLogPsi::log_psi`, MODE 1 the Slater factor's
 //! `Order::Laplacian` pass, MODE 2 the whole local energy of the dot (ω = 1, Coulomb), MODE 3
-//! the Padé–Jastrow's `Order::Laplacian` pass (MODE 2 and 3 with `PADE=1`). Environment: `PADE=1` adds the Padé–Jastrow factor (MODE 0);
-//! `WALKERS=F` writes the walkers' coordinates to F (one number per line, `[W, N·d]`
-//! row-major); `OUT=F` writes log|ψ| per walker (MODE 0) or "∇² |∇|²" of log|ψ_S| (MODE 1).
+//! the Padé–Jastrow's `Order::Laplacian` pass (MODE 2 and 3 with `PADE=1`). Environment:
+//! `PADE=1` adds the Padé–Jastrow factor; `WALKERS=F` writes the walkers' coordinates to F
+//! (one number per line, `[W, N·d]` row-major); `OUT=F` writes log|ψ| per walker (MODE 0) or "∇² |∇|²" of log|ψ_S| (MODE 1).
 //! `scripts/exact_slater_log_det.py` compares the MODE 0 output of the Slater factor with
 //! exact rational determinants.
 

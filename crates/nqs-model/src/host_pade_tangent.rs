@@ -13,7 +13,7 @@ use burn::tensor::Tensor;
 
 use crate::Geometry;
 use crate::dual::Dual;
-use crate::factors::pade_u;
+use crate::factors::{pade_u, pade_u4};
 use crate::host_det::{LANES, Lanes};
 use crate::lanes::{lane_r2, load};
 
@@ -92,23 +92,44 @@ fn pass_lanes(xs: &[f64], nc: usize, d: usize, pairs: &ClassPairs, betas: [f64; 
 }
 
 /// [`pass_lanes`] in `D` dimensions: each pair's r² stays in registers up to its square root
-/// ([`lane_r2`]).
+/// ([`lane_r2`]). The pairs of each spin class four at a time ([`pade_u4`]: four square roots
+/// and one division, where [`pade_u`] takes a division per pair; the unit that takes both
+/// bounds this pass), the last one to three one by one.
 #[inline(always)]
 fn pass_in<const D: usize>(xs: &[f64], nc: usize, pairs: &ClassPairs, betas: [f64; 2], out: Out) {
     let w = out.value.len();
+    let by_class: [Vec<(usize, usize, f64)>; 2] = [0, 1].map(|class| {
+        pairs
+            .iter()
+            .filter(|p| p.3 == class)
+            .map(|&(i, j, a, _)| (i, j, a))
+            .collect()
+    });
     let mut x = vec![[0.0; LANES]; nc];
     for start in (0..w).step_by(LANES) {
         let len = LANES.min(w - start);
         load(xs, nc, start, len, &mut x);
         let mut value: Lanes = [0.0; LANES];
         let mut tangents: [Lanes; 2] = [[0.0; LANES]; 2];
-        for &(i, j, a, class) in pairs {
+        for (class, pairs) in by_class.iter().enumerate() {
             let beta = Dual::variable(betas[class]);
             let tangent = &mut tangents[class];
-            for l in 0..LANES {
-                let u = pade_u(lane_r2(&x, i, j, D, l).sqrt(), a, beta);
-                value[l] += u.value;
-                tangent[l] += u.tangent;
+            let mut fours = pairs.chunks_exact(4);
+            for four in fours.by_ref() {
+                let a = [four[0].2, four[1].2, four[2].2, four[3].2];
+                for l in 0..LANES {
+                    let r = |k: usize| lane_r2(&x, four[k].0, four[k].1, D, l).sqrt();
+                    let u = pade_u4([r(0), r(1), r(2), r(3)], a, beta);
+                    value[l] += u.value;
+                    tangent[l] += u.tangent;
+                }
+            }
+            for &(i, j, a) in fours.remainder() {
+                for l in 0..LANES {
+                    let u = pade_u(lane_r2(&x, i, j, D, l).sqrt(), a, beta);
+                    value[l] += u.value;
+                    tangent[l] += u.tangent;
+                }
             }
         }
         for l in 0..len {

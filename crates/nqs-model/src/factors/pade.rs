@@ -104,6 +104,22 @@ where
     a * r / (beta * r + 1.0)
 }
 
+/// u(r₁) + … + u(r₄) of four pairs with the same β as one fraction: with n = a r and
+/// D = βr + 1, n₁/D₁ + n₂/D₂ = (n₁D₂ + n₂D₁)/(D₁D₂) =: p/Q and p/Q + p′/Q′ =
+/// (pQ′ + p′Q)/(QQ′), one division where [`pade_u`] takes four (every term is positive: no
+/// cancellation). Over f64 or [`crate::dual::Dual`] numbers, as [`pade_u`].
+#[inline(always)]
+pub(crate) fn pade_u4<T: Number>(r: [f64; 4], a: [f64; 4], beta: T) -> T
+where
+    f64: std::ops::Div<T, Output = T>,
+{
+    let (d0, d1) = (beta * r[0] + 1.0, beta * r[1] + 1.0);
+    let (d2, d3) = (beta * r[2] + 1.0, beta * r[3] + 1.0);
+    let (p, q) = (d1 * (a[0] * r[0]) + d0 * (a[1] * r[1]), d0 * d1);
+    let (p2, q2) = (d3 * (a[2] * r[2]) + d2 * (a[3] * r[3]), d2 * d3);
+    (p * q2 + p2 * q) / (q * q2)
+}
+
 impl PadeJastrow {
     /// Current (β_parallel, β_antiparallel).
     pub fn betas(&self) -> Tensor<1> {

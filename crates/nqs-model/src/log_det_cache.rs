@@ -12,7 +12,7 @@
 //! of its batch is there, and eliminates otherwise.
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 /// Floats of one walker's record: its coordinates, then log|det| and sign of both blocks.
 pub(crate) fn record_len(n_coords: usize) -> usize {
@@ -31,17 +31,39 @@ pub(crate) struct Batch {
 struct State {
     /// Walkers kept at most; 0 when not keeping.
     capacity: usize,
+    /// Walkers kept now.
+    kept: usize,
     /// αω of the records, as bits.
     alpha_omega: u64,
     /// Records as filed, one vector per local-energy pass.
     records: Vec<Vec<f64>>,
-    /// A walker's coordinate hash → (pass, first float of its record).
-    index: HashMap<u64, (usize, usize)>,
+    /// A walker's coordinate hash → (pass, first float of its record), built by the first
+    /// lookup that needs it (a walker neither after the previous one's record nor first in
+    /// a pass); the gradient passes read the walkers in the order the local energies filed
+    /// them, so usually none does, and the filing hashes nothing.
+    index: OnceLock<HashMap<u64, (usize, usize)>>,
+}
+
+impl State {
+    /// The index of every record (see [`State::index`]).
+    fn index(&self, n_coords: usize) -> &HashMap<u64, (usize, usize)> {
+        self.index.get_or_init(|| {
+            let len = record_len(n_coords);
+            let mut index = HashMap::with_capacity(self.kept);
+            for (pass, records) in self.records.iter().enumerate() {
+                for (k, record) in records.chunks_exact(len).enumerate() {
+                    index.insert(hash(&record[..n_coords]), (pass, k * len));
+                }
+            }
+            index
+        })
+    }
 }
 
 /// Shared by every copy of a Slater factor (the trained model, its frozen copy for sampling
 /// and local energies, the gradient threads' copies): a clone is the same cache. The gradient
-/// threads read it at the same time (a read lock, their walkers hashed before it is taken).
+/// threads read it at the same time (a read lock; the index, where a lookup needs one, is
+/// built once).
 #[derive(Debug, Clone, Default)]
 pub struct LogDetCache(Arc<RwLock<State>>);
 
@@ -72,8 +94,8 @@ impl LogDetCache {
     pub fn keep(&self, walkers: usize) {
         let mut state = self.state();
         state.records.clear();
-        state.index.clear();
-        state.index.reserve(walkers);
+        state.index = OnceLock::new();
+        state.kept = 0;
         state.capacity = walkers;
     }
 
@@ -81,7 +103,8 @@ impl LogDetCache {
     pub fn release(&self) {
         let mut state = self.state();
         state.records = Vec::new();
-        state.index = HashMap::new();
+        state.index = OnceLock::new();
+        state.kept = 0;
         state.capacity = 0;
     }
 
@@ -92,7 +115,7 @@ impl LogDetCache {
 
     /// Walkers kept now.
     pub fn len(&self) -> usize {
-        self.read().index.len()
+        self.read().kept
     }
 
     /// Whether nothing is kept.
@@ -105,39 +128,34 @@ impl LogDetCache {
     /// are not kept.
     pub(crate) fn insert(&self, alpha_omega: f64, n_coords: usize, records: Vec<f64>) {
         let len = record_len(n_coords);
-        let hashes: Vec<u64> = records
-            .chunks_exact(len)
-            .map(|r| hash(&r[..n_coords]))
-            .collect();
         let mut state = self.state();
         if state.capacity == 0 {
             return;
         }
         if state.alpha_omega != alpha_omega.to_bits() {
             state.records.clear();
-            state.index.clear();
+            state.kept = 0;
             state.alpha_omega = alpha_omega.to_bits();
         }
-        let pass = state.records.len();
-        let room = state.capacity.saturating_sub(state.index.len());
+        let room = state.capacity.saturating_sub(state.kept);
         if room == 0 {
             return;
         }
-        for (k, h) in hashes.into_iter().take(room).enumerate() {
-            state.index.insert(h, (pass, k * len));
-        }
         let mut records = records;
         records.truncate(room * len);
+        state.kept += records.len() / len;
         state.records.push(records);
+        state.index = OnceLock::new();
     }
 
     /// The blocks of every walker of `x` (`[walkers, N·d]` row-major) at `alpha_omega`, or
     /// `None` where any is missing.
     ///
     /// The walkers mostly come in the order the local energies filed them, so each is first
-    /// compared with the record after the previous walker's, and looked up by its hash only
-    /// where that is not it (a hash of every coordinate and a random access into the map
-    /// per walker otherwise: docs/performance.md).
+    /// compared with the record after the previous walker's, then with the first record of
+    /// each pass, and looked up by its hash only where neither is it (a hash of every
+    /// coordinate and a random access into the map per walker otherwise, and a hash of every
+    /// walker at the filing: docs/performance.md).
     pub(crate) fn batch(&self, alpha_omega: f64, x: &[f64], n_coords: usize) -> Option<Batch> {
         let state = self.read();
         if state.capacity == 0 || state.alpha_omega != alpha_omega.to_bits() {
@@ -153,19 +171,20 @@ impl LogDetCache {
             state.records.get(pass)?.get(start..start + len)
         };
         let mut next: Option<(usize, usize)> = None;
+        let is = |at: (usize, usize), coordinates: &[f64]| {
+            record_at(at).filter(|record| same(&record[..n_coords], coordinates))
+        };
         for coordinates in x.chunks_exact(n_coords) {
-            let follows = next
-                .and_then(|at| Some((at, record_at(at)?)))
-                .filter(|(_, record)| same(&record[..n_coords], coordinates));
-            let (at, record) = match follows {
+            let follows = next.and_then(|at| Some((at, is(at, coordinates)?)));
+            let first_of_a_pass = || {
+                (0..state.records.len())
+                    .find_map(|pass| Some(((pass, 0), is((pass, 0), coordinates)?)))
+            };
+            let (at, record) = match follows.or_else(first_of_a_pass) {
                 Some(found) => found,
                 None => {
-                    let at = *state.index.get(&hash(coordinates))?;
-                    let record = record_at(at)?;
-                    if !same(&record[..n_coords], coordinates) {
-                        return None;
-                    }
-                    (at, record)
+                    let at = *state.index(n_coords).get(&hash(coordinates))?;
+                    (at, is(at, coordinates)?)
                 }
             };
             let rest = &record[n_coords..];

@@ -34,8 +34,8 @@ pub(crate) fn value_and_beta_tangents(
         return None;
     }
     let [w, n_coords] = x.dims();
-    let data = x.clone().into_data();
-    let xs = data.as_slice::<f64>().ok()?;
+    let view = crate::host_tanh::HostView::new(x)?;
+    let xs = view.values();
     let mut value = vec![0.0; w];
     let mut tangents = vec![0.0; 2 * w];
     let out = Out {

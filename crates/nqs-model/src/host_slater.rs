@@ -49,8 +49,8 @@ pub(crate) fn slater_jet(
     }
     let alpha_omega = host_values(alpha)?[0] * omega;
     let [w, n_coords] = x.dims();
-    let data = x.clone().into_data();
-    let xs = data.as_slice::<f64>().ok()?;
+    let view = crate::host_tanh::HostView::new(x)?;
+    let xs = view.values();
     let jet = Jet {
         d: geometry.dimensions,
         n_orb: orbitals.len(),

@@ -35,12 +35,44 @@ pub(crate) fn eligible<const D: usize>(v: &Tensor<D>) -> bool {
 }
 
 /// The values of an [`eligible`] tensor on the host (`None` for any other tensor): what the
-/// host passes read their parameters and walkers with.
+/// host passes read their parameters and walkers with. One copy of the buffer ([`HostView`]);
+/// `into_data` of a tensor that others share copied it twice (to a vector, then to an
+/// aligned one) and `try_to_vec` a third time.
 pub fn host_values<const D: usize>(t: Tensor<D>) -> Option<Vec<f64>> {
-    if !eligible(&t) {
-        return None;
+    Some(HostView::new(&t)?.values().to_vec())
+}
+
+/// An [`eligible`] tensor's f64 values read in place: flex's buffer, shared with the tensor
+/// (no copy), for the host passes that only read their walkers; a copy where the tensor is a
+/// view that is not one contiguous run of its buffer.
+pub struct HostView(Values);
+
+enum Values {
+    Shared(burn::backend::flex::FlexTensor),
+    Copied(Vec<f64>),
+}
+
+impl HostView {
+    /// The view of `t`, or `None` where `t` is not [`eligible`].
+    pub fn new<const D: usize>(t: &Tensor<D>) -> Option<Self> {
+        if !eligible(t) {
+            return None;
+        }
+        let flex = t.clone().try_into_primitive::<burn::backend::Flex>().ok()?;
+        if flex.as_slice::<f64>().is_some() {
+            return Some(Self(Values::Shared(flex)));
+        }
+        let copied = t.clone().into_data().try_to_vec::<f64>().ok()?;
+        Some(Self(Values::Copied(copied)))
     }
-    t.into_data().try_to_vec::<f64>().ok()
+
+    /// The values, row-major.
+    pub fn values(&self) -> &[f64] {
+        match &self.0 {
+            Values::Shared(flex) => flex.as_slice::<f64>().expect("checked by `new`"),
+            Values::Copied(v) => v,
+        }
+    }
 }
 
 /// A function applied elementwise on the host: writes f(v) over v and, when asked, f′(v)

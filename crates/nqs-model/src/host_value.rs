@@ -124,9 +124,14 @@ impl HostLogPsi {
     /// - x: `[walkers, N·d]` → `[walkers]`
     pub fn log_psi_tensor(&self, x: &Tensor<2>) -> Tensor<1> {
         let [w, _] = x.dims();
-        let host = x.clone().into_data();
         let mut out = vec![0.0; w];
-        self.log_psi(host.as_slice::<f64>().expect("f64 walkers"), &mut out);
+        match crate::host_tanh::HostView::new(x) {
+            Some(view) => self.log_psi(view.values(), &mut out),
+            None => {
+                let host = x.clone().into_data();
+                self.log_psi(host.as_slice::<f64>().expect("f64 walkers"), &mut out);
+            }
+        }
         Tensor::from_data(burn::tensor::TensorData::new(out, [w]), &x.device())
     }
 

@@ -46,7 +46,7 @@ pub use error::ModelError;
 pub use factors::{Factor, FactorConfig};
 pub use geometry::{Geometry, closed_shell_sizes, shell_quantum_numbers};
 pub use host_pair_sum::host_inverse_distance_sum;
-pub use host_tanh::host_values;
+pub use host_tanh::{HostView, host_values};
 pub use host_value::HostLogPsi;
 pub use init::ParamRng;
 pub use jet::{Dense, Jet, Mlp, sigmoid, softplus};

@@ -20,11 +20,7 @@ use crate::state::{Cache, SamplerState};
 pub(crate) fn advance(state: &mut SamplerState, psi: HostLogPsi, moves: usize) {
     let [w, n_coords] = state.x.dims();
     let device = state.x.device();
-    let host = |t: Tensor<2>| {
-        t.into_data()
-            .try_to_vec::<f64>()
-            .expect("the host pass runs on f64 walkers")
-    };
+    let host = |t: Tensor<2>| nqs_model::host_values(t).expect("the host pass runs on f64 walkers");
     let mut x = host(state.x.clone());
     let psi = psi.with_eta_tables(&x);
     let mut log_psi = match &state.cache {

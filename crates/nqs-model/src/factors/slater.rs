@@ -253,8 +253,9 @@ impl SlaterDeterminant {
         let alpha = self.alpha.val();
         let alpha_bar = alpha.clone().inner();
         let alpha_value = crate::host_values(alpha_bar.clone())?[0];
-        let xs = crate::host_values(x.clone())?;
-        let (log_abs, sign) = match self.kept(alpha_value, &xs, n_coords) {
+        let view = crate::host_tanh::HostView::new(x)?;
+        let xs = view.values();
+        let (log_abs, sign) = match self.kept(alpha_value, xs, n_coords) {
             Some(kept) => (kept.log_abs, kept.sign),
             None => {
                 let table = slater_monomials::table(x.clone().reshape([w * n, d]), &exponents);

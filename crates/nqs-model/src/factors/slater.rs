@@ -128,15 +128,16 @@ impl SlaterDeterminant {
         ) {
             return host;
         }
+        let degree = self.degree();
+        if !order.gradient()
+            && let Some(factorised) = self.factorised(x, degree)
+        {
+            return factorised;
+        }
         let alpha_omega = self.alpha.val() * self.omega; // [1]
         let q = alpha_omega.clone().sqrt(); // √(αω), [1]
-
-        let degree = self.degree();
         let x_rows = x.clone().reshape([w * n, d]);
         if !order.gradient() {
-            if let Some(factorised) = self.factorised(x, q.clone(), degree) {
-                return factorised;
-            }
             // A value pass (the gradient passes) with the walkers elsewhere than untracked
             // on flex f64, or an open shell: P = X · S in one product.
             let p = self.monomial_product(x_rows, q, degree);
@@ -237,20 +238,19 @@ impl SlaterDeterminant {
     /// and handed to burn as y = f + D·(α − ᾱ): autodiff records three ops on `[walkers]`
     /// where the reverse-mode pass recorded about twenty (S, its determinant, the Gaussian),
     /// each with a fixed cost (docs/performance.md, fourteenth session).
-    fn factorised(
-        &self,
-        x: &Tensor<2>,
-        q: Tensor<1>,
-        degree: usize,
-    ) -> Option<(LogPsi, Tensor<1>)> {
+    fn factorised(&self, x: &Tensor<2>, degree: usize) -> Option<(LogPsi, Tensor<1>)> {
         let g = self.geometry;
         let (n, d, n_orb) = (g.n_particles, g.dimensions, self.orbitals.len());
         let exponents = slater_monomials::exponents(d, degree);
-        if exponents.len() != n_orb || !q.is_autodiff() || !crate::host_tanh::eligible(x) {
+        let alpha = self.alpha.val();
+        if exponents.len() != n_orb
+            || !alpha.is_autodiff()
+            || !crate::host_tanh::on_flex_f64(&alpha)
+            || !crate::host_tanh::eligible(x)
+        {
             return None;
         }
         let [w, n_coords] = x.dims();
-        let alpha = self.alpha.val();
         let alpha_bar = alpha.clone().inner();
         let alpha_value = crate::host_values(alpha_bar.clone())?[0];
         let view = crate::host_tanh::HostView::new(x)?;
@@ -259,7 +259,8 @@ impl SlaterDeterminant {
             Some(kept) => (kept.log_abs, kept.sign),
             None => {
                 let table = slater_monomials::table(x.clone().reshape([w * n, d]), &exponents);
-                let s = self.monomial_coefficients(q.inner(), &exponents, degree);
+                let q = (alpha_bar.clone() * self.omega).sqrt();
+                let s = self.monomial_coefficients(q, &exponents, degree);
                 let det = log_det(table.matmul(s).reshape([2 * w, n_orb, n_orb]), false);
                 (
                     crate::host_values(det.log_abs)?,
@@ -556,9 +557,8 @@ mod tests {
             let x = normal([w, n * d], 1.1, &flex_f64());
             let u: Vec<f64> = (0..w).map(|k| ((k as f64) * 0.7).sin()).collect();
             let s = slater(n, d, 0.9, &tracked);
-            let q = (s.alpha.val() * s.omega).sqrt();
             assert!(
-                s.factorised(&x, q, s.degree()).is_some(),
+                s.factorised(&x, s.degree()).is_some(),
                 "N = {n}, d = {d}: taken"
             );
             let (value, sign, grad) = tracked_pass(&s, &x, &u);

@@ -20,14 +20,15 @@ use crate::lanes::{lane_r2, load};
 /// The pairs (i, j, a_ij, class) with class 0 for parallel and 1 for antiparallel spins.
 pub(crate) type ClassPairs = [(usize, usize, f64, usize)];
 
-/// Σ_{i<j} u(r_ij; β_s) per walker (`[walkers]`) and its derivatives in β₀ and β₁
-/// (`[walkers, 2]` row-major), for walkers `x` (`[walkers, N·d]`, flex f64, untracked) in
+/// Σ_{i<j} u(r_ij; β_s) per walker (`[walkers]`) and its derivatives along β₀'s and β₁'s
+/// tangents (`[walkers, 2]` row-major; tangent 1: the derivatives in β, tangent dβ/db: in
+/// the parameter b that β is a function of), for walkers `x` (`[walkers, N·d]`, flex f64, untracked) in
 /// open space in 2D or 3D; `None` otherwise (the factor's burn ops then take the pass).
 pub(crate) fn value_and_beta_tangents(
     x: &Tensor<2>,
     geometry: &Geometry,
     pairs: &ClassPairs,
-    betas: [f64; 2],
+    betas: [Dual; 2],
 ) -> Option<(Vec<f64>, Vec<f64>)> {
     let d = geometry.dimensions;
     if !crate::host_tanh::eligible(x) || geometry.cell.is_some() || !(2..=3).contains(&d) {
@@ -53,7 +54,7 @@ struct Out<'a> {
 }
 
 #[allow(unsafe_code)]
-fn pass(xs: &[f64], nc: usize, d: usize, pairs: &ClassPairs, betas: [f64; 2], out: Out) {
+fn pass(xs: &[f64], nc: usize, d: usize, pairs: &ClassPairs, betas: [Dual; 2], out: Out) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports AVX-512F (checked just above), the only requirement of a
@@ -71,19 +72,19 @@ fn pass(xs: &[f64], nc: usize, d: usize, pairs: &ClassPairs, betas: [f64; 2], ou
 /// The same code for AVX-512 (no fused multiply-adds: every build gives the same bits).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn pass_avx512(xs: &[f64], nc: usize, d: usize, pairs: &ClassPairs, betas: [f64; 2], out: Out) {
+fn pass_avx512(xs: &[f64], nc: usize, d: usize, pairs: &ClassPairs, betas: [Dual; 2], out: Out) {
     pass_lanes(xs, nc, d, pairs, betas, out);
 }
 
 /// The same code for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn pass_avx2(xs: &[f64], nc: usize, d: usize, pairs: &ClassPairs, betas: [f64; 2], out: Out) {
+fn pass_avx2(xs: &[f64], nc: usize, d: usize, pairs: &ClassPairs, betas: [Dual; 2], out: Out) {
     pass_lanes(xs, nc, d, pairs, betas, out);
 }
 
 #[inline(always)]
-fn pass_lanes(xs: &[f64], nc: usize, d: usize, pairs: &ClassPairs, betas: [f64; 2], out: Out) {
+fn pass_lanes(xs: &[f64], nc: usize, d: usize, pairs: &ClassPairs, betas: [Dual; 2], out: Out) {
     match d {
         2 => pass_in::<2>(xs, nc, pairs, betas, out),
         3 => pass_in::<3>(xs, nc, pairs, betas, out),
@@ -96,7 +97,7 @@ fn pass_lanes(xs: &[f64], nc: usize, d: usize, pairs: &ClassPairs, betas: [f64; 
 /// and one division, where [`pade_u`] takes a division per pair; the unit that takes both
 /// bounds this pass), the last one to three one by one.
 #[inline(always)]
-fn pass_in<const D: usize>(xs: &[f64], nc: usize, pairs: &ClassPairs, betas: [f64; 2], out: Out) {
+fn pass_in<const D: usize>(xs: &[f64], nc: usize, pairs: &ClassPairs, betas: [Dual; 2], out: Out) {
     let w = out.value.len();
     let by_class: [Vec<(usize, usize, f64)>; 2] = [0, 1].map(|class| {
         pairs
@@ -112,7 +113,7 @@ fn pass_in<const D: usize>(xs: &[f64], nc: usize, pairs: &ClassPairs, betas: [f6
         let mut value: Lanes = [0.0; LANES];
         let mut tangents: [Lanes; 2] = [[0.0; LANES]; 2];
         for (class, pairs) in by_class.iter().enumerate() {
-            let beta = Dual::variable(betas[class]);
+            let beta = betas[class];
             let tangent = &mut tangents[class];
             let mut fours = pairs.chunks_exact(4);
             for four in fours.by_ref() {
@@ -173,6 +174,7 @@ mod tests {
     fn value_and_tangents_equal_burn_ops_and_differences() {
         let mut rng = crate::ParamRng::new(53);
         let betas = [0.41, 1.2];
+        let variables = betas.map(crate::dual::Dual::variable);
         for (n, d) in [(6, 2), (20, 2), (5, 3)] {
             let geometry = Geometry::balanced(n, d);
             let pairs = PadeJastrowConfig::default()
@@ -183,7 +185,7 @@ mod tests {
             let xs: Vec<f64> = (0..w * n * d).map(|_| 1.3 * rng.normal()).collect();
             let x = Tensor::<2>::from_data(TensorData::new(xs.clone(), [w, n * d]), &flex_f64());
             let (value, tangents) =
-                super::value_and_beta_tangents(&x, &geometry, &pairs, betas).expect("flex f64");
+                super::value_and_beta_tangents(&x, &geometry, &pairs, variables).expect("flex f64");
             let ops = ops_value(&xs, geometry, betas);
             for (v, o) in value.iter().zip(&ops) {
                 assert!(
@@ -214,22 +216,24 @@ mod tests {
                 value: &mut v1,
                 tangents: &mut t1,
             };
-            super::pass(&xs, n * d, d, &pairs, betas, one);
+            super::pass(&xs, n * d, d, &pairs, variables, one);
             let two = super::Out {
                 value: &mut v2,
                 tangents: &mut t2,
             };
-            super::pass_lanes(&xs, n * d, d, &pairs, betas, two);
+            super::pass_lanes(&xs, n * d, d, &pairs, variables, two);
             assert_eq!((v1, t1), (v2, t2), "N = {n}, d = {d}");
             let tracked = x.autodiff().require_grad();
-            assert!(super::value_and_beta_tangents(&tracked, &geometry, &pairs, betas).is_none());
+            assert!(
+                super::value_and_beta_tangents(&tracked, &geometry, &pairs, variables).is_none()
+            );
         }
         let periodic = Geometry::periodic(6, 2, 4.0);
         let x = Tensor::<2>::zeros([3, 12], &flex_f64());
         let pairs = [(0, 1, 1.0, 0)];
-        assert!(super::value_and_beta_tangents(&x, &periodic, &pairs, betas).is_none());
+        assert!(super::value_and_beta_tangents(&x, &periodic, &pairs, variables).is_none());
         let four = Geometry::balanced(2, 4);
         let x = Tensor::<2>::zeros([3, 8], &flex_f64());
-        assert!(super::value_and_beta_tangents(&x, &four, &pairs, betas).is_none());
+        assert!(super::value_and_beta_tangents(&x, &four, &pairs, variables).is_none());
     }
 }

@@ -41,6 +41,12 @@ pub(crate) fn softplus_jet(jet: Jet) -> Result<Jet, Jet> {
     elementwise_jet(jet, softplus_kernel, |_, s| s * (1.0 - s))
 }
 
+/// x ← softplus(x) and sigmoid(x), softplus′, into `sigma`: the values and slopes of the
+/// tracked softplus op, for host passes that take them as forward-mode variables.
+pub(crate) fn softplus_values(x: &mut [f64], sigma: &mut [f64]) {
+    softplus_kernel(x, Some(sigma));
+}
+
 /// x ← softplus(x), and sigmoid(x) into `sigma` when given.
 #[allow(unsafe_code)]
 fn softplus_kernel(x: &mut [f64], sigma: Option<&mut [f64]>) {

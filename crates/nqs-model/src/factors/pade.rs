@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::derivatives::LogPsi;
-use crate::dual::Number;
+use crate::dual::{Dual, Number};
 use crate::init::param1;
 use crate::pairs::{Pairs, no_pairs, pair_indices};
 use crate::{Geometry, ModelError, Order, rows_of};
@@ -189,24 +189,34 @@ impl PadeJastrow {
     ///
     /// # Shapes
     /// - x: `[walkers, N·d]`, betas: `[2]` → `[walkers]`
-    fn value_with_beta_tangents(&self, x: &Tensor<2>, betas: Tensor<1>) -> Option<Tensor<1>> {
-        if !betas.is_autodiff() || !crate::host_tanh::on_flex_f64(&betas) {
+    fn value_with_beta_tangents(&self, x: &Tensor<2>) -> Option<Tensor<1>> {
+        let raw = self.beta_raw.val();
+        if !raw.is_autodiff() || !crate::host_tanh::on_flex_f64(&raw) {
             return None;
         }
-        let constant = betas.clone().inner();
-        let values = crate::host_values(constant.clone())?;
+        let constant = raw.clone().inner();
+        // β = softplus(b) and dβ/db from the softplus pass's own kernel: the variables of the
+        // forward-mode pass are β with tangent dβ/db, so its tangents are ∂f/∂b and burn
+        // records no softplus op.
+        let mut betas = crate::host_values(constant.clone())?;
+        let mut slopes = vec![0.0; 2];
+        crate::host_softplus::softplus_values(&mut betas, &mut slopes);
         let pairs = self.pair_kinds();
+        let variables = [0, 1].map(|k| Dual {
+            value: betas[k],
+            tangent: slopes[k],
+        });
         let (value, tangents) = crate::host_pade_tangent::value_and_beta_tangents(
             x,
             &self.geometry,
             &pairs,
-            [values[0], values[1]],
+            variables,
         )?;
         let [w, _] = x.dims();
         let device = constant.device();
         let value = Tensor::<1>::from_data(TensorData::new(value, [w]), &device);
         let tangents = Tensor::<2>::from_data(TensorData::new(tangents, [w, 2]), &device);
-        let first_order = tangents.matmul((betas - constant).reshape([2, 1]));
+        let first_order = tangents.matmul((raw - constant).reshape([2, 1]));
         Some(value + first_order.reshape([w]))
     }
 
@@ -216,6 +226,16 @@ impl PadeJastrow {
         if self.geometry.n_particles < 2 {
             return no_pairs(x, order);
         }
+        // β on autodiff (the gradient passes): the value with its tangents in one host pass.
+        if !order.gradient()
+            && let Some(value) = self.value_with_beta_tangents(x)
+        {
+            return LogPsi {
+                value,
+                grad: None,
+                lap: None,
+            };
+        }
         let betas = self.betas();
         // Walkers and β on the host (local energies, drifts): the jet in one host pass.
         if let Some(jet) = self
@@ -223,16 +243,6 @@ impl PadeJastrow {
             .and_then(|pairs| crate::host_pade::pade_jet(x, &self.geometry, &pairs, order))
         {
             return jet;
-        }
-        // β on autodiff (the gradient passes): the value with its β tangents in one host pass.
-        if !order.gradient()
-            && let Some(value) = self.value_with_beta_tangents(x, betas.clone())
-        {
-            return LogPsi {
-                value,
-                grad: None,
-                lap: None,
-            };
         }
         let d = self.geometry.dimensions as f64;
         let device = x.device();

@@ -152,7 +152,7 @@ fn batch_log_det_lanes(a: &[f64], n: usize, layout: Option<Inverse>) -> Batch {
             }
         }
         let swaps = if layout.is_some() {
-            gauss_jordan_unpermuted(&mut m, n, &mut pivots, &mut rows)
+            gauss_jordan_unpermuted(&mut m, n, &mut pivots, &mut rows, 1.0)
         } else {
             eliminate(&mut m, n, &mut pivots)
         };
@@ -364,11 +364,12 @@ fn gauss_jordan_round_by_round<const L: usize>(
     n: usize,
     pivots: &mut [[f64; L]],
     rows: &mut [[f64; L]],
+    threshold: f64,
 ) -> [f64; L] {
     let mut permutation = [1.0; L];
     let mut source = vec![[0.0; L]; n];
     for k in 0..n {
-        let row = pivot_rows(m, n, n, k, 1.0);
+        let row = pivot_rows(m, n, n, k, threshold);
         // Whole rows: the columns left of k hold the inverse's columns so far.
         let parity = swap_rows(m, n, n, k, 0, &row);
         rows[k] = row;
@@ -527,8 +528,8 @@ fn scale_pivot_row<const L: usize>(row: &mut [[f64; L]], k: usize) -> [f64; L] {
     pivot
 }
 
-/// Gauss–Jordan elimination with partial pivoting of every lane's n×n matrix at once, in
-/// place: A becomes A⁻¹ with its columns permuted by the row swaps, which `rows` keeps (each
+/// Gauss–Jordan elimination with threshold pivoting (`threshold` as in [`pivot_rows`]; 1 is
+/// partial pivoting) of every lane's n×n matrix at once, in place: A becomes A⁻¹ with its columns permuted by the row swaps, which `rows` keeps (each
 /// round's pivot row; [`gauss_jordan`] undoes them on the columns). Column k of the identity
 /// that [A | I] would carry takes the place of A's column k once that is eliminated; n³
 /// multiply-adds instead of [A | I]'s 3n³/2, the same bits. Writes the pivots and returns the
@@ -540,11 +541,12 @@ pub(crate) fn gauss_jordan_unpermuted<const L: usize>(
     n: usize,
     pivots: &mut [[f64; L]],
     rows: &mut [[f64; L]],
+    threshold: f64,
 ) -> [f64; L] {
     if n < TWO_ROUNDS_FROM {
-        gauss_jordan_round_by_round(m, n, pivots, rows)
+        gauss_jordan_round_by_round(m, n, pivots, rows, threshold)
     } else {
-        gauss_jordan_two_rounds(m, n, pivots, rows)
+        gauss_jordan_two_rounds(m, n, pivots, rows, threshold)
     }
 }
 
@@ -559,13 +561,14 @@ fn gauss_jordan_two_rounds<const L: usize>(
     n: usize,
     pivots: &mut [[f64; L]],
     rows: &mut [[f64; L]],
+    threshold: f64,
 ) -> [f64; L] {
     let mut permutation = [1.0; L];
     let (mut u0, mut u1) = (vec![[0.0; L]; n], vec![[0.0; L]; n]);
     let mut factors = vec![[0.0; L]; n];
     let mut k = 0;
     while k < n {
-        let row = pivot_rows(m, n, n, k, 1.0);
+        let row = pivot_rows(m, n, n, k, threshold);
         // Whole rows: the columns left of k hold the inverse's columns so far.
         let parity = swap_rows(m, n, n, k, 0, &row);
         rows[k] = row;
@@ -601,7 +604,7 @@ fn gauss_jordan_two_rounds<const L: usize>(
             }
         }
         // Round k + 1's pivot; the kept multipliers move with their rows.
-        let row = pivot_rows(m, n, n, next, 1.0);
+        let row = pivot_rows(m, n, n, next, threshold);
         let parity = swap_rows(m, n, n, next, 0, &row);
         rows[next] = row;
         for l in 0..L {
@@ -665,14 +668,16 @@ fn gauss_jordan_two_rounds<const L: usize>(
 }
 
 /// [`gauss_jordan_unpermuted`] with its row swaps undone on the columns: A becomes A⁻¹.
+/// `threshold` as in [`pivot_rows`]: 1 is partial pivoting.
 #[inline(always)]
 pub(crate) fn gauss_jordan<const L: usize>(
     m: &mut [[f64; L]],
     n: usize,
     pivots: &mut [[f64; L]],
     rows: &mut [[f64; L]],
+    threshold: f64,
 ) -> [f64; L] {
-    let permutation = gauss_jordan_unpermuted(m, n, pivots, rows);
+    let permutation = gauss_jordan_unpermuted(m, n, pivots, rows, threshold);
     for k in (0..n).rev() {
         for l in 0..L {
             let p = rows[k][l] as usize;
@@ -760,8 +765,12 @@ mod tests {
                     }
                     (false, false) => eliminate_round_by_round(&mut m, n, &mut pivots, 1.0, plain),
                     (true, false) => eliminate_two_rounds(&mut m, n, &mut pivots, 1.0, plain),
-                    (false, true) => gauss_jordan_round_by_round(&mut m, n, &mut pivots, &mut rows),
-                    (true, true) => gauss_jordan_two_rounds(&mut m, n, &mut pivots, &mut rows),
+                    (false, true) => {
+                        gauss_jordan_round_by_round(&mut m, n, &mut pivots, &mut rows, threshold)
+                    }
+                    (true, true) => {
+                        gauss_jordan_two_rounds(&mut m, n, &mut pivots, &mut rows, threshold)
+                    }
                 };
                 let m = if gauss {
                     m
@@ -777,7 +786,7 @@ mod tests {
                 };
                 (bits(&[sign]), bits(&pivots), bits(&m), bits(&rows))
             };
-            for (gauss, threshold) in [(false, 1.0), (false, 0.1), (true, 1.0)] {
+            for (gauss, threshold) in [(false, 1.0), (false, 0.1), (true, 1.0), (true, 0.1)] {
                 assert_eq!(
                     run(false, gauss, threshold),
                     run(true, gauss, threshold),

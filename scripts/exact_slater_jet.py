@@ -12,18 +12,13 @@ energy -(lap + grad2)/2. Without --walkers the 8 walkers where the jet files dif
 each other (or the first 8, with one file) are checked. For particle i
 of block P (P_ij = H_{a_j}(x_i) H_{b_j}(y_i)): d_x log|det P| = sum_j d_x P_ij (P^-1)_ji and
 d_x^2 log|det P| = sum_j d_x^2 P_ij (P^-1)_ji - (d_x log|det P|)^2; the Gaussian adds -x and
--1 per coordinate. Standard library only (fractions).
+-1 per coordinate. Standard library only (fractions); the Hermite polynomials and the
+shells come from `exact_slater_log_det.py` beside it.
 """
 import sys
 from fractions import Fraction
 
-
-def hermite(x, degree):
-    """H_0 .. H_degree at x, exactly."""
-    h = [Fraction(1), 2 * x]
-    for k in range(1, degree):
-        h.append(2 * x * h[k] - 2 * k * h[k - 1])
-    return h[: degree + 1]
+from exact_slater_log_det import closed_shell, hermite
 
 
 def inverse(rows):
@@ -83,13 +78,7 @@ def main():
         picks = [int(v) for v in args[at + 1 :]]
         args = args[:at]
     particles, walkers_file, jet_files = int(args[0]), args[1], args[2:]
-    n = particles // 2
-    shell = 0
-    while (shell + 1) * (shell + 2) // 2 < n:
-        shell += 1
-    orbitals = [(a, s - a) for s in range(shell + 1) for a in range(s + 1)]
-    if len(orbitals) != n:
-        sys.exit(f"{particles} particles do not fill 2D shells")
+    shell, orbitals = closed_shell(particles)
     xs = [float(v) for v in open(walkers_file)]
     jets = [[tuple(float(v) for v in line.split()) for line in open(f)] for f in jet_files]
     if not picks:

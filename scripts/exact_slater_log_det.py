@@ -41,9 +41,8 @@ def log_abs_det(rows):
     return math.log(det.numerator) - math.log(det.denominator)
 
 
-def main():
-    particles, walkers_file, out_file = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-    picks = [int(v) for v in sys.argv[4:]] or list(range(8))
+def closed_shell(particles):
+    """The highest shell and the orbitals (a, b), H_a(x) H_b(y), of a 2D closed shell."""
     n = particles // 2
     shell = 0
     while (shell + 1) * (shell + 2) // 2 < n:
@@ -51,6 +50,14 @@ def main():
     orbitals = [(a, s - a) for s in range(shell + 1) for a in range(s + 1)]
     if len(orbitals) != n:
         sys.exit(f"{particles} particles do not fill 2D shells")
+    return shell, orbitals
+
+
+def main():
+    particles, walkers_file, out_file = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    picks = [int(v) for v in sys.argv[4:]] or list(range(8))
+    n = particles // 2
+    shell, orbitals = closed_shell(particles)
     xs = [float(v) for v in open(walkers_file)]
     host = [float(v) for v in open(out_file)]
     coords = 2 * particles

@@ -529,11 +529,12 @@ fn scale_pivot_row<const L: usize>(row: &mut [[f64; L]], k: usize) -> [f64; L] {
 }
 
 /// Gauss–Jordan elimination with threshold pivoting (`threshold` as in [`pivot_rows`]; 1 is
-/// partial pivoting) of every lane's n×n matrix at once, in place: A becomes A⁻¹ with its columns permuted by the row swaps, which `rows` keeps (each
-/// round's pivot row; [`gauss_jordan`] undoes them on the columns). Column k of the identity
-/// that [A | I] would carry takes the place of A's column k once that is eliminated; n³
-/// multiply-adds instead of [A | I]'s 3n³/2, the same bits. Writes the pivots and returns the
-/// sign of each lane's row permutation. One round at a time below [`TWO_ROUNDS_FROM`], two
+/// partial pivoting) of every lane's n×n matrix at once, in place: A becomes A⁻¹ with its
+/// columns permuted by the row swaps, which `rows` keeps (each round's pivot row;
+/// [`gauss_jordan`] undoes them on the columns). Column k of the identity that [A | I] would
+/// carry takes the place of A's column k once that is eliminated; n³ multiply-adds instead of
+/// [A | I]'s 3n³/2, the same bits. Writes the pivots and returns the sign of each lane's row
+/// permutation. One round at a time below [`TWO_ROUNDS_FROM`], two
 /// from there ([`gauss_jordan_two_rounds`]): the same bits.
 #[inline(always)]
 pub(crate) fn gauss_jordan_unpermuted<const L: usize>(

@@ -22,8 +22,9 @@ pub(crate) type ClassPairs = [(usize, usize, f64, usize)];
 
 /// Σ_{i<j} u(r_ij; β_s) per walker (`[walkers]`) and its derivatives along β₀'s and β₁'s
 /// tangents (`[walkers, 2]` row-major; tangent 1: the derivatives in β, tangent dβ/db: in
-/// the parameter b that β is a function of), for walkers `x` (`[walkers, N·d]`, flex f64, untracked) in
-/// open space in 2D or 3D; `None` otherwise (the factor's burn ops then take the pass).
+/// the parameter b that β is a function of), for walkers `x` (`[walkers, N·d]`, flex f64,
+/// untracked) in open space in 2D or 3D; `None` otherwise (the factor's burn ops then take
+/// the pass).
 pub(crate) fn value_and_beta_tangents(
     x: &Tensor<2>,
     geometry: &Geometry,

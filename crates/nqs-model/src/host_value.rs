@@ -347,7 +347,8 @@ fn gaussian(alpha_omega: f64, xs: &[Lanes], acc: &mut Lanes) {
 /// 6.3 and 17 remain: sampling 6–15 % faster at N = 20–56 (docs/performance.md). Against
 /// exact rational determinants the errors in log|ψ| are those of partial pivoting (N = 56:
 /// at most 5e-12 on typical walkers and 1.4e-9 on the worst-conditioned, against 1.2e-11
-/// and 3.0e-9). The local energies' Gauss–Jordan keeps partial pivoting.
+/// and 3.0e-9). The local energies' Gauss–Jordan uses the same threshold since the
+/// fourteenth session (`host_slater.rs`).
 const PIVOT_THRESHOLD: f64 = 0.1;
 
 /// log|det P↑| + log|det P↓| into `acc`, P_ij = Π_a H_{n_ja}(√(αω) c_ia) at coordinates

@@ -181,14 +181,14 @@ impl PadeJastrow {
         Some((jet, sum?))
     }
 
-    /// The value pass with β on autodiff (the gradient passes) and the walkers untracked on
-    /// flex f64 in open space: Σ u per walker with ∂/∂β₀ and ∂/∂β₁ from one host pass in
-    /// forward mode (`host_pade_tangent.rs`), handed to burn as the first-order op
-    /// y = f + D·(β − β̄) (D = ∂f/∂β per walker, β̄ β's value as a constant: y is f and
-    /// autodiff sees ∂y/∂β = D); `None` elsewhere.
+    /// The value pass with the parameters b on autodiff (the gradient passes; β = softplus(b))
+    /// and the walkers untracked on flex f64 in open space: Σ u per walker with ∂/∂b₀ and
+    /// ∂/∂b₁ from one host pass in forward mode (`host_pade_tangent.rs`), handed to burn as
+    /// the first-order op y = f + D·(b − b̄) (D = ∂f/∂b per walker, b̄ b's value as a
+    /// constant: y is f and autodiff sees ∂y/∂b = D); `None` elsewhere.
     ///
     /// # Shapes
-    /// - x: `[walkers, N·d]`, betas: `[2]` → `[walkers]`
+    /// - x: `[walkers, N·d]` → `[walkers]`
     fn value_with_beta_tangents(&self, x: &Tensor<2>) -> Option<Tensor<1>> {
         let raw = self.beta_raw.val();
         if !raw.is_autodiff() || !crate::host_tanh::on_flex_f64(&raw) {

@@ -162,15 +162,15 @@ impl Number for Dual {
 }
 
 /// log|det A| of the row-major n × n matrix `a` (consumed) by LU elimination with partial
-/// pivoting, as the product of the pivots; `ln_abs` takes ln|·| of it. Written once over
-/// [`Number`], so that on [`Dual`] entries it gives the derivative of log|det A| along the
-/// entries' tangents.
+/// pivoting, as Σ_k ln|pivot_k| (`ln_abs` takes ln|·|; a sum, so that no product of pivots
+/// can overflow). Written once over [`Number`], so that on [`Dual`] entries it gives the
+/// derivative of log|det A| along the entries' tangents.
 pub(crate) fn log_abs_det<T: Number>(mut a: Vec<T>, n: usize, ln_abs: impl Fn(T) -> T) -> T
 where
     f64: Div<T, Output = T>,
 {
     assert_eq!(a.len(), n * n, "a is n × n");
-    let mut product: Option<T> = None;
+    let mut sum: Option<T> = None;
     for k in 0..n {
         let pivot_row = (k..n)
             .max_by(|&i, &j| {
@@ -191,12 +191,13 @@ where
                 a[i * n + c] = a[i * n + c] + factor * a[k * n + c] * -1.0;
             }
         }
-        product = Some(match product {
-            None => pivot,
-            Some(p) => p * pivot,
+        let log = ln_abs(pivot);
+        sum = Some(match sum {
+            None => log,
+            Some(s) => s + log,
         });
     }
-    ln_abs(product.expect("n ≥ 1"))
+    sum.expect("n ≥ 1")
 }
 
 #[cfg(test)]

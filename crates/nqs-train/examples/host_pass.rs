@@ -6,9 +6,10 @@
 //! `Order::Laplacian` pass, MODE 2 the whole local energy of the dot (ω = 1, Coulomb), MODE 3
 //! the Padé–Jastrow's `Order::Laplacian` pass (MODE 2 and 3 with `PADE=1`). Environment:
 //! `PADE=1` adds the Padé–Jastrow factor; `WALKERS=F` writes the walkers' coordinates to F
-//! (one number per line, `[W, N·d]` row-major); `OUT=F` writes log|ψ| per walker (MODE 0) or "∇² |∇|²" of log|ψ_S| (MODE 1).
-//! `scripts/exact_slater_log_det.py` compares the MODE 0 output of the Slater factor with
-//! exact rational determinants.
+//! (one number per line, `[W, N·d]` row-major); `OUT=F` writes log|ψ| per walker (MODE 0) or
+//! "∇² |∇|²" of the factor's log|ψ| (MODE 1 and 3). `scripts/exact_slater_log_det.py`
+//! compares the MODE 0 output of the Slater factor with exact rational determinants,
+//! `scripts/exact_slater_jet.py` the MODE 1 output with exact jets.
 
 use std::time::Instant;
 
@@ -46,6 +47,15 @@ fn write_if_asked(name: &str, rows: impl Iterator<Item = String>) {
     }
 }
 
+/// Milliseconds per call of `call`, averaged over `reps` calls.
+fn per_call_ms(reps: usize, mut call: impl FnMut()) -> f64 {
+    let start = Instant::now();
+    for _ in 0..reps {
+        call();
+    }
+    start.elapsed().as_secs_f64() * 1e3 / reps as f64
+}
+
 fn main() {
     let device = backend::device(Backend::Flex, Precision::F64).expect("flex f64");
     let (w, n, reps, mode) = (arg(1, 4096), arg(2, 30), arg(3, 200), arg(4, 0));
@@ -60,48 +70,33 @@ fn main() {
         .expect("a closed shell");
     let xs = seeded_walkers(w * 2 * n);
     write_if_asked("WALKERS", xs.iter().map(|v| format!("{v:e}")));
-    let start = Instant::now();
+    let x = Tensor::<2>::from_data(TensorData::new(xs.clone(), [w, 2 * n]), &device);
     if mode == 2 {
         let dot: nqs_physics::quantum_dot::QuantumDotConfig = toml::from_str(&format!(
             "dimensions = 2\nparticles = {n}\nomega = 1.0\ninteraction = \"coulomb\"\n"
         ))
         .expect("a dot");
         let h = dot.hamiltonian();
-        let x = Tensor::<2>::from_data(TensorData::new(xs, [w, 2 * n]), &device);
-        for _ in 0..reps {
+        let per_call = per_call_ms(reps, || {
             let _ = nqs_physics::local_energy::local_energy(&psi, &h, &x)
                 .total()
                 .into_data();
-        }
-        let per_call = start.elapsed().as_secs_f64() * 1e3 / reps as f64;
+        });
         println!("{per_call:.3} ms per local energy (W = {w}, N = {n})");
         return;
     }
-    if mode == 3 {
-        let x = Tensor::<2>::from_data(TensorData::new(xs, [w, 2 * n]), &device);
-        for _ in 0..reps {
-            let _ = psi.factors[1]
-                .forward(&x, Order::Laplacian)
-                .0
-                .value
-                .into_data();
-        }
-        let per_call = start.elapsed().as_secs_f64() * 1e3 / reps as f64;
-        println!("{per_call:.3} ms per pade jet (W = {w}, N = {n})");
-        return;
-    }
-    if mode == 1 {
-        let x = Tensor::<2>::from_data(TensorData::new(xs, [w, 2 * n]), &device);
-        for _ in 0..reps {
-            let _ = psi.factors[0]
-                .forward(&x, Order::Laplacian)
-                .0
-                .value
-                .into_data();
-        }
-        let per_call = start.elapsed().as_secs_f64() * 1e3 / reps as f64;
-        println!("{per_call:.3} ms per jet (W = {w}, N = {n})");
-        let jet = psi.factors[0].forward(&x, Order::Laplacian).0;
+    if mode == 1 || mode == 3 {
+        // The Slater factor's jet (MODE 1) or the Padé–Jastrow's (MODE 3, with PADE=1).
+        let factor = psi
+            .factors
+            .get(if mode == 1 { 0 } else { 1 })
+            .expect("MODE 3 times the Padé–Jastrow: set PADE=1");
+        let per_call = per_call_ms(reps, || {
+            let _ = factor.forward(&x, Order::Laplacian).0.value.into_data();
+        });
+        let what = if mode == 1 { "jet" } else { "pade jet" };
+        println!("{per_call:.3} ms per {what} (W = {w}, N = {n})");
+        let jet = factor.forward(&x, Order::Laplacian).0;
         let host = |t: Tensor<1>| t.into_data().try_to_vec::<f64>().expect("f64");
         let lap = host(jet.lap.expect("asked"));
         let grad = host(jet.grad.expect("asked").reshape([w * 2 * n]));
@@ -116,10 +111,7 @@ fn main() {
     }
     let host = HostLogPsi::new(&psi).expect("a host pass on flex f64");
     let mut out = vec![0.0; w];
-    for _ in 0..reps {
-        host.log_psi(&xs, &mut out);
-    }
-    let per_call = start.elapsed().as_secs_f64() * 1e3 / reps as f64;
+    let per_call = per_call_ms(reps, || host.log_psi(&xs, &mut out));
     println!("{per_call:.3} ms per pass (W = {w}, N = {n})");
     write_if_asked("OUT", out.iter().map(|v| format!("{v:e}")));
 }

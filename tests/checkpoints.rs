@@ -329,3 +329,49 @@ fn bad_resumes_are_refused_with_one_line() {
     std::fs::remove_dir_all(&out).unwrap();
     std::fs::remove_dir_all(&empty).unwrap();
 }
+
+fn eval_energy(out: &Path, extra: &[&str]) -> (f64, f64) {
+    let o = bin()
+        .args(["eval", "--from"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    ok(&o);
+    let e: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("eval.json")).unwrap()).unwrap();
+    (
+        e["energy"].as_f64().unwrap(),
+        e["energy_error"].as_f64().unwrap(),
+    )
+}
+
+/// A run trained in f32 (as on a GPU) is evaluated and resumed in f64, and one trained in
+/// f64 is evaluated in f32: the parameters are cast to the run's precision on loading
+/// (they kept the file's precision before, and the first op mixing them panicked).
+#[test]
+fn runs_are_evaluated_and_resumed_in_the_other_precision() {
+    for (trained, other) in [("f32", "f64"), ("f64", "f32")] {
+        let out = scratch(&format!("precision-{trained}"));
+        ok(&train(
+            "qd2d_n6_slater_ffnn",
+            &out,
+            &["--steps", "5", "--precision", trained],
+        ));
+        let (e_same, s_same) = eval_energy(&out, &["--precision", trained]);
+        let (e_other, s_other) = eval_energy(&out, &["--precision", other]);
+        let sigma = (s_same * s_same + s_other * s_other).sqrt();
+        assert!(
+            (e_same - e_other).abs() < 4.0 * sigma,
+            "trained in {trained}: {e_same} ± {s_same} in {trained}, {e_other} ± {s_other} in {other}"
+        );
+        ok(&resume(&out, &["--steps", "7", "--precision", other]));
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(s["steps"], 7);
+        assert_eq!(s["precision"], other);
+        assert!(s["energy"].as_f64().unwrap().is_finite());
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}

@@ -107,7 +107,8 @@ impl Checkpoint {
     /// same model and walkers).
     pub fn restore(&self, trainer: &mut Trainer) -> Result<(), TrainError> {
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.model.clone()))
-            .map_err(|e| TrainError::Checkpoint(format!("reading the model: {e}")))?;
+            .map_err(|e| TrainError::Checkpoint(format!("reading the model: {e}")))?
+            .cast_to_module_dtype();
         trainer.model = trainer
             .model
             .clone()

@@ -315,10 +315,15 @@ impl RunDir {
     pub fn load_state(&self, trainer: &mut Trainer) -> Result<(), TrainError> {
         let model_path = self.file("model.bpk");
         let autodiff = trainer.device.clone().autodiff();
+        // Cast to the run's precision: a run trained in f32 (wgpu) can be evaluated in f64
+        // on a CPU and the other way round.
+        let record = burn::store::ModuleRecord::load(&model_path)
+            .map_err(|e| TrainError::io(&model_path, e))?
+            .cast_to_module_dtype();
         trainer.model = trainer
             .model
             .clone()
-            .try_load_file(&model_path)
+            .try_load_record(record)
             .map_err(|e| TrainError::io(&model_path, e))?
             .to_device(&autodiff);
         let path = self.file("sampler.json");

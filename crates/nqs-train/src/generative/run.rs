@@ -126,7 +126,8 @@ fn capture(fitter: &Fitter, checksum: u64) -> Result<Checkpoint<FitCheckpointMet
 
 fn restore(fitter: &mut Fitter, c: &Checkpoint<FitCheckpointMeta>) -> Result<(), TrainError> {
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(c.model.clone()))
-        .map_err(|e| TrainError::Checkpoint(format!("reading the model: {e}")))?;
+        .map_err(|e| TrainError::Checkpoint(format!("reading the model: {e}")))?
+        .cast_to_module_dtype();
     fitter.model = fitter
         .model
         .clone()

@@ -460,8 +460,15 @@ fn fit_shipped(
     let mut sets = vec![format!("data.path={:?}", data.display().to_string())];
     sets.extend(overrides.iter().map(|s| s.to_string()));
     let config = nqs_train::generative::FitConfig::load(&config, &sets).expect("shipped config");
-    let summary =
-        nqs_train::generative::start(config, &dir.join("run"), true, device()).expect("fit");
+    let summary = nqs_train::generative::start(
+        config,
+        &dir.join("run"),
+        true,
+        device(),
+        &Default::default(),
+    )
+    .expect("fit")
+    .expect("not interrupted");
     let _ = std::fs::remove_dir_all(&dir);
     summary
 }
@@ -720,8 +727,15 @@ fn gaussian_rbm_learns_a_gaussian_teacher() {
         valid_path.display().to_string()
     );
     let config = nqs_train::generative::FitConfig::parse(&text, &[], "test").expect("config");
-    let summary =
-        nqs_train::generative::start(config, &dir.join("run"), true, device.clone()).expect("fit");
+    let summary = nqs_train::generative::start(
+        config,
+        &dir.join("run"),
+        true,
+        device.clone(),
+        &Default::default(),
+    )
+    .expect("fit")
+    .expect("not interrupted");
     let teacher_host = HostRbm::from_rbm(&teacher);
     let teacher_ll = valid
         .chunks(3)

@@ -321,6 +321,22 @@ fn bad_resumes_are_refused_with_one_line() {
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(errors[0].contains("[model]"), "{stderr}");
     assert_eq!(before, std::fs::read(out.join("metrics.csv")).unwrap());
+    // Options a resume would not honour: another directory, another seed, fewer steps.
+    for (extra, needle) in [
+        (
+            &["--out", "elsewhere", "--steps", "10"][..],
+            "--out elsewhere",
+        ),
+        (&["--seed", "7", "--steps", "10"][..], "run.seed = 7"),
+        (&["--steps", "3"][..], "run.steps = 3"),
+    ] {
+        let o = resume(&out, extra);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{extra:?}");
+        assert!(stderr.contains(needle), "{extra:?}: {stderr}");
+        assert_eq!(before, std::fs::read(out.join("metrics.csv")).unwrap());
+    }
+    assert!(!Path::new("elsewhere").exists());
 
     std::fs::remove_dir_all(out.join("checkpoints")).unwrap();
     let o = resume(&out, &[]);
@@ -366,6 +382,17 @@ fn runs_are_evaluated_and_resumed_in_the_other_precision() {
             "trained in {trained}: {e_same} ± {s_same} in {trained}, {e_other} ± {s_other} in {other}"
         );
         ok(&resume(&out, &["--steps", "7", "--precision", other]));
+        if trained == "f64" {
+            // A run trained by SR (f64 only) is still evaluated in f32, as on a GPU.
+            let sr = scratch("precision-sr");
+            ok(&train(
+                "qd2d_n6_backflow",
+                &sr,
+                &["--steps", "2", "--set", "sampler.walkers=32"],
+            ));
+            eval_energy(&sr, &["--precision", "f32", "--samples", "4"]);
+            std::fs::remove_dir_all(&sr).unwrap();
+        }
         let s: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
                 .unwrap();
@@ -374,4 +401,148 @@ fn runs_are_evaluated_and_resumed_in_the_other_precision() {
         assert!(s["energy"].as_f64().unwrap().is_finite());
         std::fs::remove_dir_all(&out).unwrap();
     }
+}
+
+/// `--force` replaces a run: the old run's results (model, summary, eval.json) go with its
+/// checkpoints, so that `eval --from` cannot read the old model under the new config.
+#[test]
+fn force_removes_the_old_runs_results() {
+    let out = scratch("force");
+    ok(&train("qd2d_n2_sj", &out, &["--steps", "5"]));
+    eval_energy(&out, &[]);
+    let keep = out.join("notes.txt");
+    std::fs::write(&keep, "mine").unwrap();
+    ok(&train(
+        "qd2d_n2_sj",
+        &out,
+        &["--steps", "3", "--set", "system.omega=0.5", "--force"],
+    ));
+    assert!(!out.join("eval.json").exists());
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["steps"], 3);
+    assert_eq!(metrics(&out).len() - 1, 3);
+    assert_eq!(std::fs::read_to_string(&keep).unwrap(), "mine");
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// Send SIGINT to `child` once `ready` holds (polled), and return its output.
+fn interrupt_when(mut child: std::process::Child, ready: impl Fn() -> bool) -> Output {
+    let start = Instant::now();
+    while !ready() {
+        if child.try_wait().unwrap().is_some() {
+            let o = child.wait_with_output().unwrap();
+            panic!("exited early: {}", String::from_utf8_lossy(&o.stderr));
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "never ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait_with_output().unwrap()
+}
+
+/// Ctrl-C ends a burn-in and an evaluation too, not only the steps: exit 130 and a
+/// checkpoint from which a resume finishes the run.
+#[test]
+fn sigint_ends_the_burn_in_and_the_evaluation() {
+    let spawn = |out: &Path, extra: &[&str]| {
+        bin()
+            .arg("--config")
+            .arg(config("qd2d_n6_sj"))
+            .arg("--out")
+            .arg(out)
+            .args(SMALL)
+            .args(extra)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // A burn-in of millions of moves: the checkpoint is the start.
+    let out = scratch("sigint-burn-in");
+    let child = spawn(&out, &["--steps", "3", "--set", "sampler.burn_in=50000000"]);
+    let o = interrupt_when(child, || out.join("config.toml").exists());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted in the burn-in"), "{stderr}");
+    assert_eq!(checkpoints(&out).len(), 1);
+    ok(&resume(&out, &["--set", "sampler.burn_in=100"]));
+    assert_eq!(metrics(&out).len() - 1, 3);
+    std::fs::remove_dir_all(&out).unwrap();
+
+    // An evaluation of 200 000 samples per walker: the trained state is the last checkpoint.
+    let out = scratch("sigint-eval");
+    let child = spawn(
+        &out,
+        &["--steps", "3", "--set", "eval.samples_per_walker=200000"],
+    );
+    let o = interrupt_when(child, || {
+        std::fs::read_to_string(out.join("metrics.csv")).is_ok_and(|m| m.lines().count() > 3)
+    });
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted in the final evaluation"),
+        "{stderr}"
+    );
+    assert!(!out.join("summary.json").exists());
+    ok(&resume(&out, &["--set", "eval.samples_per_walker=20"]));
+    assert!(energy(&out).parse::<f64>().unwrap().is_finite());
+    assert_eq!(metrics(&out).len() - 1, 3);
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// `fit-rbm` stops on Ctrl-C as the trainer does: a checkpoint at the epoch reached, exit
+/// 130, and a resume that goes on from there.
+#[test]
+fn sigint_stops_a_fit_with_a_checkpoint() {
+    let dir = scratch("fit-sigint");
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("ising.txt");
+    ok(&bin()
+        .args(["ising-samples", "--side", "4", "--temperature", "2.27"])
+        .args(["--samples", "500", "--out"])
+        .arg(&data)
+        .output()
+        .unwrap());
+    let out = dir.join("fit");
+    let child = bin()
+        .args(["fit-rbm", "--config"])
+        .arg(config("rbm_ising_l4_t2.27"))
+        .arg("--data")
+        .arg(&data)
+        .args([
+            "--epochs",
+            "1000000",
+            "--set",
+            "training.checkpoint_every=1000000",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let o = interrupt_when(child, || out.join("config.toml").exists());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("fit-rbm --resume"), "{stderr}");
+    let files = checkpoints(&out);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let epoch: usize = files[0].file_stem().unwrap().to_string_lossy()["step-".len()..]
+        .parse()
+        .unwrap();
+    ok(&bin()
+        .args(["fit-rbm", "--resume"])
+        .arg(&out)
+        .args(["--epochs", &(epoch + 1).to_string()])
+        .output()
+        .unwrap());
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["epochs"], epoch + 1);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -158,6 +158,19 @@ fn bad_input_gets_a_one_line_error_and_writes_nothing() {
             vec!["--set".into(), "optimizer.sr.diag_shift=0".into()],
             "optimizer.sr.diag_shift",
         ),
+        // nan and inf are TOML floats: refused by name before they reach the chains.
+        (
+            vec!["--set".into(), "sampler.init_width=nan".into()],
+            "sampler.init_width = NaN",
+        ),
+        (
+            vec!["--set".into(), "model.factors.0.alpha=inf".into()],
+            "model.factors.0.alpha = inf",
+        ),
+        (
+            vec!["--set".into(), "eval.observables.blocks=1".into()],
+            "eval.observables.blocks",
+        ),
         (
             vec![
                 "--set".into(),
@@ -265,23 +278,41 @@ fn compare_trains_configs_and_writes_table_and_plots() {
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
+    // The same config with another setting is not answered by the run already there.
+    let other = bin()
+        .arg("compare")
+        .arg(config("qd2d_n2_sj"))
+        .arg("--out")
+        .arg(&out)
+        .args(TINY)
+        .args(["--set", "system.omega=0.5"])
+        .output()
+        .unwrap();
+    assert!(!other.status.success());
+    assert!(
+        String::from_utf8_lossy(&other.stderr).contains("system.omega = 1.0, not 0.5"),
+        "{}",
+        String::from_utf8_lossy(&other.stderr)
+    );
     std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]
 fn sweep_writes_one_run_per_value_and_resumes() {
     let out = scratch("sweep");
-    let run = || {
+    let run_with = |extra: &[&str]| {
         bin()
             .args(["sweep", "--config"])
             .arg(config("qd2d_n2_sj"))
             .args(["--set", "system.omega=0.5,1.0"])
             .args(TINY)
+            .args(extra)
             .arg("--out")
             .arg(&out)
             .output()
             .unwrap()
     };
+    let run = || run_with(&[]);
     let o = run();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
@@ -308,6 +339,41 @@ fn sweep_writes_one_run_per_value_and_resumes() {
         before,
         std::fs::read(out.join("system.omega=1.0/metrics.csv")).unwrap()
     );
+
+    // Another fixed setting: refused by name before anything trains; the runs stay.
+    let o = run_with(&["--set", "system.particles=6"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(stderr.contains("system.particles = 2, not 6"), "{stderr}");
+    assert_eq!(
+        before,
+        std::fs::read(out.join("system.omega=1.0/metrics.csv")).unwrap()
+    );
+    // More steps: every point goes on from its last checkpoint; fewer: refused.
+    let o = run_with(&["--set", "run.steps=7"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("system.omega=0.5/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["steps"], 7);
+    let o = run_with(&["--set", "run.steps=6"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("more than run.steps = 6"));
+    // A bad value anywhere in the list is refused before the first point trains.
+    let fresh = scratch("sweep_bad_value");
+    let o = bin()
+        .args(["sweep", "--config"])
+        .arg(config("qd2d_n2_sj"))
+        .args(["--set", "system.omega=0.5,abc"])
+        .args(TINY)
+        .arg("--out")
+        .arg(&fresh)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("abc"));
+    assert!(!fresh.exists());
     std::fs::remove_dir_all(&out).unwrap();
 }
 
@@ -398,4 +464,92 @@ fn without_mpi_a_launch_on_several_ranks_is_refused() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("built without MPI"), "{stderr}");
     assert!(!out.exists(), "nothing is written");
+}
+
+/// Outputs and inputs a shell user meets: a closed stdout (`| head -1`) ends the program
+/// quietly (SIGPIPE, no panic), an impossible `ising-samples` size and error bars below the
+/// energies' precision get one error line, and `rbm-thermo` reads a fit without a
+/// validation split (its validation likelihood is NaN, written as null).
+#[test]
+fn closed_pipes_impossible_sizes_and_null_likelihoods() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = scratch("shell");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = bin()
+        .arg("--config")
+        .arg(config("qd2d_n2_sj"))
+        .arg("--out")
+        .arg(dir.join("run"))
+        .args(TINY)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(o.status.signal(), Some(13), "{:?}: {stderr}", o.status);
+
+    let one_error = |o: &std::process::Output, needle: &str| {
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+        assert!(!o.status.success(), "{stderr}");
+        assert_eq!(errors.len(), 1, "{stderr}");
+        assert!(errors[0].contains(needle), "{stderr}");
+    };
+    let o = bin()
+        .args(["ising-samples", "--side", "100000", "--temperature", "2"])
+        .args(["--samples", "1", "--out"])
+        .arg(dir.join("huge.txt"))
+        .output()
+        .unwrap();
+    one_error(&o, "of memory needed");
+    assert!(!dir.join("huge.txt").exists());
+
+    let csv = dir.join("tiny_errors.csv");
+    std::fs::write(
+        &csv,
+        "c,E,s\n0.1,0.44141,1e-150\n0.28,1.02217,1e-150\n0.5,1.66025,1e-150\n1.0,3.00052,1e-150\n",
+    )
+    .unwrap();
+    let o = bin()
+        .args(["emulate", "--from"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(dir.join("emulator"))
+        .output()
+        .unwrap();
+    one_error(&o, "below the energies' precision");
+
+    let data = dir.join("ising.txt");
+    let o = bin()
+        .args(["ising-samples", "--side", "4", "--temperature", "2.27"])
+        .args(["--samples", "300", "--out"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let fit = dir.join("fit");
+    let o = bin()
+        .args(["fit-rbm", "--config"])
+        .arg(config("rbm_ising_l4_t2.27"))
+        .arg("--data")
+        .arg(&data)
+        .args(["--epochs", "2", "--set", "data.validation_fraction=0"])
+        .arg("--out")
+        .arg(&fit)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = bin()
+        .arg("rbm-thermo")
+        .arg(&fit)
+        .arg("--out")
+        .arg(dir.join("thermo"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(dir.join("thermo/thermo.md").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
 }

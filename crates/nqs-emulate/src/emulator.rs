@@ -201,6 +201,22 @@ impl Emulator {
                 bad.c, bad.error
             )));
         }
+        // Error bars below the energies' own rounding (10⁻¹⁵ of their scale) carry no
+        // information and would overflow the fit's weights 1/σ².
+        let scale = samples
+            .iter()
+            .map(|s| s.energy.abs())
+            .fold(0.0, f64::max)
+            .max(Scaling::of(&samples).se);
+        if let Some(bad) = samples.iter().find(|s| s.error < 1e-15 * scale) {
+            return Err(EmulateError::Data(format!(
+                "the error bar at c = {} is {:e}, below the energies' precision (10⁻¹⁵ of their scale {:e}): error bars must be at least {:e}",
+                bad.c,
+                bad.error,
+                scale,
+                1e-15 * scale
+            )));
+        }
         if let Some(n) = settings.size
             && !(1..=8).contains(&n)
         {

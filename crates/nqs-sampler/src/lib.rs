@@ -83,16 +83,17 @@ pub fn burn_in(
     state: &mut SamplerState,
     psi: &WaveFunction,
 ) -> Result<(), SamplerError> {
-    burn_in_reporting(config, state, psi, &mut |_, _| {})
+    burn_in_reporting(config, state, psi, &mut |_, _| true).map(|_| ())
 }
 
-/// [`burn_in`], calling `report(done, total)` after every adaptation window of moves.
+/// [`burn_in`], calling `report(done, total)` after every adaptation window of moves; a
+/// report that returns false ends the burn-in there. Whether it ran to the end.
 pub fn burn_in_reporting(
     config: &SamplerConfig,
     state: &mut SamplerState,
     psi: &WaveFunction,
-    report: &mut dyn FnMut(usize, usize),
-) -> Result<(), SamplerError> {
+    report: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<bool, SamplerError> {
     const ADAPT_WINDOW: usize = 10;
     let mut done = 0;
     while done < config.burn_in {
@@ -104,10 +105,13 @@ pub fn burn_in_reporting(
             adapt_step_size(config, state, acc);
         }
         done += moves;
-        report(done, config.burn_in);
+        if !report(done, config.burn_in) {
+            state.reset_counters();
+            return Ok(false);
+        }
     }
     state.reset_counters();
-    Ok(())
+    Ok(true)
 }
 
 /// One adaptation of the step size toward `config.target_acceptance` given the acceptance

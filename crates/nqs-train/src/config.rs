@@ -226,6 +226,15 @@ impl Config {
         for o in overrides {
             apply_override(&mut value, o)?;
         }
+        // No setting takes nan or inf (TOML has both): refused here, naming the key, before
+        // they reach a wave function or the chains.
+        if let Some((field, v)) = first_non_finite(&value, "") {
+            return Err(TrainError::InvalidValue {
+                field,
+                value: v.to_string(),
+                allowed: "a finite number".into(),
+            });
+        }
         // `[system]` without `kind` is a quantum dot (configs written before systems had kinds).
         if let Some(toml::Value::Table(system)) = value.get_mut("system") {
             system
@@ -321,6 +330,20 @@ impl Config {
         if self.eval.observables.bins == 0 {
             return invalid("eval.observables.bins", "0".into(), "at least 1");
         }
+        if self.eval.observables.blocks < 2 {
+            return invalid(
+                "eval.observables.blocks",
+                self.eval.observables.blocks.to_string(),
+                "at least 2 (the error bars are the spread of the block averages)",
+            );
+        }
+        if !(self.eval.observables.extent >= 0.0) {
+            return invalid(
+                "eval.observables.extent",
+                self.eval.observables.extent.to_string(),
+                "0 (from the system) or a positive number",
+            );
+        }
         if self.run.keep_checkpoints == 0 {
             return invalid("run.keep_checkpoints", "0".into(), "at least 1");
         }
@@ -397,6 +420,72 @@ impl Config {
     /// The resolved config as TOML text.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("a Config always serialises")
+    }
+
+    /// The first key (dotted, factors by index) whose resolved value differs between `self`
+    /// and `other`, leaving out the keys in `ignored`: (key, value in `self`, in `other`).
+    pub fn first_difference(
+        &self,
+        other: &Config,
+        ignored: &[&str],
+    ) -> Option<(String, String, String)> {
+        let value = |c: &Config| toml::Value::try_from(c).expect("a Config always serialises");
+        first_difference(&value(self), &value(other), "", ignored)
+    }
+}
+
+/// `key.k`, or `k` at the top.
+fn dotted(key: &str, k: &str) -> String {
+    if key.is_empty() {
+        k.to_string()
+    } else {
+        format!("{key}.{k}")
+    }
+}
+
+/// The first float in `value` that is nan or infinite: (dotted key, value).
+fn first_non_finite(value: &toml::Value, key: &str) -> Option<(String, f64)> {
+    let join = |k: &str| dotted(key, k);
+    match value {
+        toml::Value::Float(f) if !f.is_finite() => Some((key.to_string(), *f)),
+        toml::Value::Table(t) => t.iter().find_map(|(k, v)| first_non_finite(v, &join(k))),
+        toml::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| first_non_finite(v, &join(&i.to_string()))),
+        _ => None,
+    }
+}
+
+fn first_difference(
+    mine: &toml::Value,
+    theirs: &toml::Value,
+    key: &str,
+    ignored: &[&str],
+) -> Option<(String, String, String)> {
+    if ignored.contains(&key) {
+        return None;
+    }
+    let join = |k: &str| dotted(key, k);
+    let missing = "(absent)";
+    match (mine, theirs) {
+        (toml::Value::Table(a), toml::Value::Table(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            keys.into_iter().find_map(|k| match (a.get(k), b.get(k)) {
+                (Some(x), Some(y)) => first_difference(x, y, &join(k), ignored),
+                (x, y) => {
+                    let show =
+                        |v: Option<&toml::Value>| v.map_or(missing.into(), |v| v.to_string());
+                    (!ignored.contains(&join(k).as_str())).then(|| (join(k), show(x), show(y)))
+                }
+            })
+        }
+        (toml::Value::Array(a), toml::Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (x, y))| first_difference(x, y, &join(&i.to_string()), ignored)),
+        (a, b) => (a != b).then(|| (key.to_string(), a.to_string(), b.to_string())),
     }
 }
 

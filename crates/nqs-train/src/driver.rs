@@ -91,6 +91,20 @@ pub fn train(
                 }
             }
             Err(e @ TrainError::NonFinite { .. }) => roll_back(trainer, &good, run, metrics, e)?,
+            // Stopped in the burn-in: the walkers are not burned in yet, so the state to
+            // keep is the last good one.
+            Err(TrainError::Stopped) => {
+                let step = good.meta.step;
+                if let Some(path) = write_checkpoint(run, &comm, &good, keep)? {
+                    tracing::warn!(
+                        "interrupted in the burn-in before step {}: checkpoint {} written; continue with --resume {}",
+                        step + 1,
+                        path.display(),
+                        run.path.display()
+                    );
+                }
+                return Ok(Outcome::Interrupted);
+            }
             Err(e) => return Err(e),
         }
     }

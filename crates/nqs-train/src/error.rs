@@ -40,6 +40,9 @@ pub enum TrainError {
     /// The config given on resume does not describe the checkpointed model.
     #[error("cannot resume: {0}")]
     ResumeMismatch(String),
+    /// A stop request (Ctrl-C, SIGTERM) during a burn-in or an evaluation.
+    #[error("stopped on request")]
+    Stopped,
     /// Ranks of a distributed run disagree or cannot work together.
     #[error("distributed run: {0}")]
     Distributed(String),

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use nqs_train::distributed::{self, Comm};
 use nqs_train::run_dir::{RunDir, Summary};
 use nqs_train::session::{self, Target};
-use nqs_train::{Backend, Config, Precision, Trainer, backend, compare};
+use nqs_train::{Backend, Config, Precision, TrainError, Trainer, backend, compare};
 
 /// Every tensor op allocates its output: small blocks from mimalloc, large ones from a
 /// C-library `malloc` that keeps its memory (`nqs_train::allocator`, docs/performance.md).
@@ -296,6 +296,7 @@ struct EvalArgs {
 
 fn main() {
     nqs_train::allocator::configure();
+    quiet_on_closed_stdout();
     // burn 0.22 materialises a loaded optimiser state on `Device::default()`, which is wgpu
     // when wgpu is compiled in; pin the default to the CPU backend unless the user chose one.
     if std::env::var_os("BURN_DEVICE").is_none() {
@@ -423,6 +424,26 @@ fn target(args: &DeviceArgs) -> Result<Target> {
     })
 }
 
+/// A closed standard output (`nqs-train … | head -1`) ends the process by SIGPIPE, quietly,
+/// as it ends other Unix tools; Rust ignores SIGPIPE, and `println!` then panicked.
+fn quiet_on_closed_stdout() {
+    #[cfg(unix)]
+    {
+        const SIGPIPE: i32 = 13;
+        const SIG_DFL: usize = 0;
+        #[allow(unsafe_code)]
+        unsafe extern "C" {
+            fn signal(signum: i32, handler: usize) -> usize;
+        }
+        // SAFETY: at the start of `main`, before any thread exists; restores the default
+        // disposition of one signal (no handler code runs).
+        #[allow(unsafe_code)]
+        unsafe {
+            signal(SIGPIPE, SIG_DFL);
+        }
+    }
+}
+
 /// Print a finished run's summary, or exit with 130 when it was interrupted.
 fn report(summary: Option<Summary>, dir: &Path) -> Summary {
     match summary {
@@ -469,6 +490,13 @@ fn train(args: TrainArgs, comm: Comm) -> Result<()> {
         overrides.push(format!("run.steps={steps}"));
     }
     if let Some(dir) = args.resume.clone() {
+        if let Some(out) = &args.out {
+            bail!(
+                "--out {} with --resume {}: a resumed run goes on in its own directory (copy it first to continue elsewhere)",
+                out.display(),
+                dir.display()
+            );
+        }
         let config = args
             .config
             .as_ref()
@@ -503,7 +531,7 @@ fn eval(args: EvalArgs) -> Result<()> {
     let run = RunDir::open(&args.from)?;
     let config = Config::load(&run.file("config.toml"), &[])?;
     let (device, backend, precision) = device_for(&args.device)?;
-    let mut trainer = Trainer::new(config, device)?;
+    let mut trainer = Trainer::for_evaluation(config, device)?;
     run.load_state(&mut trainer)
         .with_context(|| format!("loading the trained state of {}", args.from.display()))?;
     if let Ok(text) = std::fs::read_to_string(run.file("summary.json"))
@@ -517,7 +545,14 @@ fn eval(args: EvalArgs) -> Result<()> {
     if samples < 2 {
         bail!("--samples {samples}: need at least 2 measurements per walker");
     }
-    let evaluation = trainer.evaluate(samples)?;
+    trainer.stop = Some(stop_flag());
+    let evaluation = match trainer.evaluate(samples) {
+        Err(TrainError::Stopped) => {
+            tracing::warn!("evaluation interrupted: nothing written");
+            return Err(Interrupted.into());
+        }
+        e => e?,
+    };
     let summary = Summary::new(&trainer, &evaluation, 0.0, backend.name(), precision.name());
     run.write_atomic("eval.json", &serde_json::to_vec_pretty(&summary)?)?;
     print_summary(&summary, &args.from);
@@ -566,18 +601,32 @@ fn bench(args: BenchArgs) -> Result<()> {
 fn compare_runs(args: CompareArgs) -> Result<()> {
     let stop = stop_flag();
     let target = target(&args.device)?;
-    let mut dirs = Vec::new();
+    // Configs (trained into OUT/<name>) and run directories; every config is checked, and
+    // any run of it already in OUT, before the first one trains.
+    let mut entries = Vec::new();
     for path in &args.runs {
         if path.is_file() {
             let config = Config::load(path, &args.set)?;
             let dir = args
                 .out
                 .join(default_out(path).file_name().unwrap_or_default());
-            report(session::complete(config, &dir, &target, &stop)?, &dir);
-            dirs.push(dir);
+            session::check_reusable(&config, &dir)?;
+            entries.push((dir, Some(config)));
+        } else if path.join("config.toml").is_file() {
+            entries.push((path.clone(), None));
         } else {
-            dirs.push(path.clone());
+            bail!(
+                "{}: neither a config file nor a run directory (no config.toml in it)",
+                path.display()
+            );
         }
+    }
+    let mut dirs = Vec::new();
+    for (dir, config) in entries {
+        if let Some(config) = config {
+            report(session::complete(config, &dir, &target, &stop)?, &dir);
+        }
+        dirs.push(dir);
     }
     let rows = compare::load_rows(&dirs)?;
     std::fs::create_dir_all(&args.out)
@@ -602,12 +651,23 @@ fn sweep(args: SweepArgs) -> Result<()> {
             plan.key
         ))
     });
+    // Every point's config is checked before the first one trains.
+    let configs = plan
+        .values
+        .iter()
+        .map(|value| {
+            let mut overrides = plan.fixed.clone();
+            overrides.push(format!("{}={value}", plan.key));
+            Ok((value, Config::load(&args.config, &overrides)?))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let dir_of = |value: &str| out.join(format!("{}={value}", plan.key));
+    for (value, config) in &configs {
+        session::check_reusable(config, &dir_of(value))?;
+    }
     let mut points = Vec::new();
-    for value in &plan.values {
-        let mut overrides = plan.fixed.clone();
-        overrides.push(format!("{}={value}", plan.key));
-        let config = Config::load(&args.config, &overrides)?;
-        let dir = out.join(format!("{}={value}", plan.key));
+    for (value, config) in configs {
+        let dir = dir_of(value);
         let summary = report(session::complete(config, &dir, &target, &stop)?, &dir);
         points.push((value.clone(), summary, dir));
     }
@@ -648,13 +708,19 @@ fn emulate(args: EmulateArgs) -> Result<()> {
 fn fit_rbm(args: FitRbmArgs) -> Result<()> {
     use nqs_train::generative::{self, FitConfig};
     let (device, _, _) = device_for(&args.device)?;
+    let stop = stop_flag();
     let summary = if let Some(dir) = &args.resume {
-        if args.config.is_some() || args.data.is_some() || !args.set.is_empty() {
+        if args.config.is_some()
+            || args.data.is_some()
+            || !args.set.is_empty()
+            || args.out.is_some()
+            || args.seed.is_some()
+        {
             bail!(
-                "--resume DIR continues with the run's own config.toml and data; only --epochs may change"
+                "--resume DIR continues in DIR with the run's own config.toml and data; only --epochs may change (not --config, --data, --set, --out, --seed)"
             );
         }
-        generative::resume(dir, args.epochs, device)?
+        generative::resume(dir, args.epochs, device, &stop)?
     } else {
         let Some(path) = &args.config else {
             bail!(
@@ -673,7 +739,10 @@ fn fit_rbm(args: FitRbmArgs) -> Result<()> {
         }
         let config = FitConfig::load(path, &overrides)?;
         let out = args.out.clone().unwrap_or_else(|| default_out(path));
-        generative::start(config, &out, args.force, device)?
+        generative::start(config, &out, args.force, device, &stop)?
+    };
+    let Some(summary) = summary else {
+        return Err(Interrupted.into());
     };
     let l = &summary.likelihood;
     println!(
@@ -771,6 +840,20 @@ fn ising_samples(args: IsingArgs) -> Result<()> {
     ising.validate("--")?;
     if args.samples == 0 {
         bail!("--samples 0: need at least 1 sample");
+    }
+    // The chain's spins and cluster stack, the rows, and the text written (two bytes a site).
+    let sites = (ising.side as f64).powi(2);
+    let needed = sites * 9.0 + sites * args.samples as f64 * 3.0;
+    if let Some(available) = nqs_train::memory::available_bytes()
+        && needed > available
+    {
+        bail!(
+            "--side {} with --samples {}: about {} of memory needed, {} available",
+            ising.side,
+            args.samples,
+            nqs_train::memory::human(needed),
+            nqs_train::memory::human(available)
+        );
     }
     let exact = match args.method.as_deref() {
         Some("exact") => true,

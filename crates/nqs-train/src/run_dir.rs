@@ -193,6 +193,33 @@ pub struct RunDir {
     writes: bool,
 }
 
+/// Every file a training or a `fit-rbm` run writes into its directory (besides
+/// `checkpoints/`): what `--force` removes before a new run starts there.
+const RUN_FILES: &[&str] = &[
+    "config.toml",
+    "metrics.csv",
+    "summary.json",
+    "eval.json",
+    "model.bpk",
+    "sampler.json",
+    "density_grid.csv",
+    "density_radial.csv",
+    "pair_distribution.csv",
+    "structure_factor.csv",
+    "samples.txt",
+    "observables.json",
+    "energy.png",
+    "energy.svg",
+    "density.png",
+    "density.svg",
+    "pair_distribution.png",
+    "pair_distribution.svg",
+    "structure_factor.png",
+    "structure_factor.svg",
+    "likelihood.png",
+    "likelihood.svg",
+];
+
 impl RunDir {
     /// Create `path` for a new run. An existing non-empty directory is refused unless
     /// `force`, so that no earlier results are overwritten by accident.
@@ -210,11 +237,19 @@ impl RunDir {
             }
         }
         fs::create_dir_all(path).map_err(|e| TrainError::io(path, e))?;
-        // --force: checkpoints of the run being replaced must not be resumed by mistake.
+        // --force: the checkpoints of the run being replaced must not be resumed by mistake,
+        // and its results (model.bpk, summary.json, eval.json, plots) must not stand beside
+        // the new run's config, where `eval --from` would read them. Other files stay.
         let old_checkpoints = crate::checkpoint::folder(path);
         if old_checkpoints.exists() {
             fs::remove_dir_all(&old_checkpoints)
                 .map_err(|e| TrainError::io(&old_checkpoints, e))?;
+        }
+        for name in RUN_FILES {
+            let old = path.join(name);
+            if old.is_file() {
+                fs::remove_file(&old).map_err(|e| TrainError::io(&old, e))?;
+            }
         }
         Ok(Self {
             path: path.to_path_buf(),
@@ -314,6 +349,15 @@ impl RunDir {
     /// Load parameters and walkers saved by [`RunDir::save_state`] into `trainer`.
     pub fn load_state(&self, trainer: &mut Trainer) -> Result<(), TrainError> {
         let model_path = self.file("model.bpk");
+        if !model_path.is_file() {
+            return Err(TrainError::Io {
+                path: self.path.display().to_string(),
+                reason: format!(
+                    "no trained state (model.bpk): the training has not finished; finish it with --resume {}",
+                    self.path.display()
+                ),
+            });
+        }
         let autodiff = trainer.device.clone().autodiff();
         // Cast to the run's precision: a run trained in f32 (wgpu) can be evaluated in f64
         // on a CPU and the other way round.

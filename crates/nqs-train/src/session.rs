@@ -2,6 +2,7 @@
 //! `nqs-train --resume`, `compare` and `sweep`.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use burn::tensor::Device;
@@ -44,7 +45,7 @@ pub fn start(
     out: &Path,
     force: bool,
     target: &Target,
-    stop: &AtomicBool,
+    stop: &Arc<AtomicBool>,
 ) -> Result<Option<Summary>, TrainError> {
     // Everything that can fail on bad input is checked before the directory is touched.
     let trainer = Trainer::distributed(config, target.device.clone(), target.comm)?;
@@ -70,7 +71,7 @@ pub fn resume(
     config: Option<Config>,
     overrides: &[String],
     target: &Target,
-    stop: &AtomicBool,
+    stop: &Arc<AtomicBool>,
 ) -> Result<Option<Summary>, TrainError> {
     let run = if target.comm.is_root() {
         RunDir::open(dir)?
@@ -84,6 +85,22 @@ pub fn resume(
         Some(c) => c,
         None => Config::parse(&stored.to_toml(), overrides, &path.display().to_string())?,
     };
+    if config.run.seed != stored.run.seed {
+        return Err(TrainError::ResumeMismatch(format!(
+            "run.seed = {} differs from the checkpoint's {} in {} (the chains go on from the checkpoint's generators; a new seed needs a new run)",
+            config.run.seed,
+            stored.run.seed,
+            path.display()
+        )));
+    }
+    if checkpoint.meta.step > config.run.steps {
+        return Err(TrainError::ResumeMismatch(format!(
+            "run.steps = {} is below the step of the newest checkpoint, {}, in {} (a resumed run only goes on)",
+            config.run.steps,
+            checkpoint.meta.step,
+            path.display()
+        )));
+    }
     if config.model != stored.model {
         return Err(TrainError::ResumeMismatch(format!(
             "[model] differs from the checkpoint's in {} (a resumed run keeps its model)",
@@ -135,15 +152,29 @@ fn same_checkpoint_on_every_rank(comm: &Comm, step: usize, dir: &Path) -> Result
 
 /// The summary of `dir` if it finished, else resume it if it has a checkpoint, else start
 /// `config` there: the resumable unit of `compare` and `sweep`.
+///
+/// A directory that holds a run of another config (any resolved key but `run.steps`) is
+/// refused, naming the key, and so is a run already past `run.steps`; a finished run with
+/// fewer steps is resumed to `run.steps`.
 pub fn complete(
     config: Config,
     dir: &Path,
     target: &Target,
-    stop: &AtomicBool,
+    stop: &Arc<AtomicBool>,
 ) -> Result<Option<Summary>, TrainError> {
+    check_reusable(&config, dir)?;
     if let Ok(text) = std::fs::read_to_string(dir.join("summary.json"))
         && let Ok(summary) = serde_json::from_str::<Summary>(&text)
+        && summary.steps >= config.run.steps
     {
+        if summary.steps > config.run.steps {
+            return Err(TrainError::ResumeMismatch(format!(
+                "{} holds a run of {} steps, more than run.steps = {}; use another --out",
+                dir.display(),
+                summary.steps,
+                config.run.steps
+            )));
+        }
         tracing::info!(run = %dir.display(), "already finished");
         return Ok(Some(summary));
     }
@@ -153,14 +184,31 @@ pub fn complete(
     start(config, dir, true, target, stop)
 }
 
+/// Whether `dir`, when it holds a run, holds one of `config` (up to `run.steps`): what
+/// [`complete`] checks first, for `sweep` and `compare` to check every point before training.
+pub fn check_reusable(config: &Config, dir: &Path) -> Result<(), TrainError> {
+    let config_path = dir.join("config.toml");
+    if let Ok(text) = std::fs::read_to_string(&config_path) {
+        let stored = Config::parse(&text, &[], &config_path.display().to_string())?;
+        if let Some((key, asked, held)) = config.first_difference(&stored, &["run.steps"]) {
+            return Err(TrainError::ResumeMismatch(format!(
+                "{} holds a run with {key} = {held}, not {asked}; use another --out",
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Train to the end, evaluate at frozen parameters, write results and plots.
 fn finish(
     mut trainer: Trainer,
     run: RunDir,
     mut metrics: MetricsWriter,
     target: &Target,
-    stop: &AtomicBool,
+    stop: &Arc<AtomicBool>,
 ) -> Result<Option<Summary>, TrainError> {
+    trainer.stop = Some(stop.clone());
     if driver::train(&mut trainer, &run, &mut metrics, stop, target.progress)?
         == Outcome::Interrupted
     {
@@ -172,7 +220,19 @@ fn finish(
         samples_per_walker = samples,
         "final evaluation at frozen parameters"
     );
-    let evaluation = trainer.evaluate(samples)?;
+    let evaluation = match trainer.evaluate(samples) {
+        Err(TrainError::Stopped) => {
+            // The last step's checkpoint holds the trained state: a resume evaluates it.
+            if run.writes() {
+                tracing::warn!(
+                    "interrupted in the final evaluation: the trained state is in the last checkpoint; evaluate it with --resume {}",
+                    run.path.display()
+                );
+            }
+            return Ok(None);
+        }
+        e => e?,
+    };
     let checksums = driver::parameter_checksums(&trainer);
     let walkers = chains::join(&trainer.comm, &trainer.sampler.snapshot())?;
     let mut summary = Summary::new(

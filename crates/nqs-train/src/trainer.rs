@@ -4,6 +4,8 @@
 //! the new walkers by the forward Laplacian (no tape); the surrogate loss
 //! 2·mean(stop_grad(E_L − Ē)·log|ψ|) differentiated by burn autodiff; one optimiser update.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use burn::module::Module;
@@ -121,12 +123,25 @@ pub struct Trainer {
     pub profile: bool,
     /// The ranks of the run; this process owns the walkers `comm.walkers(sampler.walkers)`.
     pub comm: Comm,
+    /// Raised by Ctrl-C or SIGTERM: burn-ins and evaluations end with [`TrainError::Stopped`]
+    /// (a step in progress finishes; the training loop checks between steps).
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl Trainer {
     /// Build model, optimiser and walkers for `config` on the plain `device` (one process).
     pub fn new(config: Config, device: Device) -> Result<Self, TrainError> {
         Self::distributed(config, device, Comm::single())
+    }
+
+    /// [`Trainer::new`] for `nqs-train eval`: the parameters are only evaluated, so a run
+    /// trained by SR (f64 only) may be evaluated in f32, e.g. on a GPU.
+    pub fn for_evaluation(mut config: Config, device: Device) -> Result<Self, TrainError> {
+        let kind = config.optimizer.kind;
+        config.optimizer.kind = OptimizerKind::Sgd;
+        let mut trainer = Self::new(config, device)?;
+        trainer.config.optimizer.kind = kind;
+        Ok(trainer)
     }
 
     /// [`Trainer::new`] for rank `comm.rank()` of a run over `comm.size()` ranks: the same
@@ -232,6 +247,7 @@ impl Trainer {
             sr_delta: None,
             profile: false,
             comm,
+            stop: None,
         })
     }
 
@@ -301,15 +317,32 @@ impl Trainer {
         self.model.valid()
     }
 
+    /// Whether a stop was requested on any rank. Collective where a stop flag is set (every
+    /// rank has one or none).
+    fn stop_requested(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|s| self.comm.any(s.load(Ordering::SeqCst)))
+    }
+
     fn ensure_burned_in(&mut self, psi: &WaveFunction) -> Result<(), TrainError> {
         if !self.burned_in {
             let mut progress = Progress::new("burn-in", "moves");
-            nqs_sampler::burn_in_reporting(
+            let (stop, comm) = (self.stop.clone(), self.comm);
+            let finished = nqs_sampler::burn_in_reporting(
                 &self.config.sampler,
                 &mut self.sampler,
                 psi,
-                &mut |done, total| progress.report(done, total),
+                &mut |done, total| {
+                    progress.report(done, total);
+                    !stop
+                        .as_ref()
+                        .is_some_and(|s| comm.any(s.load(Ordering::SeqCst)))
+                },
             )?;
+            if !finished {
+                return Err(TrainError::Stopped);
+            }
             tracing::info!(
                 step_size = self.sampler.step_size,
                 "burn-in done ({} moves)",
@@ -495,6 +528,9 @@ impl Trainer {
         let mut progress = Progress::new("evaluation", "samples per walker");
         for t in 0..samples_per_walker {
             progress.report(t, samples_per_walker);
+            if self.stop_requested() {
+                return Err(TrainError::Stopped);
+            }
             nqs_sampler::advance(
                 sampler_config,
                 &mut self.sampler,

@@ -45,12 +45,18 @@ pub struct Likelihood {
     pub log_z_error: f64,
     /// Average log-likelihood per sample of the training data.
     pub train: f64,
-    /// Of the validation data (NaN without a validation split).
+    /// Of the validation data (NaN without a validation split; JSON writes NaN as null).
+    #[serde(deserialize_with = "null_as_nan")]
     pub valid: f64,
     /// KL(p_target ‖ p_model) in nats, when the target distribution is known.
     pub kl: Option<f64>,
     /// |⟨ψ_target|√p_model⟩|² for a tomography target.
     pub fidelity: Option<f64>,
+}
+
+/// An f64 that JSON may hold as null (serde_json writes NaN as null).
+fn null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// The exact target distribution over every visible state.

@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, SgdConfig};
@@ -188,27 +189,42 @@ fn write_metrics(run: &RunDir, history: &[EpochMetrics]) -> Result<(), TrainErro
     run.write_atomic("metrics.csv", text.as_bytes())
 }
 
-/// Train `config` into a new run directory `out`.
+/// Train `config` into a new run directory `out`; `None` when `stop` was raised (a
+/// checkpoint was written first).
 pub fn start(
     config: FitConfig,
     out: &Path,
     force: bool,
     device: Device,
-) -> Result<FitSummary, TrainError> {
+    stop: &AtomicBool,
+) -> Result<Option<FitSummary>, TrainError> {
     let (data, validation) = read_data(&config)?;
     let checksum = data_checksum(&config)?;
     let fitter = Fitter::new(config, &data, validation.as_ref(), device)?;
     let run = RunDir::create(out, force)?;
     run.write_atomic("config.toml", fitter.config.to_toml().as_bytes())?;
-    drive(fitter, &run, checksum)
+    drive(fitter, &run, checksum, stop)
 }
 
-/// Continue the run in `dir` from its newest good checkpoint, to `epochs` in all when given.
-pub fn resume(dir: &Path, epochs: Option<usize>, device: Device) -> Result<FitSummary, TrainError> {
+/// Continue the run in `dir` from its newest good checkpoint, to `epochs` in all when given
+/// (at least the epochs already trained); `None` when `stop` was raised.
+pub fn resume(
+    dir: &Path,
+    epochs: Option<usize>,
+    device: Device,
+    stop: &AtomicBool,
+) -> Result<Option<FitSummary>, TrainError> {
     let run = RunDir::open(dir)?;
     let (c, path) = checkpoint::latest_good::<FitCheckpointMeta>(dir)?;
     let mut config = FitConfig::parse(&c.meta.config, &[], &path.display().to_string())?;
     if let Some(e) = epochs {
+        if e < c.meta.epoch {
+            return Err(TrainError::ResumeMismatch(format!(
+                "--epochs {e} is below the epoch of the newest checkpoint, {}, in {} (a resumed fit only goes on)",
+                c.meta.epoch,
+                path.display()
+            )));
+        }
         config.training.epochs = e;
     }
     let checksum = data_checksum(&config)?;
@@ -223,16 +239,32 @@ pub fn resume(dir: &Path, epochs: Option<usize>, device: Device) -> Result<FitSu
     restore(&mut fitter, &c)?;
     tracing::info!("resuming {} at epoch {}", dir.display(), fitter.epoch);
     run.write_atomic("config.toml", fitter.config.to_toml().as_bytes())?;
-    drive(fitter, &run, checksum)
+    drive(fitter, &run, checksum, stop)
 }
 
-fn drive(mut fitter: Fitter, run: &RunDir, checksum: u64) -> Result<FitSummary, TrainError> {
+fn drive(
+    mut fitter: Fitter,
+    run: &RunDir,
+    checksum: u64,
+    stop: &AtomicBool,
+) -> Result<Option<FitSummary>, TrainError> {
     let epochs = fitter.config.training.epochs;
     let every = fitter.config.training.checkpoint_every;
     let keep = fitter.config.training.keep_checkpoints;
     write_metrics(run, &fitter.history)?;
     let mut last_report = std::time::Instant::now();
     while fitter.epoch < epochs {
+        if stop.load(Ordering::SeqCst) {
+            write_metrics(run, &fitter.history)?;
+            let path = checkpoint::write(&run.path, &capture(&fitter, checksum)?, keep)?;
+            tracing::warn!(
+                "interrupted at epoch {}: checkpoint {} written; continue with nqs-train fit-rbm --resume {}",
+                fitter.epoch,
+                path.display(),
+                run.path.display()
+            );
+            return Ok(None);
+        }
         let seconds = fitter.train_epoch()?;
         let evaluation = if fitter.evaluates(fitter.epoch) {
             let l = fitter.evaluate()?;
@@ -267,7 +299,7 @@ fn drive(mut fitter: Fitter, run: &RunDir, checksum: u64) -> Result<FitSummary, 
             checkpoint::write(&run.path, &capture(&fitter, checksum)?, keep)?;
         }
     }
-    finish(&fitter, run)
+    finish(&fitter, run).map(Some)
 }
 
 fn finish(fitter: &Fitter, run: &RunDir) -> Result<FitSummary, TrainError> {

@@ -560,6 +560,16 @@ fn eval(args: EvalArgs) -> Result<()> {
 }
 
 fn bench(args: BenchArgs) -> Result<()> {
+    if let Some(parent) = args.json.parent()
+        && !parent.as_os_str().is_empty()
+        && !parent.is_dir()
+    {
+        bail!(
+            "--json {}: the folder {} does not exist",
+            args.json.display(),
+            parent.display()
+        );
+    }
     let (device, backend, precision) = device_for(&args.device)?;
     let configs = args
         .config

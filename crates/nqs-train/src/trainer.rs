@@ -592,6 +592,12 @@ impl Trainer {
         for s in structure.iter_mut() {
             s.sum_over_ranks(&comm);
         }
+        let acceptance = self.global_acceptance(&mut 0.0);
+        if acceptance < 0.05 && comm.is_root() {
+            tracing::warn!(
+                "acceptance {acceptance:.3} in the evaluation: the walkers barely move, so the energy and its error describe where they stand, not |ψ|²; lower sampler.step_size (or keep sampler.adapt_step on)"
+            );
+        }
         Ok(Evaluation {
             energy: stats[0],
             kinetic: stats[1],
@@ -605,7 +611,7 @@ impl Trainer {
             density: density.map(|d| d.result()),
             pair_distribution: pairs.map(|p| p.result()),
             structure_factor: structure.map(|s| s.result()),
-            acceptance: self.global_acceptance(&mut 0.0),
+            acceptance,
             seconds: start.elapsed().as_secs_f64(),
         })
     }

@@ -342,20 +342,16 @@ impl FitConfig {
             _ => {}
         }
         let e = &self.evaluation;
-        for (field, v) in [
-            ("evaluation.every", e.every),
-            ("evaluation.ais_chains", e.ais_chains.saturating_sub(1)),
-            ("evaluation.ais_steps", e.ais_steps),
-            ("evaluation.chains", e.chains),
-            ("evaluation.samples_per_chain", e.samples_per_chain),
-            ("evaluation.thinning", e.thinning),
+        for (field, v, least) in [
+            ("evaluation.every", e.every, 1),
+            ("evaluation.ais_chains", e.ais_chains, 2),
+            ("evaluation.ais_steps", e.ais_steps, 1),
+            ("evaluation.chains", e.chains, 1),
+            ("evaluation.samples_per_chain", e.samples_per_chain, 1),
+            ("evaluation.thinning", e.thinning, 1),
         ] {
-            if v == 0 {
-                return Err(invalid(
-                    field,
-                    "too small",
-                    "at least 1 (ais_chains at least 2)",
-                ));
+            if v < least {
+                return Err(invalid(field, v, &format!("at least {least}")));
             }
         }
         match &self.target {

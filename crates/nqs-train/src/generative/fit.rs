@@ -180,7 +180,7 @@ impl Fitter {
                 field: "training.negative_phase.kind".into(),
                 value: "\"exact\"".into(),
                 allowed: format!(
-                    "cd or pcd for {} visible units (exact enumerates at most 2^{AUTO_EXACT_UNITS} states)",
+                    "cd, pcd or pt for {} visible units (exact enumerates at most 2^{AUTO_EXACT_UNITS} states)",
                     data.columns
                 ),
             });

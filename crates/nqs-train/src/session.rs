@@ -153,8 +153,8 @@ fn same_checkpoint_on_every_rank(comm: &Comm, step: usize, dir: &Path) -> Result
 /// The summary of `dir` if it finished, else resume it if it has a checkpoint, else start
 /// `config` there: the resumable unit of `compare` and `sweep`.
 ///
-/// A directory that holds a run of another config (any resolved key but `run.steps`) is
-/// refused, naming the key, and so is a run already past `run.steps`; a finished run with
+/// A directory that holds a run of another config (any resolved key but those in
+/// [`NOT_COMPARED`]) is refused, naming the key, and so is a run already past `run.steps`; a finished run with
 /// fewer steps is resumed to `run.steps`.
 pub fn complete(
     config: Config,
@@ -184,13 +184,24 @@ pub fn complete(
     start(config, dir, true, target, stop)
 }
 
-/// Whether `dir`, when it holds a run, holds one of `config` (up to `run.steps`): what
-/// [`complete`] checks first, for `sweep` and `compare` to check every point before training.
+/// Keys in which a run may differ from the config that asks for it and still answer it: the
+/// length (a shorter run is resumed) and settings that change how, not what, is computed
+/// (the threads are also set to 1 on a GPU, and default to the machine's cores).
+const NOT_COMPARED: &[&str] = &[
+    "run.steps",
+    "sampler.threads",
+    "run.checkpoint_every",
+    "run.keep_checkpoints",
+];
+
+/// Whether `dir`, when it holds a run, holds one of `config` (up to `run.steps` and the
+/// settings in [`NOT_COMPARED`]): what [`complete`] checks first, for `sweep` and `compare`
+/// to check every point before training.
 pub fn check_reusable(config: &Config, dir: &Path) -> Result<(), TrainError> {
     let config_path = dir.join("config.toml");
     if let Ok(text) = std::fs::read_to_string(&config_path) {
         let stored = Config::parse(&text, &[], &config_path.display().to_string())?;
-        if let Some((key, asked, held)) = config.first_difference(&stored, &["run.steps"]) {
+        if let Some((key, asked, held)) = config.first_difference(&stored, NOT_COMPARED) {
             return Err(TrainError::ResumeMismatch(format!(
                 "{} holds a run with {key} = {held}, not {asked}; use another --out",
                 dir.display()

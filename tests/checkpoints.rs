@@ -546,3 +546,28 @@ fn sigint_stops_a_fit_with_a_checkpoint() {
     assert_eq!(summary["epochs"], epoch + 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A resume that trains no step but changes a setting (here ω) evaluates under it and
+/// writes a checkpoint that carries it: the next resume goes on with ω = 0.5, as config.toml
+/// says, not silently with the checkpoint's ω = 1.
+#[test]
+fn a_resume_without_steps_keeps_its_new_settings() {
+    let out = scratch("settings");
+    ok(&train("qd2d_n2_sj", &out, &["--steps", "5"]));
+    ok(&resume(&out, &["--set", "system.omega=0.5"]));
+    let omega = |out: &Path| {
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        s["system"]["omega"].as_f64().unwrap()
+    };
+    assert_eq!(omega(&out), 0.5);
+    ok(&resume(&out, &["--steps", "6"]));
+    assert_eq!(omega(&out), 0.5);
+    assert!(
+        std::fs::read_to_string(out.join("config.toml"))
+            .unwrap()
+            .contains("omega = 0.5")
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}

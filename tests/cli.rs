@@ -172,6 +172,14 @@ fn bad_input_gets_a_one_line_error_and_writes_nothing() {
             "eval.observables.blocks",
         ),
         (
+            vec!["--set".into(), "run.clip_width=-1".into()],
+            "run.clip_width",
+        ),
+        (
+            vec!["--set".into(), "sampler.threads=0".into()],
+            "sampler.threads",
+        ),
+        (
             vec![
                 "--set".into(),
                 "model.factors.0.kind=\"backflow\"".into(),

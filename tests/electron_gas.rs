@@ -247,6 +247,13 @@ fn bad_electron_gas_input_is_refused_with_one_line() {
             &format!("{pw}[[model.factors]]\nkind = \"envelope\"\n"),
             "open-space factor",
         ),
+        // The plane-wave determinant alone has no parameters: it is evaluated, not trained
+        // (its training panicked in the gradient's backward pass).
+        (
+            "particles = 14\nrs = 2.0",
+            &format!("{pw}[run]\nsteps = 5\n"),
+            "0 for a model without parameters",
+        ),
     ];
     for (system, factors, needle) in cases {
         let message = run(system, factors);

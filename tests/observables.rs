@@ -116,3 +116,25 @@ fn kinetic_plus_potential_is_the_energy() {
         eval.kinetic
     );
 }
+
+/// The default histogram range reaches a weakly bound state's tail: the deuteron (about its
+/// centre of mass) is widened past the shell rule's 3 fm, so its density holds both
+/// nucleons and its pair density the one pair (1.84 and 0.92 with the shell rule alone);
+/// its nucleons have no spin classes, so the pair file's one column is all pairs.
+#[test]
+fn the_deuteron_fits_in_the_default_histograms() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/nuc_h2_lo4.toml");
+    let overrides: Vec<String> = ["run.steps=0", "sampler.walkers=512", "sampler.burn_in=400"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let config = Config::load(&path, &overrides).expect("config");
+    let mut trainer = Trainer::new(config, device()).expect("trainer");
+    let eval = trainer.evaluate(60).expect("evaluation");
+    let d = eval.density.expect("density");
+    assert!((d.integral - 2.0).abs() < 2e-3, "∫ρ = {}", d.integral);
+    let p = eval.pair_distribution.expect("pairs");
+    assert!(!p.species);
+    assert!((p.integrals.0 - 1.0).abs() < 1e-3, "∫P = {}", p.integrals.0);
+}

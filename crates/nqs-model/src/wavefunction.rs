@@ -89,7 +89,7 @@ impl WaveFunctionConfig {
         }
         if !normalisable {
             return Err(ModelError::InvalidModel(
-                "the product is not normalisable: add a slater, an rbm, an ffnn with symmetric = false (which has a Gaussian envelope) or an envelope".into(),
+                "the product is not normalisable: add a slater, a backflow, an rbm, an ffnn with symmetric = false (which has a Gaussian envelope) or an envelope".into(),
             ));
         }
         let spin_correlators = self

@@ -330,6 +330,16 @@ impl Config {
         if self.eval.observables.bins == 0 {
             return invalid("eval.observables.bins", "0".into(), "at least 1");
         }
+        if !(self.run.clip_width >= 0.0) {
+            return invalid(
+                "run.clip_width",
+                self.run.clip_width.to_string(),
+                "0 (no clipping) or a positive number of mean absolute deviations",
+            );
+        }
+        if self.sampler.threads == 0 {
+            return invalid("sampler.threads", "0".into(), "at least 1");
+        }
         if self.eval.observables.blocks < 2 {
             return invalid(
                 "eval.observables.blocks",

@@ -387,7 +387,8 @@ impl RunDir {
 
 /// Write the observables of an evaluation as CSV files (and nothing when not measured):
 /// `density_grid.csv` (x, y, rho), `density_radial.csv` (r, rho, error) and
-/// `pair_distribution.csv` (r, parallel, error, antiparallel, error; g(r) in a periodic
+/// `pair_distribution.csv` (r, parallel, error, antiparallel, error, or r, all, error for
+/// particles without spin classes; g(r) in a periodic
 /// cell) and `structure_factor.csv` (k, S, error; periodic cells).
 pub fn write_observables(run: &RunDir, eval: &Evaluation) -> Result<(), TrainError> {
     if let Some(d) = &eval.density {
@@ -417,16 +418,23 @@ pub fn write_observables(run: &RunDir, eval: &Evaluation) -> Result<(), TrainErr
         run.write_atomic("density_radial.csv", radial.as_bytes())?;
     }
     if let Some(p) = &eval.pair_distribution {
-        let mut text = String::from("r,parallel,parallel_error,antiparallel,antiparallel_error\n");
+        let mut text = if p.species {
+            String::from("r,parallel,parallel_error,antiparallel,antiparallel_error\n")
+        } else {
+            String::from("r,all,all_error\n")
+        };
         for i in 0..p.r.len() {
             text.push_str(&format!(
-                "{},{},{},{},{}\n",
-                p.r[i],
-                p.parallel[i],
-                p.parallel_error[i],
-                p.antiparallel[i],
-                p.antiparallel_error[i]
+                "{},{},{}",
+                p.r[i], p.parallel[i], p.parallel_error[i]
             ));
+            if p.species {
+                text.push_str(&format!(
+                    ",{},{}",
+                    p.antiparallel[i], p.antiparallel_error[i]
+                ));
+            }
+            text.push('\n');
         }
         run.write_atomic("pair_distribution.csv", text.as_bytes())?;
     }

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use burn::tensor::Device;
 
-use crate::checkpoint;
+use crate::checkpoint::{self, Checkpoint};
 use crate::distributed::{Comm, chains};
 use crate::driver::{self, Outcome};
 use crate::plots;
@@ -125,6 +125,22 @@ pub fn resume(
         steps = trainer.config.run.steps,
         "resuming"
     );
+    if trainer.step >= trainer.config.run.steps
+        && trainer
+            .config
+            .first_difference(&stored, NOT_COMPARED)
+            .is_some()
+    {
+        // No step will run, so no checkpoint would carry the settings that config.toml and
+        // the evaluation now use: one is written at the same step, or the next resume would
+        // silently go back to the old ones.
+        let capture = Checkpoint::capture(&trainer)?;
+        if let Some(joined) = capture.joined(&target.comm)?
+            && run.writes()
+        {
+            checkpoint::write(&run.path, &joined, trainer.config.run.keep_checkpoints)?;
+        }
+    }
     run.write_atomic("config.toml", trainer.config.to_toml().as_bytes())?;
     let metrics = run.metrics_writer(&trainer.history)?;
     finish(trainer, run, metrics, target, stop)

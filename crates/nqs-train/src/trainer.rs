@@ -170,6 +170,14 @@ impl Trainer {
         let model = config
             .model
             .init(geometry, scale, config.run.seed, &autodiff)?;
+        if model.num_params() == 0 && config.run.steps > 0 {
+            // e.g. a plane-wave determinant alone (Hartree–Fock by VMC): nothing to optimise.
+            return Err(TrainError::InvalidValue {
+                field: "run.steps".into(),
+                value: config.run.steps.to_string(),
+                allowed: "0 for a model without parameters (it is only evaluated)".into(),
+            });
+        }
         let layout = crate::memory::Layout {
             float_bytes,
             cpu: crate::backend::is_cpu(&device),
@@ -406,6 +414,13 @@ impl Trainer {
             });
         }
         let stats = Stats::independent(&e_local);
+        if !stats.variance.is_finite() {
+            // Finite local energies whose squares overflow (|E_L| beyond 1e154): no step.
+            return Err(TrainError::NonFinite {
+                what: "local-energy variance",
+                step: self.step + 1,
+            });
+        }
         let (start_w, len_w) = self.local_walkers();
         let centred_all = centred_clipped(&e_local, self.config.run.clip_width);
         let centred = &centred_all[start_w..start_w + len_w];
@@ -515,7 +530,19 @@ impl Trainer {
         let system = &self.config.system;
         let geometry = self.config.geometry();
         let (n, d) = (geometry.n_particles, geometry.dimensions);
-        let extent = obs.extent_for(n, d, system.trial_scale());
+        let mut extent = obs.extent_for(n, d, system.trial_scale());
+        if obs.extent == 0.0 && geometry.cell.is_none() {
+            let mut x = to_host(
+                self.sampler
+                    .x
+                    .clone()
+                    .reshape([walkers * geometry.n_coords()]),
+            );
+            if system.self_bound() {
+                observables::subtract_centre_of_mass(&mut x, n, d);
+            }
+            extent = observables::extent_covering(extent, &x, d, &comm);
+        }
         let blocks = obs.blocks.clamp(1, samples_per_walker);
         let cell = geometry.cell;
         let mut density =

@@ -44,6 +44,9 @@ pub struct PairDistributionResult {
     pub integrals: (f64, f64),
     /// Whether `parallel` and `antiparallel` are g(r) (periodic cell) rather than P(r).
     pub normalised: bool,
+    /// Whether the particles come in two spin classes; without (the nucleons of a nucleus
+    /// with spatial symmetry), `parallel` holds all pairs and `antiparallel` is empty.
+    pub species: bool,
 }
 
 impl PairDistribution {
@@ -162,6 +165,7 @@ impl PairDistribution {
             antiparallel_error,
             integrals: (integrals[0], integrals[1]),
             normalised: self.cell.is_some(),
+            species: self.n_down() > 0,
         }
     }
 

@@ -561,3 +561,33 @@ fn closed_pipes_impossible_sizes_and_null_likelihoods() {
     assert!(dir.join("thermo/thermo.md").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A run driven off to a state whose local energies are finite but whose squares overflow
+/// (an RBM at learning rate 1000: E ≈ −2e197) ends with an error naming the variance,
+/// instead of printing E ± inf with exit status 0.
+#[test]
+fn an_overflowing_variance_is_an_error() {
+    let out = scratch("overflow");
+    let o = bin()
+        .arg("--config")
+        .arg(config("qd2d_n2_rbm"))
+        .arg("--out")
+        .arg(&out)
+        .args(TINY)
+        .args([
+            "--set",
+            "run.steps=10",
+            "--set",
+            "optimizer.learning_rate=1e3",
+        ])
+        .args(["--set", "optimizer.kind=\"sgd\""])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("non-finite local-energy variance"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -610,6 +610,13 @@ impl Trainer {
         let mut quantities: Vec<&[f64]> = vec![&total, &kinetic, &potential, &r2];
         quantities.extend(terms.iter().map(|t| t.as_slice()));
         let stats = crate::stats::chains_over_ranks(&comm, &quantities, walkers);
+        if !(stats[0].variance.is_finite() && stats[0].error.is_finite()) {
+            // Finite local energies whose squares overflow: no estimate to report.
+            return Err(TrainError::NonFinite {
+                what: "local-energy variance in the evaluation",
+                step: self.step,
+            });
+        }
         for d in density.iter_mut() {
             d.sum_over_ranks(&comm);
         }

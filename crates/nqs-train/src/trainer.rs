@@ -504,6 +504,23 @@ impl Trainer {
         Ok(metrics)
     }
 
+    /// This rank's walkers on the host, `[walkers, particles, d]`, about each walker's centre
+    /// of mass for a self-bound system (the frame of the observables).
+    fn positions(&self) -> Vec<f64> {
+        let geometry = self.config.geometry();
+        let walkers = self.local_walkers().1;
+        let mut x = to_host(
+            self.sampler
+                .x
+                .clone()
+                .reshape([walkers * geometry.n_coords()]),
+        );
+        if self.config.system.self_bound() {
+            observables::subtract_centre_of_mass(&mut x, geometry.n_particles, geometry.dimensions);
+        }
+        x
+    }
+
     /// Evaluate at frozen parameters with `samples_per_walker` measurements per walker.
     pub fn evaluate(&mut self, samples_per_walker: usize) -> Result<Evaluation, TrainError> {
         let start = Instant::now();
@@ -532,16 +549,7 @@ impl Trainer {
         let (n, d) = (geometry.n_particles, geometry.dimensions);
         let mut extent = obs.extent_for(n, d, system.trial_scale());
         if obs.extent == 0.0 && geometry.cell.is_none() {
-            let mut x = to_host(
-                self.sampler
-                    .x
-                    .clone()
-                    .reshape([walkers * geometry.n_coords()]),
-            );
-            if system.self_bound() {
-                observables::subtract_centre_of_mass(&mut x, n, d);
-            }
-            extent = observables::extent_covering(extent, &x, d, &comm);
+            extent = observables::extent_covering(extent, &self.positions(), d, &comm);
         }
         let blocks = obs.blocks.clamp(1, samples_per_walker);
         let cell = geometry.cell;
@@ -576,15 +584,7 @@ impl Trainer {
             for (values, term) in terms.iter_mut().zip(e.terms) {
                 values.extend(to_host(term));
             }
-            let mut x = to_host(
-                self.sampler
-                    .x
-                    .clone()
-                    .reshape([walkers * geometry.n_coords()]),
-            );
-            if system.self_bound() {
-                observables::subtract_centre_of_mass(&mut x, n, d);
-            }
+            let x = self.positions();
             r2.extend(match cell {
                 Some(l) => observables::mean_pair_r2_periodic(&x, walkers, d, l),
                 None => observables::mean_r2_per_particle(&x, walkers, n),

@@ -111,8 +111,9 @@ fn between_chains_error(deviations: f64, walkers: usize) -> f64 {
 
 /// [`Stats::chains`] of each quantity in `quantities` (each row-major `[times, walkers]` over
 /// this rank's `walkers`) over the walkers of every rank of `comm`. Two collectives of
-/// size times × quantities and quantities: the per-time sums, then the squared deviations
-/// from each time's mean (a numerically safe variance). One rank: [`Stats::chains`].
+/// size times × quantities and 2 × quantities: the per-time sums, then the squared
+/// deviations from each time's mean (a numerically safe variance) and those of the chains'
+/// time averages from the grand mean. One rank: [`Stats::chains`].
 pub fn chains_over_ranks(comm: &Comm, quantities: &[&[f64]], walkers: usize) -> Vec<Stats> {
     if comm.size() == 1 {
         return quantities

@@ -474,11 +474,11 @@ fn sigint_ends_the_burn_in_and_the_evaluation() {
     assert_eq!(metrics(&out).len() - 1, 3);
     std::fs::remove_dir_all(&out).unwrap();
 
-    // An evaluation of 200 000 samples per walker: the trained state is the last checkpoint.
+    // An evaluation of 20 000 samples per walker: the trained state is the last checkpoint.
     let out = scratch("sigint-eval");
     let child = spawn(
         &out,
-        &["--steps", "3", "--set", "eval.samples_per_walker=200000"],
+        &["--steps", "3", "--set", "eval.samples_per_walker=20000"],
     );
     let o = interrupt_when(child, || {
         std::fs::read_to_string(out.join("metrics.csv")).is_ok_and(|m| m.lines().count() > 3)

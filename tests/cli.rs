@@ -179,6 +179,16 @@ fn bad_input_gets_a_one_line_error_and_writes_nothing() {
             vec!["--set".into(), "sampler.threads=0".into()],
             "sampler.threads",
         ),
+        // A flag and a --set of the same key: refused, not one silently winning.
+        (
+            vec![
+                "--steps".into(),
+                "3".into(),
+                "--set".into(),
+                "run.steps=5".into(),
+            ],
+            "both set run.steps",
+        ),
         (
             vec![
                 "--set".into(),

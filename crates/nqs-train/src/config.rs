@@ -454,7 +454,7 @@ fn dotted(key: &str, k: &str) -> String {
 }
 
 /// The first float in `value` that is nan or infinite: (dotted key, value).
-fn first_non_finite(value: &toml::Value, key: &str) -> Option<(String, f64)> {
+pub(crate) fn first_non_finite(value: &toml::Value, key: &str) -> Option<(String, f64)> {
     let join = |k: &str| dotted(key, k);
     match value {
         toml::Value::Float(f) if !f.is_finite() => Some((key.to_string(), *f)),

@@ -479,6 +479,25 @@ fn finished(summary: Option<Summary>, dir: &Path, comm: Comm) -> Result<()> {
 
 fn train(args: TrainArgs, comm: Comm) -> Result<()> {
     let stop = stop_flag();
+    // A flag and a --set of the key it sets: one would silently win.
+    for (given, flag, key) in [
+        (
+            args.walkers_per_rank.is_some(),
+            "--walkers-per-rank",
+            "sampler.walkers",
+        ),
+        (args.seed.is_some(), "--seed", "run.seed"),
+        (args.steps.is_some(), "--steps", "run.steps"),
+    ] {
+        if given
+            && args
+                .set
+                .iter()
+                .any(|s| s.split_once('=').is_some_and(|(k, _)| k.trim() == key))
+        {
+            bail!("{flag} and --set {key}=… both set {key}: give one of them");
+        }
+    }
     let mut overrides = args.set.clone();
     if let Some(per_rank) = args.walkers_per_rank {
         overrides.push(format!("sampler.walkers={}", per_rank * comm.size()));

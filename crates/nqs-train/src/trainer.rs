@@ -170,6 +170,19 @@ impl Trainer {
         let model = config
             .model
             .init(geometry, scale, config.run.seed, &autodiff)?;
+        if let nqs_physics::SystemConfig::QuantumDot(dot) = &config.system
+            && dot.interaction == nqs_physics::quantum_dot::Interaction::None
+            && config
+                .model
+                .factors
+                .iter()
+                .any(|f| matches!(f, nqs_model::FactorConfig::PadeJastrow(_)))
+            && comm.is_root()
+        {
+            tracing::warn!(
+                "a pade_jastrow factor with system.interaction = \"none\": its fixed cusp is the Coulomb one, so the local energy keeps a −a/r term with no potential to cancel it (in 2D its variance diverges logarithmically and the error bars are not reliable); leave the factor out"
+            );
+        }
         if model.num_params() == 0 && config.run.steps > 0 {
             // e.g. a plane-wave determinant alone (Hartree–Fock by VMC): nothing to optimise.
             return Err(TrainError::InvalidValue {

@@ -237,6 +237,13 @@ impl FitConfig {
         for assignment in overrides {
             apply_override(&mut value, assignment)?;
         }
+        if let Some((field, v)) = crate::config::first_non_finite(&value, "") {
+            return Err(TrainError::InvalidValue {
+                field,
+                value: v.to_string(),
+                allowed: "a finite number".into(),
+            });
+        }
         let config: FitConfig =
             value
                 .try_into()

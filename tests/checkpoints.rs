@@ -571,3 +571,15 @@ fn a_resume_without_steps_keeps_its_new_settings() {
     );
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+/// A run of 0 steps (a trial state evaluated) leaves its start as a checkpoint, so that it
+/// can be trained later with `--resume DIR --steps N` (it had none, and resume refused).
+#[test]
+fn a_zero_step_run_can_be_resumed() {
+    let out = scratch("zero");
+    ok(&train("qd2d_n2_sj", &out, &["--steps", "0"]));
+    assert_eq!(checkpoints(&out).len(), 1);
+    ok(&resume(&out, &["--steps", "3"]));
+    assert_eq!(metrics(&out).len() - 1, 3);
+    std::fs::remove_dir_all(&out).unwrap();
+}

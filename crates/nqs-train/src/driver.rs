@@ -108,6 +108,12 @@ pub fn train(
             Err(e) => return Err(e),
         }
     }
+    // No step ran (run.steps = 0, e.g. to evaluate a trial state) and the run has no
+    // checkpoint: the start is one, so that `--resume DIR --steps N` can train it later.
+    // Rank 0's directory decides for every rank (the write is collective).
+    if trainer.step == first && comm.any(run.writes() && checkpoint::list(&run.path)?.is_empty()) {
+        write_checkpoint(run, &comm, &good, keep)?;
+    }
     if let Some(bar) = bar {
         bar.finish();
     }

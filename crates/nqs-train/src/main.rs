@@ -642,6 +642,12 @@ fn compare_runs(args: CompareArgs) -> Result<()> {
             session::check_reusable(&config, &dir)?;
             entries.push((dir, Some(config)));
         } else if path.join("config.toml").is_file() {
+            if !args.set.is_empty() {
+                bail!(
+                    "--set applies to configs, and {} is a run directory (compared as it is); train it anew from its config.toml to change a setting",
+                    path.display()
+                );
+            }
             entries.push((path.clone(), None));
         } else {
             bail!(

@@ -249,7 +249,17 @@ impl FitConfig {
                 .try_into()
                 .map_err(|e: toml::de::Error| TrainError::ConfigParse {
                     path: source.into(),
-                    reason: e.message().to_string(),
+                    // serde names the missing field, not the table: name the overrides,
+                    // which may have made a table that lacks its `kind`.
+                    reason: if overrides.is_empty() {
+                        e.message().to_string()
+                    } else {
+                        format!(
+                            "{} (with --set {})",
+                            e.message(),
+                            overrides.join(", --set ")
+                        )
+                    },
                 })?;
         config.validate()?;
         Ok(config)

@@ -179,6 +179,11 @@ fn bad_input_gets_a_one_line_error_and_writes_nothing() {
             vec!["--set".into(), "sampler.threads=0".into()],
             "sampler.threads",
         ),
+        // 1D Coulomb: the energy is infinite (opposite spins meet), refused by field.
+        (
+            vec!["--set".into(), "system.dimensions=1".into()],
+            "system.interaction",
+        ),
         // A flag and a --set of the same key: refused, not one silently winning.
         (
             vec![

@@ -58,6 +58,16 @@ impl QuantumDotConfig {
                 "a positive number",
             ));
         }
+        if self.dimensions == 1 && self.particles > 1 && self.interaction == Interaction::Coulomb {
+            // Opposite spins meet with a finite pair density (only equal spins have nodes
+            // there, and a Jastrow factor e^u never vanishes), and ∫ρ₂(x)/|x| dx diverges
+            // logarithmically at contact: the energy is infinite and any estimate of it noise.
+            return Err(PhysicsError::invalid(
+                "system.interaction",
+                "\"coulomb\" in 1D",
+                "\"none\" in 1D (1/|x| between opposite spins makes the energy infinite), or dimensions 2 or 3",
+            ));
+        }
         Ok(())
     }
 

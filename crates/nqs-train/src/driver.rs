@@ -1,7 +1,7 @@
 //! The training loop around [`Trainer::train_step`]: metrics rows, checkpoints, rollback
 //! after non-finite steps, and a clean stop on request (Ctrl-C).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use crate::checkpoint::{self, Checkpoint};
@@ -41,7 +41,7 @@ pub fn train(
     while trainer.step < steps {
         // A stop request (Ctrl-C reaches every rank, not always at the same step) ends the
         // run on all ranks at the same step.
-        if comm.any(stop.load(Ordering::SeqCst)) {
+        if crate::trainer::stop_raised(Some(stop), comm) {
             let c = Checkpoint::capture(trainer).unwrap_or(good);
             let step = c.meta.step;
             if let Some(path) = write_checkpoint(run, &comm, &c, keep)? {

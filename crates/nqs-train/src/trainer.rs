@@ -338,14 +338,6 @@ impl Trainer {
         self.model.valid()
     }
 
-    /// Whether a stop was requested on any rank. Collective where a stop flag is set (every
-    /// rank has one or none).
-    fn stop_requested(&self) -> bool {
-        self.stop
-            .as_ref()
-            .is_some_and(|s| self.comm.any(s.load(Ordering::SeqCst)))
-    }
-
     fn ensure_burned_in(&mut self, psi: &WaveFunction) -> Result<(), TrainError> {
         if !self.burned_in {
             let mut progress = Progress::new("burn-in", "moves");
@@ -356,9 +348,7 @@ impl Trainer {
                 psi,
                 &mut |done, total| {
                     progress.report(done, total);
-                    !stop
-                        .as_ref()
-                        .is_some_and(|s| comm.any(s.load(Ordering::SeqCst)))
+                    !stop_raised(stop.as_deref(), comm)
                 },
             )?;
             if !finished {
@@ -576,7 +566,7 @@ impl Trainer {
         let mut progress = Progress::new("evaluation", "samples per walker");
         for t in 0..samples_per_walker {
             progress.report(t, samples_per_walker);
-            if self.stop_requested() {
+            if stop_raised(self.stop.as_deref(), comm) {
                 return Err(TrainError::Stopped);
             }
             nqs_sampler::advance(
@@ -662,6 +652,12 @@ impl Trainer {
             seconds: start.elapsed().as_secs_f64(),
         })
     }
+}
+
+/// Whether `stop` (Ctrl-C, SIGTERM) was raised on any rank. Collective where a flag is given
+/// (every rank passes one or none).
+pub(crate) fn stop_raised(stop: Option<&AtomicBool>, comm: Comm) -> bool {
+    stop.is_some_and(|s| comm.any(s.load(Ordering::SeqCst)))
 }
 
 /// Log lines for long phases without a progress bar (burn-in, evaluation): one every

@@ -92,16 +92,19 @@ pub fn extent_covering(extent: f64, x: &[f64], d: usize, comm: &Comm) -> f64 {
         .chunks_exact(d)
         .map(|p| p.iter().map(|v| v * v).sum::<f64>().sqrt())
         .collect();
-    let mut counts = [
+    // Every rank's (beyond, all, farthest), in one collective.
+    let local = [
         radii.iter().filter(|&&r| r > extent).count() as f64,
         radii.len() as f64,
+        radii.iter().copied().fold(0.0, f64::max),
     ];
-    comm.sum(&mut counts);
-    let farthest = comm
-        .gather(&[radii.iter().copied().fold(0.0, f64::max)])
-        .into_iter()
-        .fold(0.0, f64::max);
-    if counts[0] > 1e-3 * counts[1] {
+    let (mut beyond, mut all, mut farthest) = (0.0, 0.0, 0.0_f64);
+    for rank in comm.gather(&local).chunks_exact(3) {
+        beyond += rank[0];
+        all += rank[1];
+        farthest = farthest.max(rank[2]);
+    }
+    if beyond > 1e-3 * all {
         extent.max(1.5 * farthest)
     } else {
         extent

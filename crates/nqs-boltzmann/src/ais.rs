@@ -5,6 +5,10 @@
 //! Each of M chains starts with an exact draw from the β = 0 model, gains the importance
 //! weight log w += F_{β_{k−1}}(x) − F_{β_k}(x) and then makes one block-Gibbs sweep at β_k.
 //! Z/Z₀ = mean(w); the error of log Z is the delta-method standard error sd(w)/(mean(w)√M).
+//! That error is only trustworthy while many chains share the weight: with too few
+//! intermediate distributions one chain dominates, and both log Z (biased low) and its error
+//! (from a heavy-tailed sample) come out too small. The effective number of chains
+//! (Σw)²/Σw² (Kish) says when: far below M, raise K.
 
 use burn::tensor::{Device, Tensor};
 use nqs_sampler::{Noise, gibbs_sweep};
@@ -33,6 +37,16 @@ pub struct AisEstimate {
     pub log_z: f64,
     /// Standard error of log Z.
     pub error: f64,
+    /// Effective number of chains (Σw)²/Σw², between 1 and M.
+    pub effective_chains: f64,
+}
+
+impl AisEstimate {
+    /// Whether the weights are spread over enough chains for `error` to be believed:
+    /// at least a tenth of the chains and at least ten of them.
+    pub fn error_is_reliable(&self, chains: usize) -> bool {
+        self.effective_chains >= (0.1 * chains as f64).max(10.0)
+    }
 }
 
 /// Estimate log Z of `rbm` (a plain, non-autodiff module) by AIS.
@@ -62,8 +76,10 @@ pub fn ais_log_partition(rbm: &Rbm, settings: &AisSettings, device: &Device) -> 
     let r: Vec<f64> = log_w.iter().map(|v| (v - max).exp()).collect();
     let mean = r.iter().sum::<f64>() / m as f64;
     let var = r.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (m - 1) as f64;
+    let sum_sq = r.iter().map(|v| v * v).sum::<f64>();
     AisEstimate {
         log_z: rbm.log_partition_base() + max + mean.ln(),
         error: var.sqrt() / (mean * (m as f64).sqrt()),
+        effective_chains: (mean * m as f64).powi(2) / sum_sq,
     }
 }

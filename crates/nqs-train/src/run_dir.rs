@@ -53,9 +53,10 @@ pub struct Summary {
     pub steps: usize,
     /// Local-energy samples of the evaluation.
     pub samples: usize,
-    /// Wall time of training and evaluation.
+    /// Wall time of the optimisation steps (summed over resumes) and the evaluation; the
+    /// burn-in, checkpoints, observables and plots are not counted.
     pub wall_seconds: f64,
-    /// Wall time of training alone.
+    /// Wall time of the optimisation steps alone (summed over resumes).
     pub train_seconds: f64,
     /// Mean wall time of one optimisation step.
     pub seconds_per_step: f64,

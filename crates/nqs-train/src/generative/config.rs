@@ -31,7 +31,8 @@ pub struct FitConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DataConfig {
-    /// The sample file (relative paths: to the working directory).
+    /// The sample file (relative paths: to the working directory the fit starts in; the run
+    /// stores it absolute, so that a resume from another directory reads the same file).
     pub path: PathBuf,
     /// Fraction of the samples held out for validation (after a seeded shuffle).
     #[serde(default = "default_validation")]

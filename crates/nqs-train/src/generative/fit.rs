@@ -92,6 +92,8 @@ pub struct Fitter {
     pub valid: Dataset,
     /// The exact distribution of the data, when known.
     pub exact: Option<ExactTarget>,
+    /// Whether an unreliable AIS error was already reported (once per fit).
+    ais_warned: std::sync::atomic::AtomicBool,
 }
 
 /// Split `data` into training and validation parts by a shuffle seeded with `seed`.
@@ -214,6 +216,7 @@ impl Fitter {
             train,
             valid,
             exact,
+            ais_warned: Default::default(),
         })
     }
 
@@ -308,6 +311,19 @@ impl Fitter {
                 },
                 &self.device,
             );
+            if !estimate.error_is_reliable(e.ais_chains)
+                && !self
+                    .ais_warned
+                    .swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                tracing::warn!(
+                    "AIS at epoch {}: {:.1} of {} chains carry the weight, so log Z (biased low) and its error are unreliable; raise evaluation.ais_steps (now {})",
+                    self.epoch,
+                    estimate.effective_chains,
+                    e.ais_chains,
+                    e.ais_steps
+                );
+            }
             Ok((estimate.log_z, estimate.error))
         }
     }

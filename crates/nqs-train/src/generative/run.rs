@@ -16,7 +16,7 @@ use nqs_boltzmann::data::format_binary_rows;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::config::{FitConfig, FitOptimizer, Target};
+use super::config::{DataConfig, FitConfig, FitOptimizer, Target};
 use super::fit::{EpochMetrics, Fitter, Likelihood};
 use super::thermo::{self, IsingObservables};
 use crate::TrainError;
@@ -192,18 +192,29 @@ fn write_metrics(run: &RunDir, history: &[EpochMetrics]) -> Result<(), TrainErro
 /// Train `config` into a new run directory `out`; `None` when `stop` was raised (a
 /// checkpoint was written first).
 pub fn start(
-    config: FitConfig,
+    mut config: FitConfig,
     out: &Path,
     force: bool,
     device: Device,
     stop: &AtomicBool,
 ) -> Result<Option<FitSummary>, TrainError> {
+    anchor_data_paths(&mut config.data)?;
     let (data, validation) = read_data(&config)?;
     let checksum = data_checksum(&config)?;
     let fitter = Fitter::new(config, &data, validation.as_ref(), device)?;
     let run = RunDir::create(out, force)?;
     run.write_atomic("config.toml", fitter.config.to_toml().as_bytes())?;
     drive(fitter, &run, checksum, stop)
+}
+
+/// Relative data paths made absolute (against the working directory, as documented), so
+/// that the run's `config.toml` and checkpoints name the same files from any directory a
+/// resume is started in.
+fn anchor_data_paths(data: &mut DataConfig) -> Result<(), TrainError> {
+    for path in std::iter::once(&mut data.path).chain(data.validation_path.as_mut()) {
+        *path = std::path::absolute(&*path).map_err(|e| TrainError::io(&*path, e))?;
+    }
+    Ok(())
 }
 
 /// Continue the run in `dir` from its newest good checkpoint, to `epochs` in all when given

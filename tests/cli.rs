@@ -317,6 +317,22 @@ fn compare_trains_configs_and_writes_table_and_plots() {
         "{}",
         String::from_utf8_lossy(&other.stderr)
     );
+    // A run's directory is not an output folder: its energy.png would be replaced.
+    let run = out.join("qd2d_n2_sj");
+    let plot = std::fs::read(run.join("energy.png")).unwrap();
+    let into_run = bin()
+        .arg("compare")
+        .arg(&run)
+        .arg("--out")
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(!into_run.status.success());
+    let err = String::from_utf8_lossy(&into_run.stderr);
+    assert!(err.contains("training run's directory"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert_eq!(std::fs::read(run.join("energy.png")).unwrap(), plot);
+    assert!(!run.join("comparison.md").exists());
     std::fs::remove_dir_all(&out).unwrap();
 }
 

@@ -348,14 +348,13 @@ fn main() {
         Some(Command::FitRbm(args)) => fit_rbm(args),
         Some(Command::IsingSamples(args)) => ising_samples(args),
         Some(Command::TfimSamples(args)) => tfim_samples(args),
-        Some(Command::RbmThermo(args)) => {
-            nqs_train::generative::thermo_plot::write(&args.runs, &args.out)
-                .map(|table| {
-                    println!("{table}");
-                    println!("-> {}", args.out.display());
-                })
-                .map_err(Into::into)
-        }
+        Some(Command::RbmThermo(args)) => nqs_train::run_dir::refuse_run_directory(&args.out)
+            .and_then(|()| nqs_train::generative::thermo_plot::write(&args.runs, &args.out))
+            .map(|table| {
+                println!("{table}");
+                println!("-> {}", args.out.display());
+            })
+            .map_err(Into::into),
         None => train(cli.train, comm),
     };
     if let Err(err) = &result
@@ -630,6 +629,7 @@ fn bench(args: BenchArgs) -> Result<()> {
 fn compare_runs(args: CompareArgs) -> Result<()> {
     let stop = stop_flag();
     let target = target(&args.device)?;
+    nqs_train::run_dir::refuse_run_directory(&args.out)?;
     // Configs (trained into OUT/<name>) and run directories; every config is checked, and
     // any run of it already in OUT, before the first one trains.
     let mut entries = Vec::new();
@@ -696,6 +696,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
             Ok((value, Config::load(&args.config, &overrides)?))
         })
         .collect::<Result<Vec<_>>>()?;
+    nqs_train::run_dir::refuse_run_directory(&out)?;
     let dir_of = |value: &str| out.join(format!("{}={value}", plan.key));
     for (value, config) in &configs {
         session::check_reusable(config, &dir_of(value))?;
@@ -727,6 +728,7 @@ fn emulate(args: EmulateArgs) -> Result<()> {
             ))
         }
     });
+    nqs_train::run_dir::refuse_run_directory(&out)?;
     let table = nqs_train::emulate::run(&nqs_train::emulate::EmulateRequest {
         from: args.from,
         key: args.key,

@@ -221,6 +221,19 @@ const RUN_FILES: &[&str] = &[
     "likelihood.svg",
 ];
 
+/// Refuse `out` as the output folder of a derived product (comparison, emulator, Ising
+/// table) when it is a training run's directory: the product's files (`energy.png`, …)
+/// would replace the run's own.
+pub fn refuse_run_directory(out: &Path) -> Result<(), TrainError> {
+    if out.join("config.toml").is_file() || crate::checkpoint::folder(out).is_dir() {
+        return Err(TrainError::Io {
+            path: out.display().to_string(),
+            reason: "is a training run's directory (it holds config.toml or checkpoints), whose files this output would replace; choose another --out".into(),
+        });
+    }
+    Ok(())
+}
+
 impl RunDir {
     /// Create `path` for a new run. An existing non-empty directory is refused unless
     /// `force`, so that no earlier results are overwritten by accident.

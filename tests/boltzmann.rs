@@ -447,6 +447,14 @@ fn config_errors_name_the_field() {
         ),
         ("[training]\nepochs = 0\n", "training.epochs"),
         (
+            "[target]\nkind = \"ising\"\nside = 3\ntemperature = 2.0\n[evaluation]\nchains = 10\n",
+            "evaluation.chains = 10",
+        ),
+        (
+            "[target]\nkind = \"ising\"\nside = 3\ntemperature = 1e-310\n",
+            "target.temperature",
+        ),
+        (
             "[training.negative_phase]\nkind = \"gibbs\"\n",
             "unknown variant",
         ),
@@ -708,6 +716,53 @@ fn bad_data_and_existing_files_are_refused_with_one_line() {
         .output()
         .expect("runs");
     fails_with(out, "--sites = 40");
+    // An exact log Z beyond enumeration is refused before the run directory is made (so
+    // that the suggested retry with AIS can use the same --out).
+    let wide = dir.join("wide.txt");
+    std::fs::write(
+        &wide,
+        "0 1 1 0 1 0 0 1 1 0 1 0 0 1 1 0 1 0 0 1 1 0 1 0 1\n".repeat(4),
+    )
+    .expect("data");
+    let out = bin()
+        .args(["fit-rbm", "--data"])
+        .arg(&wide)
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "--set",
+            "model.hidden=30",
+            "--set",
+            "evaluation.log_z=\"exact\"",
+        ])
+        .arg("--out")
+        .arg(dir.join("wide"))
+        .output()
+        .expect("runs");
+    fails_with(out, "evaluation.log_z = \"exact\"");
+    assert!(!dir.join("wide").exists(), "a run directory was created");
+    // Negative couplings are numbers, not flags.
+    let out = bin()
+        .args([
+            "ising-samples",
+            "--side",
+            "3",
+            "--temperature",
+            "2",
+            "--coupling",
+            "-1",
+            "--samples",
+            "5",
+            "--out",
+        ])
+        .arg(dir.join("afm.txt"))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -63,18 +63,21 @@ impl Ising {
                 "at least 2",
             ));
         }
-        if !(self.temperature > 0.0 && self.temperature.is_finite()) {
-            return Err(BoltzmannError::invalid(
-                &format!("{prefix}temperature"),
-                self.temperature,
-                "a finite number > 0",
-            ));
-        }
         if !self.coupling.is_finite() {
             return Err(BoltzmannError::invalid(
                 &format!("{prefix}coupling"),
                 self.coupling,
                 "a finite number",
+            ));
+        }
+        // The largest |E|/T, 2N|J|/T, must be finite for the Boltzmann weights (a
+        // subnormal T overflows it and the exact sampler's weights become NaN).
+        let largest = 2.0 * (self.side * self.side) as f64 * self.coupling.abs() / self.temperature;
+        if !(self.temperature > 0.0 && self.temperature.is_finite() && largest.is_finite()) {
+            return Err(BoltzmannError::invalid(
+                &format!("{prefix}temperature"),
+                self.temperature,
+                "a finite number > 0 (with 2N|J|/T finite)",
             ));
         }
         Ok(())

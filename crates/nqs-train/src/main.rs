@@ -112,10 +112,10 @@ struct IsingArgs {
     #[arg(long)]
     side: usize,
     /// Temperature T (k_B = 1).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     temperature: f64,
     /// Coupling J.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     coupling: f64,
     /// Number of samples.
     #[arg(long)]
@@ -140,10 +140,10 @@ struct TfimArgs {
     #[arg(long)]
     sites: usize,
     /// Transverse field h.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     field: f64,
     /// Coupling J.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     coupling: f64,
     /// Periodic chain (default: open).
     #[arg(long)]
@@ -175,7 +175,7 @@ struct EmulateArgs {
     #[arg(long)]
     size: Option<usize>,
     /// Prediction grid START:END:POINTS (default: the training range and a quarter beyond).
-    #[arg(long, value_name = "START:END:POINTS")]
+    #[arg(long, value_name = "START:END:POINTS", allow_hyphen_values = true)]
     predict: Option<String>,
     /// Output directory (default: FROM/emulator for a sweep, FROM's stem + "-emulator").
     #[arg(long)]

@@ -372,6 +372,16 @@ impl FitConfig {
                 return Err(invalid(field, v, &format!("at least {least}")));
             }
         }
+        if matches!(self.target, Some(Target::Ising(_))) && e.chains < super::thermo::MIN_CHAINS {
+            return Err(invalid(
+                "evaluation.chains",
+                e.chains,
+                &format!(
+                    "at least {} with an Ising target (its observables' errors come from the chains' spread)",
+                    super::thermo::MIN_CHAINS
+                ),
+            ));
+        }
         match &self.target {
             Some(Target::Ising(ising)) => ising.validate("target."),
             Some(Target::Tfim(chain)) => chain.validate("target."),

@@ -187,6 +187,24 @@ impl Fitter {
                 ),
             });
         }
+        // The smaller layer is enumerated (the hidden one for Gaussian visible units), as in
+        // `HostRbm::log_partition`: refused here, before the run directory is made.
+        let hidden = config.model.hidden;
+        let layer = if model.is_binary() {
+            data.columns.min(hidden)
+        } else {
+            hidden
+        };
+        if config.evaluation.log_z == LogZMethod::Exact && layer > exact::MAX_ENUMERATED_UNITS {
+            return Err(TrainError::InvalidValue {
+                field: "evaluation.log_z".into(),
+                value: "\"exact\"".into(),
+                allowed: format!(
+                    "\"ais\" or \"auto\" for this machine (exact log Z enumerates 2^{layer} states of its smaller layer, at most 2^{})",
+                    exact::MAX_ENUMERATED_UNITS
+                ),
+            });
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(config.training.seed.wrapping_add(0xC4A1));
         let chains = match t.negative_phase {
             NegativePhase::Pcd { chains, .. } | NegativePhase::Pt { chains, .. } => {

@@ -19,7 +19,7 @@ use crate::{Stats, TrainError};
 const RESAMPLES: usize = 400;
 
 /// Fewest chains accepted for the bootstrap.
-const MIN_CHAINS: usize = 20;
+pub(crate) const MIN_CHAINS: usize = 20;
 
 /// A value with its standard error.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]

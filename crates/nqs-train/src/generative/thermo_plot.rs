@@ -13,7 +13,15 @@ use crate::plots::{Curve, curves_plot};
 /// Read the runs, write the table and plots into `out`; returns the table.
 pub fn write(runs: &[PathBuf], out: &Path) -> Result<String, TrainError> {
     let mut points: Vec<(PathBuf, IsingObservables, Option<f64>)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for dir in runs {
+        let canonical = dir.canonicalize().map_err(|e| TrainError::io(dir, e))?;
+        if !seen.insert(canonical) {
+            return Err(TrainError::Io {
+                path: dir.display().to_string(),
+                reason: "given twice (each run is one point of the table)".into(),
+            });
+        }
         let path = dir.join("summary.json");
         let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
         let summary: FitSummary =

@@ -98,7 +98,7 @@ pub struct Emulator {
     bootstrap: Vec<Pmm>,
     /// Leave-one-out refits (original units).
     #[serde(skip)]
-    jackknife: Vec<Pmm>,
+    jackknife: Vec<Vec<Pmm>>,
 }
 
 /// The emulator at one c.
@@ -174,6 +174,25 @@ fn ground(pmm: &Pmm, c: f64) -> f64 {
     pmm.eigenvalues(&[c])[0]
 }
 
+/// Independent leave-one-out fits per left-out point (different random starts); their
+/// median prediction is that point's. A model with more parameters than the remaining
+/// points is not determined by them, and one fit alone lands on an arbitrary member of
+/// the family that passes through them (its prediction away from the data moved the
+/// jackknife band 40-fold from seed to seed).
+const LOO_FITS: usize = 11;
+
+/// The median of the ground levels of `fits` at c.
+fn median_ground(fits: &[Pmm], c: f64) -> f64 {
+    let mut v: Vec<f64> = fits.iter().map(|p| ground(p, c)).collect();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let k = v.len();
+    if k % 2 == 1 {
+        v[k / 2]
+    } else {
+        0.5 * (v[k / 2 - 1] + v[k / 2])
+    }
+}
+
 fn spread(values: &[f64]) -> (f64, f64) {
     let m = values.len() as f64;
     let mean = values.iter().sum::<f64>() / m;
@@ -244,7 +263,8 @@ impl Emulator {
         let mut candidates = Vec::new();
         for &size in &sizes {
             let full = fit(&data, 1, &options(size, settings.seed), None);
-            let loo: Vec<Pmm> = (0..data.len())
+            let m = data.len();
+            let loo: Vec<Vec<Pmm>> = (0..m)
                 .map(|j| {
                     let rest: Vec<Observation> = data
                         .iter()
@@ -255,16 +275,20 @@ impl Emulator {
                     // Fresh starts only: a start at the full fit, which already passes
                     // through the left-out point, would hide an over-parametrised model's
                     // freedom and make its leave-one-out error look like zero.
-                    fit(&rest, 1, &options(size, settings.seed + 1 + j as u64), None).pmm
+                    (0..LOO_FITS)
+                        .map(|k| {
+                            let seed = settings.seed + 1 + (j + m * k) as u64;
+                            fit(&rest, 1, &options(size, seed), None).pmm
+                        })
+                        .collect()
                 })
                 .collect();
             let loo_rms = (loo
                 .iter()
                 .zip(&samples)
-                .map(|(p, s)| {
-                    (scaling.e0 + scaling.se * ground(p, (s.c - scaling.c0) / scaling.sc)
-                        - s.energy)
-                        .powi(2)
+                .map(|(fits, s)| {
+                    let t = (s.c - scaling.c0) / scaling.sc;
+                    (scaling.e0 + scaling.se * median_ground(fits, t) - s.energy).powi(2)
                 })
                 .sum::<f64>()
                 / samples.len() as f64)
@@ -324,7 +348,10 @@ impl Emulator {
             scores,
             polynomial,
             bootstrap,
-            jackknife: loo.iter().map(|p| scaling.to_original(p)).collect(),
+            jackknife: loo
+                .iter()
+                .map(|fits| fits.iter().map(|p| scaling.to_original(p)).collect())
+                .collect(),
         })
     }
 
@@ -382,14 +409,17 @@ impl Emulator {
 
     /// The leave-one-out refits' predictions at c (one per training point).
     pub fn leave_one_out(&self, c: f64) -> Vec<f64> {
-        self.jackknife.iter().map(|p| ground(p, c)).collect()
+        self.jackknife
+            .iter()
+            .map(|fits| median_ground(fits, c))
+            .collect()
     }
 
     /// The emulator at c.
     pub fn predict(&self, c: f64) -> Prediction {
         let energy = ground(&self.pmm, c);
         let boot: Vec<f64> = self.bootstrap.iter().map(|p| ground(p, c)).collect();
-        let jack: Vec<f64> = self.jackknife.iter().map(|p| ground(p, c)).collect();
+        let jack = self.leave_one_out(c);
         let bootstrap = if boot.is_empty() {
             0.0
         } else {

@@ -221,6 +221,10 @@ fn bad_input_gets_a_one_line_error_and_writes_nothing() {
             "model.factors[1].kind",
         ),
         (set(&["system.kind=\"neutron_star\""]), "neutron_star"),
+        (
+            set(&["model.factors.0={ kind = \"pair_jastrow\", hidden = [4] }"]),
+            "an envelope factor for a nucleus system",
+        ),
     ];
     let cases = cases
         .into_iter()
@@ -412,6 +416,23 @@ fn sweep_writes_one_run_per_value_and_resumes() {
         .unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("abc"));
+    assert!(!fresh.exists());
+    // The same value twice, however written, is refused before anything trains.
+    let o = bin()
+        .args(["sweep", "--config"])
+        .arg(config("qd2d_n2_sj"))
+        .args(["--set", "system.omega=0.5,1,0.50"])
+        .args(TINY)
+        .arg("--out")
+        .arg(&fresh)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("the value 0.50 is swept twice (also as 0.5)"),
+        "{err}"
+    );
     assert!(!fresh.exists());
     std::fs::remove_dir_all(&out).unwrap();
 }

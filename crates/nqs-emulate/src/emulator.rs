@@ -6,7 +6,8 @@
 //! Uncertainty at c: √(s_b² + s_j²), with s_b the spread of predictions of refits to
 //! energies resampled within their error bars (parametric bootstrap) and s_j the jackknife
 //! spread of the leave-one-out refits, (m − 1)/m Σ_j (p_{−j} − p̄)², which carries the
-//! model's own uncertainty away from the data.
+//! model's own uncertainty away from the data (p_{−j}: the median of `LOO_FITS` fits
+//! without point j, from different random starts).
 //!
 //! Fits run on c and E mapped to [−1, 1]; the map is affine, so the model in the original
 //! units is again an AE-PMM: with c = c₀ + s_c t and E = E₀ + s_E y, a fit A + tB becomes
@@ -211,8 +212,11 @@ impl Emulator {
                 samples.len()
             )));
         }
-        if samples.windows(2).any(|w| w[0].c == w[1].c) {
-            return Err(EmulateError::Data("two data points at the same c".into()));
+        if let Some(w) = samples.windows(2).find(|w| w[0].c == w[1].c) {
+            return Err(EmulateError::Data(format!(
+                "two data points at c = {} (energies {} and {}): one energy per c",
+                w[0].c, w[0].energy, w[1].energy
+            )));
         }
         if let Some(bad) = samples.iter().find(|s| !(s.error > 0.0)) {
             return Err(EmulateError::Data(format!(

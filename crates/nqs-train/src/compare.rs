@@ -180,6 +180,20 @@ impl SweepPlan {
             reason: "a sweep needs one --set KEY=V1,V2,... (e.g. system.omega=0.1,0.28,0.5,1.0)"
                 .into(),
         })?;
+        // The same value twice (1100 and 1100.0 alike) would train one point twice into
+        // one directory and give the emulator two energies at one c.
+        let same = |a: &str, b: &str| match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => a == b,
+        };
+        for (i, a) in plan.values.iter().enumerate() {
+            if let Some(b) = plan.values[..i].iter().find(|b| same(a, b)) {
+                return Err(TrainError::BadOverride {
+                    assignment: format!("{}={}", plan.key, plan.values.join(",")),
+                    reason: format!("the value {a} is swept twice (also as {b})"),
+                });
+            }
+        }
         plan.fixed = fixed;
         Ok(plan)
     }

@@ -378,6 +378,21 @@ impl Config {
                     );
                 }
             }
+            if !self
+                .model
+                .factors
+                .iter()
+                .any(|f| matches!(f, nqs_model::FactorConfig::Envelope(_)))
+            {
+                return invalid(
+                    "model.factors",
+                    "no envelope".into(),
+                    &format!(
+                        "an envelope factor for a {} system (of the factors of relative positions, only it makes the state normalisable)",
+                        self.system.kind()
+                    ),
+                );
+            }
         }
         let geometry = self.geometry();
         for (index, f) in self.model.factors.iter().enumerate() {

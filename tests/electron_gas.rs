@@ -73,6 +73,43 @@ fn evaluate(
 }
 
 #[test]
+fn the_cut_off_pade_repels_at_every_distance() {
+    // Two electrons of opposite spin in the N = 2 cell, separated along x from near 0 to
+    // L/2: the Padé pair term (u − u(L/2))·f(r) must rise monotonically to 0 at L/2. The
+    // plain product u·f rose to a peak and fell back to 0: beyond the peak the Jastrow
+    // pulled electrons together (at β = 0.5 the N = 14 gas at r_s = 5 started 0.53 Ha above
+    // Hartree–Fock).
+    let device = device();
+    let g = gas(2, 5.0).geometry();
+    let l = g.cell.unwrap();
+    let pade =
+        "[[factors]]\nkind = \"pade_jastrow\"\nbeta_parallel = 0.5\nbeta_antiparallel = 0.5\n";
+    let psi = wave_function(pade, g, 1.0, 4, &device);
+    let steps = 200;
+    let x: Vec<f64> = (1..=steps)
+        .flat_map(|k| {
+            let r = 0.5 * l * k as f64 / steps as f64;
+            [0.1, 0.2, 0.3, 0.1 + r, 0.2, 0.3]
+        })
+        .collect();
+    let (value, ..) = evaluate(&psi, &x, steps);
+    for (k, w) in value.windows(2).enumerate() {
+        assert!(
+            w[1] >= w[0] - 1e-12,
+            "log ψ falls from {} to {} at step {k}",
+            w[0],
+            w[1]
+        );
+    }
+    assert!(
+        value[steps - 1].abs() < 1e-12,
+        "log ψ at L/2: {}",
+        value[steps - 1]
+    );
+    assert!(value[0] < -0.5, "log ψ at short range: {}", value[0]);
+}
+
+#[test]
 fn every_periodic_factor_is_periodic_and_antisymmetric() {
     let device = device();
     let g = gas(14, 1.5).geometry();

@@ -185,7 +185,26 @@ pub fn run_blocks<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) ->
         None
     };
     if claim.is_none() {
-        return items.into_iter().map(f).collect();
+        // On the caller alone (one item, no block threads, or the pool busy with another
+        // caller): the same contract, every block runs before a panic is raised.
+        let mut panic = None;
+        let results: Vec<Option<R>> = items
+            .into_iter()
+            .map(|t| match catch_unwind(AssertUnwindSafe(|| f(t))) {
+                Ok(r) => Some(r),
+                Err(payload) => {
+                    panic.get_or_insert(payload);
+                    None
+                }
+            })
+            .collect();
+        if let Some(payload) = panic {
+            resume_unwind(payload);
+        }
+        return results
+            .into_iter()
+            .map(|r| r.expect("every block ran"))
+            .collect();
     }
     let items: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
     let results: Vec<Mutex<Option<R>>> = (0..n).map(|_| Mutex::new(None)).collect();
@@ -343,5 +362,24 @@ mod tests {
         );
         assert_eq!(finished.load(SeqCst), 5, "the other blocks all ran first");
         assert_eq!(run_blocks(vec![1, 2, 3], |v| v + 1), vec![2, 3, 4]);
+    }
+
+    /// The same when the pool is busy with another caller and the blocks run on the caller
+    /// alone (the test above failed when a concurrent test held the pool).
+    #[test]
+    fn a_panic_on_the_caller_alone_also_waits_for_every_block() {
+        let finished = AtomicUsize::new(0);
+        let busy = lock(&pool().claim);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            run_blocks((0..6).collect(), |k: usize| {
+                if k == 1 {
+                    panic!("block {k} fails");
+                }
+                finished.fetch_add(1, SeqCst);
+            })
+        }));
+        drop(busy);
+        assert!(outcome.is_err(), "the block's panic reaches the caller");
+        assert_eq!(finished.load(SeqCst), 5, "the other blocks all ran first");
     }
 }

@@ -263,7 +263,18 @@ impl PadeJastrow {
         let a = Tensor::<2>::from_data(TensorData::new(a, [1, n_pairs]), &device);
         let r = pairs.r(); // [w, P]
         let denom = (r.clone() * rows_of(beta.clone(), r.dims()[0])).add_scalar(1.0); // 1 + βr
-        let u = a.clone() * r.clone() / denom.clone();
+        let mut u = a.clone() * r.clone() / denom.clone();
+        if let Some(cell) = self.geometry.cell {
+            // In a cell the pair cutoff multiplies u by f(r), which falls to 0 at r_c = L/2
+            // (`pairs.rs`). u itself rises to a r_c/(1 + β r_c) there, so u·f would rise and
+            // then fall: a Jastrow that pulls electrons together beyond its peak (at β = 0.5
+            // the N = 14 gas at r_s = 5 started at −0.28 against Hartree–Fock's −0.81).
+            // (u − u(r_c))·f rises monotonically to 0 instead; the shift is a constant per
+            // pair kind, so c and the Laplacian before the cutoff are unchanged.
+            let r_c = cell / 2.0;
+            let at_cutoff = a.clone() * r_c / (beta.clone() * r_c).add_scalar(1.0);
+            u = u - rows_of(at_cutoff, r.dims()[0]);
+        }
         let (c, lap) = if order.gradient() {
             let du = a.clone() / denom.clone().square();
             let c = du.clone() / r.clone();

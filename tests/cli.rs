@@ -103,6 +103,32 @@ fn a_short_run_writes_config_metrics_and_summary_then_eval_reuses_it() {
     let e: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("eval.json")).unwrap()).unwrap();
     assert_eq!(e["samples"], 64 * 8);
+
+    // fit-rbm's resume refuses a training run by name (its checkpoints looked corrupt).
+    let wrong = bin()
+        .args(["fit-rbm", "--resume"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        err.contains("is a training run, not a fit-rbm run"),
+        "{err}"
+    );
+    // A resume that trains on removes eval.json, which described the parameters before it.
+    let resumed = bin()
+        .arg("--resume")
+        .arg(&out)
+        .args(["--steps", "6"])
+        .output()
+        .unwrap();
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert!(!out.join("eval.json").exists(), "a stale eval.json stayed");
     std::fs::remove_dir_all(&out).unwrap();
 }
 

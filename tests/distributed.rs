@@ -448,6 +448,47 @@ fn an_error_on_one_rank_ends_every_rank() {
     let _ = std::fs::remove_dir_all(out);
 }
 
+/// Ranks that resolved different configs (a stale copy of the file on one node, a flag that
+/// reached one rank) are refused by key before anything is written; a walker count that
+/// differed panicked on one rank while the other waited in a collective for ever.
+#[test]
+fn ranks_with_different_configs_are_refused_by_key() {
+    let out = scratch("mismatch");
+    let mut cmd = Command::new("mpirun");
+    cmd.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
+        .args(["--oversubscribe", "--bind-to", "none"]);
+    // Open MPI's MPMD form: rank 0 and rank 1 with their own command lines.
+    for (k, extra) in [&[][..], &["--set", "sampler.walkers=384"][..]]
+        .iter()
+        .enumerate()
+    {
+        if k > 0 {
+            cmd.arg(":");
+        }
+        cmd.args(["-np", "1", bin(), "--config"])
+            .arg(config("qd2d_n6_sj"))
+            .arg("--out")
+            .arg(&out)
+            .args(SMALL)
+            .args(["--steps", "2"])
+            .args(*extra);
+    }
+    let start = Instant::now();
+    let o = cmd.output().unwrap();
+    assert!(!o.status.success());
+    assert!(start.elapsed() < Duration::from_secs(30), "the job hung");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains(
+            "rank 1 resolved another config than rank 0: sampler.walkers = 384 there, 256 on rank 0"
+        ),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "{} was created", out.display());
+}
+
 /// SIGUSR1 to mpirun (forwarded to every rank): the ranks agree on a step, rank 0 writes a
 /// checkpoint there, every rank exits, and `--resume` continues bit for bit.
 #[test]

@@ -9,7 +9,6 @@
 //! truncated or corrupted file fails the length or checksum check and is reported by name.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use burn::module::{Module, ModuleVisitor, Param};
@@ -270,13 +269,7 @@ pub fn write<M: Serialize + DeserializeOwned + CheckpointStep>(
     fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
     let path = dir.join(format!("step-{:09}.ckpt", checkpoint.meta.step()));
     let tmp = dir.join(format!(".step-{:09}.ckpt.tmp", checkpoint.meta.step()));
-    {
-        let mut f = fs::File::create(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
-        f.write_all(&checkpoint.to_bytes())
-            .map_err(|e| TrainError::io(&tmp, e))?;
-        f.sync_all().map_err(|e| TrainError::io(&tmp, e))?;
-    }
-    fs::rename(&tmp, &path).map_err(|e| TrainError::io(&path, e))?;
+    crate::run_dir::replace_atomically(&tmp, &path, &checkpoint.to_bytes())?;
     if let Ok(d) = fs::File::open(&dir) {
         let _ = d.sync_all(); // make the rename durable
     }

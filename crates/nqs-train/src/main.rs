@@ -327,7 +327,19 @@ fn main() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let cli = Cli::parse();
+    // Every rank parses the same command line: only rank 0 prints a parse error, --help or
+    // --version (each rank's copy interleaved into one garbled line), and every rank
+    // finalises MPI before leaving.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            if comm.is_root() {
+                let _ = e.print();
+            }
+            drop(mpi);
+            std::process::exit(e.exit_code());
+        }
+    };
     let distributable = matches!(cli.command, None | Some(Command::Train(_)));
     if comm.size() > 1 && !distributable {
         if comm.is_root() {
@@ -338,7 +350,52 @@ fn main() {
         drop(mpi);
         std::process::exit(1);
     }
-    let result = match cli.command {
+    // A panic on one rank of several would unwind into MPI_Finalize while the others wait
+    // in a collective, for ever: it ends every rank through MPI_Abort instead (the panic's
+    // message is already printed by the hook).
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli, comm)));
+    let result = match outcome {
+        Ok(result) => result,
+        Err(_) if comm.size() > 1 => {
+            eprintln!(
+                "error (rank {}): the panic above ended this rank; ending every rank",
+                comm.rank()
+            );
+            comm.abort(101);
+        }
+        Err(payload) => std::panic::resume_unwind(payload),
+    };
+    if let Err(err) = &result
+        && err.downcast_ref::<Interrupted>().is_some()
+    {
+        // Every rank stopped at the same step; finalise MPI before leaving.
+        drop(mpi);
+        std::process::exit(130);
+    }
+    if let Err(err) = result {
+        // One line: the error and its causes.
+        let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
+        if comm.size() > 1 {
+            // MPI_Abort ends every rank, including those waiting in a collective. An error
+            // every rank meets (bad input) is printed once, by rank 0, whose abort ends the
+            // others during their pause; an error of one other rank alone is printed after it.
+            if !comm.is_root() {
+                // Long enough for rank 0's abort to arrive on a loaded machine (with 1 s,
+                // three ranks often printed the same bad-input error three times).
+                std::thread::sleep(std::time::Duration::from_secs(5));
+            }
+            eprintln!("error (rank {}): {}", comm.rank(), chain.join(": "));
+            comm.abort(1);
+        }
+        eprintln!("error: {}", chain.join(": "));
+        std::process::exit(1);
+    }
+    drop(mpi); // MPI_Finalize
+}
+
+/// The subcommand's work.
+fn run(cli: Cli, comm: Comm) -> Result<()> {
+    match cli.command {
         Some(Command::Train(args)) => train(args, comm),
         Some(Command::Eval(args)) => eval(args),
         Some(Command::Bench(args)) => bench(args),
@@ -356,31 +413,7 @@ fn main() {
             })
             .map_err(Into::into),
         None => train(cli.train, comm),
-    };
-    if let Err(err) = &result
-        && err.downcast_ref::<Interrupted>().is_some()
-    {
-        // Every rank stopped at the same step; finalise MPI before leaving.
-        drop(mpi);
-        std::process::exit(130);
     }
-    if let Err(err) = result {
-        // One line: the error and its causes.
-        let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
-        if comm.size() > 1 {
-            // MPI_Abort ends every rank, including those waiting in a collective. An error
-            // every rank meets (bad input) is printed once, by rank 0, whose abort ends the
-            // others during their pause; an error of one other rank alone is printed after it.
-            if !comm.is_root() {
-                std::thread::sleep(std::time::Duration::from_secs(1));
-            }
-            eprintln!("error (rank {}): {}", comm.rank(), chain.join(": "));
-            comm.abort(1);
-        }
-        eprintln!("error: {}", chain.join(": "));
-        std::process::exit(1);
-    }
-    drop(mpi); // MPI_Finalize
 }
 
 fn device_for(args: &DeviceArgs) -> Result<(burn::tensor::Device, Backend, Precision)> {
@@ -508,6 +541,7 @@ fn train(args: TrainArgs, comm: Comm) -> Result<()> {
         overrides.push(format!("run.steps={steps}"));
     }
     if let Some(dir) = args.resume.clone() {
+        same_kind_of_run(&dir, false)?;
         if let Some(out) = &args.out {
             bail!(
                 "--out {} with --resume {}: a resumed run goes on in its own directory (copy it first to continue elsewhere)",
@@ -543,6 +577,31 @@ fn train(args: TrainArgs, comm: Comm) -> Result<()> {
         .unwrap_or_else(|| default_out(&config_path));
     let summary = session::start(config, &out, args.force, &target, &stop)?;
     finished(summary, &out, comm)
+}
+
+/// A resume of the other command's run directory is refused by name (its checkpoints
+/// looked corrupt to the wrong reader: "bad metadata: missing field 'step'").
+fn same_kind_of_run(dir: &Path, fit: bool) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(dir.join("config.toml")) else {
+        return Ok(()); // the resume itself names what is missing
+    };
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Ok(());
+    };
+    let is_fit = table.contains_key("data") && !table.contains_key("system");
+    match (fit, is_fit) {
+        (false, true) => bail!(
+            "{} is a fit-rbm run: continue it with nqs-train fit-rbm --resume {}",
+            dir.display(),
+            dir.display()
+        ),
+        (true, false) => bail!(
+            "{} is a training run, not a fit-rbm run: continue it with nqs-train --resume {}",
+            dir.display(),
+            dir.display()
+        ),
+        _ => Ok(()),
+    }
 }
 
 fn eval(args: EvalArgs) -> Result<()> {
@@ -747,6 +806,7 @@ fn fit_rbm(args: FitRbmArgs) -> Result<()> {
     let (device, _, _) = device_for(&args.device)?;
     let stop = stop_flag();
     let summary = if let Some(dir) = &args.resume {
+        same_kind_of_run(dir, true)?;
         if args.config.is_some()
             || args.data.is_some()
             || !args.set.is_empty()

@@ -221,6 +221,25 @@ const RUN_FILES: &[&str] = &[
     "likelihood.svg",
 ];
 
+/// Write `contents` to `tmp`, sync it and rename it over `target`. On a failure (a full
+/// disk) `tmp` is removed: no partial file is left beside the run's files.
+pub(crate) fn replace_atomically(
+    tmp: &Path,
+    target: &Path,
+    contents: &[u8],
+) -> Result<(), TrainError> {
+    let written = (|| {
+        let mut f = fs::File::create(tmp).map_err(|e| TrainError::io(tmp, e))?;
+        f.write_all(contents).map_err(|e| TrainError::io(tmp, e))?;
+        f.sync_all().map_err(|e| TrainError::io(tmp, e))?;
+        fs::rename(tmp, target).map_err(|e| TrainError::io(target, e))
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(tmp);
+    }
+    written
+}
+
 /// Refuse `out` as the output folder of a derived product (comparison, emulator, Ising
 /// table) when it is a training run's directory: the product's files (`energy.png`, …)
 /// would replace the run's own.
@@ -304,17 +323,25 @@ impl RunDir {
         self.path.join(name)
     }
 
+    /// Remove the file `name` if it exists (rank 0 only, like every write).
+    pub fn remove(&self, name: &str) -> Result<(), TrainError> {
+        let path = self.file(name);
+        if self.writes && path.is_file() {
+            fs::remove_file(&path).map_err(|e| TrainError::io(&path, e))?;
+        }
+        Ok(())
+    }
+
     /// Write `contents` to `name` atomically (temporary file, fsync, rename).
     pub fn write_atomic(&self, name: &str, contents: &[u8]) -> Result<(), TrainError> {
         if !self.writes {
             return Ok(());
         }
-        let target = self.file(name);
-        let tmp = self.file(&format!(".{name}.tmp"));
-        let mut f = fs::File::create(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
-        f.write_all(contents).map_err(|e| TrainError::io(&tmp, e))?;
-        f.sync_all().map_err(|e| TrainError::io(&tmp, e))?;
-        fs::rename(&tmp, &target).map_err(|e| TrainError::io(&target, e))
+        replace_atomically(
+            &self.file(&format!(".{name}.tmp")),
+            &self.file(name),
+            contents,
+        )
     }
 
     /// (Re)write `metrics.csv` atomically with its header and `rows`, and open it for

@@ -142,6 +142,10 @@ pub fn resume(
         }
     }
     run.write_atomic("config.toml", trainer.config.to_toml().as_bytes())?;
+    if trainer.step < trainer.config.run.steps {
+        // An `nqs-train eval` of the parameters this resume trains on from.
+        run.remove("eval.json")?;
+    }
     let metrics = run.metrics_writer(&trainer.history)?;
     finish(trainer, run, metrics, target, stop)
 }

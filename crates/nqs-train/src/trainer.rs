@@ -128,6 +128,36 @@ pub struct Trainer {
     pub stop: Option<Arc<AtomicBool>>,
 }
 
+/// Every rank must train the same resolved config: a stale copy of the file on one node,
+/// or a `--set` that reached one rank only, broke the collectives (a panic slicing another
+/// rank's walker count, a hang) or was caught only by the parameter checksum after a
+/// checkpoint had been written. Every rank compares every rank's config with rank 0's, so
+/// all reach the same decision. Threads per rank may differ.
+fn check_same_config(config: &Config, comm: Comm) -> Result<(), TrainError> {
+    if comm.size() == 1 {
+        return Ok(());
+    }
+    let all = comm.gather_bytes(config.to_toml().as_bytes());
+    let parse = |rank: usize| {
+        Config::parse(
+            &String::from_utf8_lossy(&all[rank]),
+            &[],
+            &format!("the config of rank {rank}"),
+        )
+    };
+    let first = parse(0)?;
+    for rank in 1..all.len() {
+        if let Some((key, on_root, there)) =
+            first.first_difference(&parse(rank)?, &["sampler.threads"])
+        {
+            return Err(TrainError::Distributed(format!(
+                "rank {rank} resolved another config than rank 0: {key} = {there} there, {on_root} on rank 0 (every rank must read the same config file and flags)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl Trainer {
     /// Build model, optimiser and walkers for `config` on the plain `device` (one process).
     pub fn new(config: Config, device: Device) -> Result<Self, TrainError> {
@@ -155,6 +185,7 @@ impl Trainer {
             burn::tensor::FloatDType::F64 => 8,
             _ => 4,
         };
+        check_same_config(&config, comm)?;
         // The same decision on every rank (the config is the same), before any file is written.
         if config.sampler.walkers < comm.size() {
             return Err(TrainError::InvalidValue {

@@ -21,10 +21,10 @@ mod mpi;
 /// How many ranks the MPI launcher that started this process asked for, read from the
 /// environment variables that Open MPI (`mpirun`), MPICH/Hydra (`mpiexec`) and PMI/PMIx
 /// launchers (Slurm's `srun --mpi=…`) set; `None` when no launcher started it, or when
-/// `NQS_NO_MPI` is set (independent runs started side by side by a launcher, e.g. one
+/// `NQS_NO_MPI` is set to anything but "" or "0" (independent runs started side by side by a launcher, e.g. one
 /// training per Slurm task with its own `--out`).
 pub fn launched_ranks() -> Option<usize> {
-    if std::env::var_os("NQS_NO_MPI").is_some_and(|v| !v.is_empty()) {
+    if std::env::var_os("NQS_NO_MPI").is_some_and(|v| !v.is_empty() && v != "0") {
         return None;
     }
     ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"]

@@ -214,6 +214,26 @@ impl Trainer {
                 "a pade_jastrow factor with system.interaction = \"none\": its fixed cusp is the Coulomb one, so the local energy keeps a −a/r term with no potential to cancel it (in 2D its variance diverges logarithmically and the error bars are not reliable); leave the factor out"
             );
         }
+        // Electrons (spins tied to particles: every system but a nucleus) with two or more of
+        // one spin need a factor that is antisymmetric in them; without one the state is
+        // bosonic and its energy lies below the fermion ground state, not above it.
+        let same_spin = geometry.n_up.max(geometry.n_particles - geometry.n_up);
+        if geometry.protons.is_none()
+            && same_spin >= 2
+            && !config.model.factors.iter().any(|f| {
+                matches!(
+                    f,
+                    nqs_model::FactorConfig::Slater(_)
+                        | nqs_model::FactorConfig::Backflow(_)
+                        | nqs_model::FactorConfig::PlaneWaveSlater(_)
+                )
+            })
+            && comm.is_root()
+        {
+            tracing::warn!(
+                "no slater, backflow or plane_wave_slater factor for {same_spin} electrons of one spin: the state is symmetric in them (bosons), so its energy is no upper bound on the electrons' ground state"
+            );
+        }
         if model.num_params() == 0 && config.run.steps > 0 {
             // e.g. a plane-wave determinant alone (Hartree–Fock by VMC): nothing to optimise.
             return Err(TrainError::InvalidValue {

@@ -644,6 +644,38 @@ fn closed_pipes_impossible_sizes_and_null_likelihoods() {
 /// (an RBM at learning rate 1000: E ≈ −2e197) ends with an error naming the variance,
 /// instead of printing E ± inf with exit status 0.
 #[test]
+fn a_state_without_antisymmetry_is_warned_about() {
+    // Six electrons (three of each spin) in an RBM × Padé state: symmetric, so bosonic.
+    let run = |config_name: &str, out: &Path| {
+        let o = bin()
+            .arg("--config")
+            .arg(config(config_name))
+            .arg("--out")
+            .arg(out)
+            .args(["--set", "run.steps=0", "--set", "sampler.walkers=16"])
+            .args([
+                "--set",
+                "eval.samples_per_walker=2",
+                "--set",
+                "sampler.burn_in=2",
+            ])
+            .args(["--set", "system.particles=6"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let out = scratch("bosons");
+    let err = run("qd2d_n2_rbm", &out);
+    assert!(err.contains("(bosons)"), "{err}");
+    std::fs::remove_dir_all(&out).unwrap();
+    let out = scratch("fermions");
+    let err = run("qd2d_n2_sj", &out);
+    assert!(!err.contains("(bosons)"), "{err}");
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
 fn an_overflowing_variance_is_an_error() {
     let out = scratch("overflow");
     let o = bin()

@@ -245,6 +245,25 @@ impl Config {
                 reason,
             })?;
         }
+        // Factors one by one first: serde's tagged enums lose the path, so an unknown or bad
+        // field would name only `model.factors` (not the index nor the kind).
+        if let Some(toml::Value::Array(factors)) = value.get("model").and_then(|m| m.get("factors"))
+        {
+            for (index, factor) in factors.iter().enumerate() {
+                if let Err(e) = factor.clone().try_into::<nqs_model::FactorConfig>() {
+                    let kind = factor
+                        .get("kind")
+                        .map_or_else(|| "missing".to_string(), |k| k.to_string());
+                    return Err(TrainError::ConfigParse {
+                        path: origin.to_string(),
+                        reason: format!(
+                            "model.factors[{index}] (kind = {kind}): {}",
+                            one_line(&e.to_string())
+                        ),
+                    });
+                }
+            }
+        }
         let config: Config =
             value
                 .try_into()
@@ -630,7 +649,19 @@ kind = "pade_jastrow"
         let msg = err.to_string();
         assert!(msg.contains("omgea") && msg.contains("x.toml"), "{msg}");
         let err = Config::parse(BASE, &["model.factors.1.bta=1".into()], "x.toml").unwrap_err();
-        assert!(err.to_string().contains("bta"), "{err}");
+        let msg = err.to_string();
+        // The factor's index and kind are named, not only `model.factors`.
+        assert!(
+            msg.contains("model.factors[1] (kind = \"pade_jastrow\"): unknown field `bta`"),
+            "{msg}"
+        );
+        let err = Config::parse(BASE, &["model.factors.0.kind=\"slaterr\"".into()], "x.toml")
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("model.factors[0] (kind = \"slaterr\"): unknown variant"),
+            "{err}"
+        );
     }
 
     #[test]

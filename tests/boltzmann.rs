@@ -447,6 +447,14 @@ fn config_errors_name_the_field() {
         ),
         ("[training]\nepochs = 0\n", "training.epochs"),
         (
+            "[training]\nkeep_checkpoints = 0\n",
+            "training.keep_checkpoints",
+        ),
+        (
+            "[training.negative_phase]\nkind = \"exact\"\nchains = 5\n",
+            "training.negative_phase.chains",
+        ),
+        (
             "[target]\nkind = \"ising\"\nside = 3\ntemperature = 2.0\n[evaluation]\nchains = 10\n",
             "evaluation.chains = 10",
         ),

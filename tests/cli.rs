@@ -149,6 +149,15 @@ fn bad_input_gets_a_one_line_error_and_writes_nothing() {
             vec!["--set".into(), "sampler.walkers=0".into()],
             "sampler.walkers",
         ),
+        (
+            vec!["--set".into(), "sampler.init_width=0".into()],
+            "sampler.init_width",
+        ),
+        (
+            vec!["--set".into(), "model.factors.0.alpha=-1".into()],
+            "model.factors[0].alpha = -1",
+        ),
+        (vec!["--set".into(), "=1".into()], "bad --set '=1'"),
         // Three zeros too many: refused from the memory estimate before any allocation.
         (
             vec!["--set".into(), "sampler.walkers=1000000000".into()],

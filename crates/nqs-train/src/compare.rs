@@ -158,7 +158,7 @@ impl SweepPlan {
         for s in sets {
             match s.split_once('=') {
                 Some((key, values))
-                    if values.contains(',') && !values.trim_start().starts_with('[') =>
+                    if values.contains(',') && !values.trim_start().starts_with(['[', '{']) =>
                 {
                     if plan.is_some() {
                         return Err(TrainError::BadOverride {

@@ -226,6 +226,12 @@ impl Config {
         for o in overrides {
             apply_override(&mut value, o)?;
         }
+        // Errors from here on may come from an override rather than the file: say so.
+        let origin = &if overrides.is_empty() {
+            origin.to_string()
+        } else {
+            format!("{origin} with --set {}", overrides.join(" --set "))
+        };
         // No setting takes nan or inf (TOML has both): refused here, naming the key, before
         // they reach a wave function or the chains.
         if let Some((field, v)) = first_non_finite(&value, "") {
@@ -303,6 +309,14 @@ impl Config {
         }
         if sm.moves_per_sample == 0 {
             return invalid("sampler.moves_per_sample", "0".into(), "at least 1");
+        }
+        if !(sm.init_width > 0.0 && sm.init_width.is_finite()) {
+            // 0 starts every walker at the origin: particles on top of each other.
+            return invalid(
+                "sampler.init_width",
+                sm.init_width.to_string(),
+                "a positive number",
+            );
         }
         if !(0.0..1.0).contains(&sm.target_acceptance) || sm.target_acceptance == 0.0 {
             return invalid(
@@ -548,6 +562,12 @@ pub(crate) fn apply_override(root: &mut toml::Value, assignment: &str) -> Result
         .and_then(|mut t| t.remove("v"))
         .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()));
     let parts: Vec<&str> = key.trim().split('.').collect();
+    if parts.iter().any(|p| p.trim().is_empty()) {
+        return Err(bad(format!(
+            "the key '{}' has an empty part (expected KEY=VALUE with a dotted key, e.g. system.omega=0.5)",
+            key.trim()
+        )));
+    }
     set_path(root, &parts, value).map_err(bad)
 }
 
@@ -600,7 +620,7 @@ fn check_system_fields(system: &toml::Table) -> Result<(), String> {
     }
 }
 
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

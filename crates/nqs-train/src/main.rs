@@ -511,25 +511,18 @@ fn finished(summary: Option<Summary>, dir: &Path, comm: Comm) -> Result<()> {
 
 fn train(args: TrainArgs, comm: Comm) -> Result<()> {
     let stop = stop_flag();
-    // A flag and a --set of the key it sets: one would silently win.
-    for (given, flag, key) in [
-        (
-            args.walkers_per_rank.is_some(),
-            "--walkers-per-rank",
-            "sampler.walkers",
-        ),
-        (args.seed.is_some(), "--seed", "run.seed"),
-        (args.steps.is_some(), "--steps", "run.steps"),
-    ] {
-        if given
-            && args
-                .set
-                .iter()
-                .any(|s| s.split_once('=').is_some_and(|(k, _)| k.trim() == key))
-        {
-            bail!("{flag} and --set {key}=… both set {key}: give one of them");
-        }
-    }
+    refuse_flag_and_set(
+        &args.set,
+        &[
+            (
+                args.walkers_per_rank.is_some(),
+                "--walkers-per-rank",
+                "sampler.walkers",
+            ),
+            (args.seed.is_some(), "--seed", "run.seed"),
+            (args.steps.is_some(), "--steps", "run.steps"),
+        ],
+    )?;
     let mut overrides = args.set.clone();
     if let Some(per_rank) = args.walkers_per_rank {
         overrides.push(format!("sampler.walkers={}", per_rank * comm.size()));
@@ -577,6 +570,20 @@ fn train(args: TrainArgs, comm: Comm) -> Result<()> {
         .unwrap_or_else(|| default_out(&config_path));
     let summary = session::start(config, &out, args.force, &target, &stop)?;
     finished(summary, &out, comm)
+}
+
+/// A flag and a `--set` of the key it sets, (given, flag, key): one would silently win.
+fn refuse_flag_and_set(set: &[String], flags: &[(bool, &str, &str)]) -> Result<()> {
+    for &(given, flag, key) in flags {
+        if given
+            && set
+                .iter()
+                .any(|s| s.split_once('=').is_some_and(|(k, _)| k.trim() == key))
+        {
+            bail!("{flag} and --set {key}=… both set {key}: give one of them");
+        }
+    }
+    Ok(())
 }
 
 /// A resume of the other command's run directory is refused by name (its checkpoints
@@ -824,6 +831,14 @@ fn fit_rbm(args: FitRbmArgs) -> Result<()> {
                 "missing --config FILE (e.g. nqs-train fit-rbm --config configs/rbm_ising_l4_t2.27.toml) or --resume DIR"
             );
         };
+        refuse_flag_and_set(
+            &args.set,
+            &[
+                (args.data.is_some(), "--data", "data.path"),
+                (args.seed.is_some(), "--seed", "training.seed"),
+                (args.epochs.is_some(), "--epochs", "training.epochs"),
+            ],
+        )?;
         let mut overrides = args.set.clone();
         if let Some(data) = &args.data {
             overrides.push(format!("data.path={:?}", data.display().to_string()));

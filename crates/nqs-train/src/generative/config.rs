@@ -233,7 +233,7 @@ impl FitConfig {
     pub fn parse(text: &str, overrides: &[String], source: &str) -> Result<Self, TrainError> {
         let mut value: toml::Value = toml::from_str(text).map_err(|e| TrainError::ConfigParse {
             path: source.into(),
-            reason: e.message().to_string(),
+            reason: crate::config::one_line(&e.to_string()),
         })?;
         for assignment in overrides {
             apply_override(&mut value, assignment)?;
@@ -245,6 +245,23 @@ impl FitConfig {
                 allowed: "a finite number".into(),
             });
         }
+        // serde drops the extra keys of a variant without fields (`{ kind = "exact",
+        // chains = 100 }` trained silently without its chains): refused by name here.
+        for (table, key, variant) in [
+            ("training", "negative_phase", "exact"),
+            ("model", "visible", "binary"),
+        ] {
+            if let Some(toml::Value::Table(t)) = value.get(table).and_then(|v| v.get(key))
+                && t.get("kind").and_then(|k| k.as_str()) == Some(variant)
+                && let Some(extra) = t.keys().find(|k| *k != "kind")
+            {
+                return Err(TrainError::InvalidValue {
+                    field: format!("{table}.{key}.{extra}"),
+                    value: t[extra].to_string(),
+                    allowed: format!("no other key beside kind = \"{variant}\""),
+                });
+            }
+        }
         let config: FitConfig =
             value
                 .try_into()
@@ -253,12 +270,12 @@ impl FitConfig {
                     // serde names the missing field, not the table: name the overrides,
                     // which may have made a table that lacks its `kind`.
                     reason: if overrides.is_empty() {
-                        e.message().to_string()
+                        crate::config::one_line(&e.to_string())
                     } else {
                         format!(
                             "{} (with --set {})",
-                            e.message(),
-                            overrides.join(", --set ")
+                            crate::config::one_line(&e.to_string()),
+                            overrides.join(" --set ")
                         )
                     },
                 })?;
@@ -322,6 +339,9 @@ impl FitConfig {
         }
         if t.checkpoint_every == 0 {
             return Err(invalid("training.checkpoint_every", 0, "at least 1"));
+        }
+        if t.keep_checkpoints == 0 {
+            return Err(invalid("training.keep_checkpoints", 0, "at least 1"));
         }
         match t.negative_phase {
             NegativePhase::Cd { k }

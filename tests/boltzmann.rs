@@ -664,6 +664,7 @@ fn ais_that_misses_the_modes_is_flagged_against_the_data_bound() {
     };
     let rows = ising.exact_samples(2000, 3).expect("L = 3 enumerates");
     let dir = std::env::temp_dir().join(format!("nqs-boltzmann-ais-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     std::fs::write(
         dir.join("data.txt"),

@@ -454,36 +454,46 @@ fn an_error_on_one_rank_ends_every_rank() {
 #[test]
 fn ranks_with_different_configs_are_refused_by_key() {
     let out = scratch("mismatch");
-    let mut cmd = Command::new("mpirun");
-    cmd.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
-        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
-        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
-        .args(["--oversubscribe", "--bind-to", "none"]);
-    // Open MPI's MPMD form: rank 0 and rank 1 with their own command lines.
-    for (k, extra) in [&[][..], &["--set", "sampler.walkers=384"][..]]
-        .iter()
-        .enumerate()
-    {
-        if k > 0 {
-            cmd.arg(":");
+    // Open MPI's MPMD form, rank 0 and rank 1 with their own extra arguments, under
+    // `timeout`: a regression that hangs fails the test instead of stalling it.
+    let mpmd = |extras: [&[&str]; 2]| {
+        let mut cmd = Command::new("timeout");
+        cmd.args(["120", "mpirun"])
+            .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+            .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+            .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
+            .args(["--oversubscribe", "--bind-to", "none"]);
+        for (k, extra) in extras.iter().enumerate() {
+            if k > 0 {
+                cmd.arg(":");
+            }
+            cmd.args(["-np", "1", bin(), "--config"])
+                .arg(config("qd2d_n6_sj"))
+                .arg("--out")
+                .arg(&out)
+                .args(SMALL)
+                .args(["--steps", "2"])
+                .args(*extra);
         }
-        cmd.args(["-np", "1", bin(), "--config"])
-            .arg(config("qd2d_n6_sj"))
-            .arg("--out")
-            .arg(&out)
-            .args(SMALL)
-            .args(["--steps", "2"])
-            .args(*extra);
-    }
-    let start = Instant::now();
-    let o = cmd.output().unwrap();
-    assert!(!o.status.success());
-    assert!(start.elapsed() < Duration::from_secs(30), "the job hung");
-    let stderr = String::from_utf8_lossy(&o.stderr);
+        let start = Instant::now();
+        let o = cmd.output().unwrap();
+        assert!(!o.status.success());
+        assert!(start.elapsed() < Duration::from_secs(60), "the job hung");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let stderr = mpmd([&[], &["--set", "sampler.walkers=384"]]);
     assert!(
         stderr.contains(
             "rank 1 resolved another config than rank 0: sampler.walkers = 384 there, 256 on rank 0"
         ),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "{} was created", out.display());
+    // A command line only one rank cannot parse: printed once, every rank leaves.
+    let stderr = mpmd([&[], &["--bogus"]]);
+    assert_eq!(
+        stderr.matches("unexpected argument '--bogus'").count(),
+        1,
         "{stderr}"
     );
     assert!(!out.exists(), "{} was created", out.display());

@@ -43,9 +43,11 @@ pub struct AisEstimate {
 
 impl AisEstimate {
     /// Whether the weights are spread over enough chains for `error` to be believed:
-    /// at least a tenth of the chains and at least ten of them.
+    /// at least a tenth of the chains and at least ten of them (half of them, when there
+    /// are fewer than twenty).
     pub fn error_is_reliable(&self, chains: usize) -> bool {
-        self.effective_chains >= (0.1 * chains as f64).max(10.0)
+        let m = chains as f64;
+        self.effective_chains >= (0.1 * m).max(10.0_f64.min(0.5 * m))
     }
 }
 

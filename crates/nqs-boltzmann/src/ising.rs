@@ -72,7 +72,7 @@ impl Ising {
         }
         // The largest |E|/T, 2N|J|/T, must be finite for the Boltzmann weights (a
         // subnormal T overflows it and the exact sampler's weights become NaN).
-        let largest = 2.0 * (self.side * self.side) as f64 * self.coupling.abs() / self.temperature;
+        let largest = 2.0 * (self.side as f64).powi(2) * self.coupling.abs() / self.temperature;
         if !(self.temperature > 0.0 && self.temperature.is_finite() && largest.is_finite()) {
             return Err(BoltzmannError::invalid(
                 &format!("{prefix}temperature"),

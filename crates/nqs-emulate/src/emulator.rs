@@ -6,8 +6,10 @@
 //! Uncertainty at c: √(s_b² + s_j²), with s_b the spread of predictions of refits to
 //! energies resampled within their error bars (parametric bootstrap) and s_j the jackknife
 //! spread of the leave-one-out refits, (m − 1)/m Σ_j (p_{−j} − p̄)², which carries the
-//! model's own uncertainty away from the data (p_{−j}: the median of `LOO_FITS` fits
-//! without point j, from different random starts).
+//! model's own uncertainty away from the data (p_{−j}: for a size with more parameters than
+//! m − 1 points, the median at c of `LOO_FITS` fits without point j from different random
+//! starts — a heuristic: the median is taken at each c, so p_{−j} need not be one model's
+//! curve, and what fitting noise the median leaves is scaled by m − 1 like the rest).
 //!
 //! Fits run on c and E mapped to [−1, 1]; the map is affine, so the model in the original
 //! units is again an AE-PMM: with c = c₀ + s_c t and E = E₀ + s_E y, a fit A + tB becomes
@@ -268,6 +270,7 @@ impl Emulator {
         for &size in &sizes {
             let full = fit(&data, 1, &options(size, settings.seed), None);
             let m = data.len();
+            let parameters = n_params(size, 1) - size * (size - 1) / 2;
             let loo: Vec<Vec<Pmm>> = (0..m)
                 .map(|j| {
                     let rest: Vec<Observation> = data
@@ -279,7 +282,9 @@ impl Emulator {
                     // Fresh starts only: a start at the full fit, which already passes
                     // through the left-out point, would hide an over-parametrised model's
                     // freedom and make its leave-one-out error look like zero.
-                    (0..LOO_FITS)
+                    // A size the remaining m − 1 points determine gives one answer.
+                    let fits = if parameters > m - 1 { LOO_FITS } else { 1 };
+                    (0..fits)
                         .map(|k| {
                             let seed = settings.seed + 1 + (j + m * k) as u64;
                             fit(&rest, 1, &options(size, seed), None).pmm
@@ -300,7 +305,7 @@ impl Emulator {
             scores.push(Score {
                 model: "pmm".into(),
                 size,
-                parameters: n_params(size, 1) - size * (size - 1) / 2,
+                parameters,
                 chi2: full.chi2,
                 loo_rms,
             });

@@ -9,7 +9,9 @@
 //! minimum image and every pair function u is multiplied by the smooth cutoff
 //! f(r) = (1 − z)³(1 + 3z), z = min(r/r_c, 1), r_c = L/2: f(0) = 1 and f'(0) = 0 keep the
 //! cusp, and f, f', f'' vanish at r_c, so that the product and its gradient and Laplacian
-//! are continuous where the minimum image jumps (every such point has r ≥ L/2).
+//! are continuous where the minimum image jumps (every such point has r ≥ L/2). A pair
+//! function that does not vanish at r_c is shifted first by its factor (the Padé–Jastrow
+//! passes u − u(r_c)), so that u·f does not turn over before r_c.
 
 use burn::tensor::{Tensor, TensorData};
 

@@ -40,6 +40,19 @@ impl WaveFunctionConfig {
                     .into(),
             ));
         }
+        for (index, f) in self.factors.iter().enumerate() {
+            // α ≤ 0 leaves the Gaussian unbounded: non-finite energies at the first step.
+            if let FactorConfig::Slater(c) = f
+                && !(c.alpha > 0.0 && c.alpha.is_finite())
+            {
+                return Err(ModelError::InvalidFactor {
+                    index,
+                    field: "alpha",
+                    value: c.alpha.to_string(),
+                    reason: "must be a positive number".into(),
+                });
+            }
+        }
         let slaters = self
             .factors
             .iter()

@@ -327,29 +327,39 @@ fn main() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    // Every rank parses the same command line: only rank 0 prints a parse error, --help or
-    // --version (each rank's copy interleaved into one garbled line), and every rank
-    // finalises MPI before leaving.
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            if comm.is_root() {
-                let _ = e.print();
-            }
-            drop(mpi);
-            std::process::exit(e.exit_code());
-        }
+    // The ranks agree on whether to go on before any of them leaves: a parse error, --help,
+    // --version or a subcommand that does not run across ranks is printed once (by the
+    // lowest rank that met it; each rank's copy interleaved into one garbled line) and every
+    // rank finalises MPI. A rank that left alone (its own arguments, MPMD) would leave the
+    // others waiting in the first collective for ever.
+    let parsed = Cli::try_parse();
+    let refused =
+        |cli: &Cli| comm.size() > 1 && !matches!(cli.command, None | Some(Command::Train(_)));
+    let verdict = match &parsed {
+        Ok(cli) if refused(cli) => 1.0,
+        Ok(_) => 0.0,
+        Err(_) => 2.0,
     };
-    let distributable = matches!(cli.command, None | Some(Command::Train(_)));
-    if comm.size() > 1 && !distributable {
-        if comm.is_root() {
-            eprintln!(
-                "error: only training (nqs-train --config FILE, or --resume DIR) runs across MPI ranks; run this subcommand as one process"
-            );
+    let verdicts = comm.gather(&[verdict]);
+    if let Some(first) = verdicts.iter().position(|&v| v != 0.0) {
+        if comm.rank() == first {
+            match &parsed {
+                Err(e) => {
+                    let _ = e.print();
+                }
+                Ok(_) => eprintln!(
+                    "error: only training (nqs-train --config FILE, or --resume DIR) runs across MPI ranks; run this subcommand as one process"
+                ),
+            }
         }
+        let code = match &parsed {
+            Err(e) if verdicts[first] == 2.0 => e.exit_code(),
+            _ => 1,
+        };
         drop(mpi);
-        std::process::exit(1);
+        std::process::exit(code);
     }
+    let cli = parsed.expect("every rank parsed its command line");
     // A panic on one rank of several would unwind into MPI_Finalize while the others wait
     // in a collective, for ever: it ends every rank through MPI_Abort instead (the panic's
     // message is already printed by the hook).

@@ -151,18 +151,7 @@ impl FactorConfig {
         device: &Device,
     ) -> Result<Factor, ModelError> {
         Ok(match self {
-            FactorConfig::Slater(c) => {
-                // α ≤ 0 leaves the Gaussian unbounded: non-finite energies at the first step.
-                if !(c.alpha > 0.0 && c.alpha.is_finite()) {
-                    return Err(ModelError::InvalidFactor {
-                        index,
-                        field: "alpha",
-                        value: c.alpha.to_string(),
-                        reason: "must be a positive number".into(),
-                    });
-                }
-                Factor::Slater(c.init(geometry, omega, device)?)
-            }
+            FactorConfig::Slater(c) => Factor::Slater(c.init(geometry, omega, device)?),
             FactorConfig::Backflow(c) => {
                 Factor::Backflow(c.init(geometry, omega, index, rng, device)?)
             }

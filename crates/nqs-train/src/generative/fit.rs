@@ -92,8 +92,9 @@ pub struct Fitter {
     pub valid: Dataset,
     /// The exact distribution of the data, when known.
     pub exact: Option<ExactTarget>,
-    /// Whether an unreliable AIS error was already reported (once per fit).
-    ais_warned: std::sync::atomic::AtomicBool,
+    /// Whether an AIS estimate below the data's lower bound, and one whose weight sits on
+    /// few chains, were already reported (each once per fit).
+    ais_warned: [std::sync::atomic::AtomicBool; 2],
 }
 
 /// Split `data` into training and validation parts by a shuffle seeded with `seed`.
@@ -355,11 +356,9 @@ impl Fitter {
             let bound = self
                 .data_log_z_bound(rbm)
                 .filter(|&b| estimate.log_z + 3.0 * estimate.error < b);
+            let kind = if bound.is_some() { 0 } else { 1 };
             let unreliable = bound.is_some() || !estimate.error_is_reliable(e.ais_chains);
-            if unreliable
-                && !self
-                    .ais_warned
-                    .swap(true, std::sync::atomic::Ordering::Relaxed)
+            if unreliable && !self.ais_warned[kind].swap(true, std::sync::atomic::Ordering::Relaxed)
             {
                 let why = match bound {
                     Some(b) => format!(

@@ -232,6 +232,13 @@ impl Config {
         } else {
             format!("{origin} with --set {}", overrides.join(" --set "))
         };
+        if let Some((field, v)) = first_non_string_kind(&value, "") {
+            return Err(TrainError::InvalidValue {
+                field,
+                value: v,
+                allowed: "a quoted name, e.g. kind = \"metropolis\"".into(),
+            });
+        }
         // No setting takes nan or inf (TOML has both): refused here, naming the key, before
         // they reach a wave function or the chains.
         if let Some((field, v)) = first_non_finite(&value, "") {
@@ -501,6 +508,27 @@ fn dotted(key: &str, k: &str) -> String {
     }
 }
 
+/// The first `kind` key in `value` whose value is not a string: (dotted key, value). serde
+/// reported `kind = 1` as "invalid type: unit variant, expected string only".
+pub(crate) fn first_non_string_kind(value: &toml::Value, key: &str) -> Option<(String, String)> {
+    let join = |k: &str| dotted(key, k);
+    match value {
+        toml::Value::Table(t) => t.iter().find_map(|(k, v)| match v {
+            toml::Value::Table(_) | toml::Value::Array(_) if k != "kind" => {
+                first_non_string_kind(v, &join(k))
+            }
+            toml::Value::String(_) => None,
+            _ if k == "kind" => Some((join(k), v.to_string())),
+            _ => None,
+        }),
+        toml::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| first_non_string_kind(v, &join(&i.to_string()))),
+        _ => None,
+    }
+}
+
 /// The first float in `value` that is nan or infinite: (dotted key, value).
 pub(crate) fn first_non_finite(value: &toml::Value, key: &str) -> Option<(String, f64)> {
     let join = |k: &str| dotted(key, k);
@@ -674,6 +702,12 @@ kind = "pade_jastrow"
         assert!(
             msg.contains("model.factors[1] (kind = \"pade_jastrow\"): unknown field `bta`"),
             "{msg}"
+        );
+        let err = Config::parse(BASE, &["sampler.kind=1".into()], "x.toml").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("sampler.kind = 1 (allowed: a quoted name"),
+            "{err}"
         );
         let err = Config::parse(BASE, &["model.factors.0.kind=\"slaterr\"".into()], "x.toml")
             .unwrap_err();

@@ -238,6 +238,13 @@ impl FitConfig {
         for assignment in overrides {
             apply_override(&mut value, assignment)?;
         }
+        if let Some((field, v)) = crate::config::first_non_string_kind(&value, "") {
+            return Err(TrainError::InvalidValue {
+                field,
+                value: v,
+                allowed: "a quoted name, e.g. kind = \"pcd\"".into(),
+            });
+        }
         if let Some((field, v)) = crate::config::first_non_finite(&value, "") {
             return Err(TrainError::InvalidValue {
                 field,

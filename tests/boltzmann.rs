@@ -725,24 +725,20 @@ fn bad_data_and_existing_files_are_refused_with_one_line() {
         !dir.join("run").exists(),
         "a run directory was created for bad data"
     );
+    // Five samples of the L = 3 Ising model at T = 2, with `extra` flags, into `file`.
+    let ising = |extra: &[&str], file: &std::path::Path| {
+        bin()
+            .args(["ising-samples", "--side", "3", "--temperature", "2"])
+            .args(extra)
+            .args(["--samples", "5", "--out"])
+            .arg(file)
+            .output()
+            .expect("runs")
+    };
     // ising-samples does not overwrite an existing file.
     let existing = dir.join("keep.txt");
     std::fs::write(&existing, "precious\n").expect("file");
-    let out = bin()
-        .args([
-            "ising-samples",
-            "--side",
-            "3",
-            "--temperature",
-            "2",
-            "--samples",
-            "5",
-            "--out",
-        ])
-        .arg(&existing)
-        .output()
-        .expect("runs");
-    fails_with(out, "exists (use --force");
+    fails_with(ising(&[], &existing), "exists (use --force");
     assert_eq!(
         std::fs::read_to_string(&existing).expect("file"),
         "precious\n"
@@ -789,22 +785,7 @@ fn bad_data_and_existing_files_are_refused_with_one_line() {
     fails_with(out, "evaluation.log_z = \"exact\"");
     assert!(!dir.join("wide").exists(), "a run directory was created");
     // Negative couplings are numbers, not flags.
-    let out = bin()
-        .args([
-            "ising-samples",
-            "--side",
-            "3",
-            "--temperature",
-            "2",
-            "--coupling",
-            "-1",
-            "--samples",
-            "5",
-            "--out",
-        ])
-        .arg(dir.join("afm.txt"))
-        .output()
-        .expect("runs");
+    let out = ising(&["--coupling", "-1"], &dir.join("afm.txt"));
     assert!(
         out.status.success(),
         "{}",

@@ -438,37 +438,30 @@ fn sweep_writes_one_run_per_value_and_resumes() {
     let o = run_with(&["--set", "run.steps=6"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("more than run.steps = 6"));
-    // A bad value anywhere in the list is refused before the first point trains.
+    // Refused before the first point trains: its error message.
     let fresh = scratch("sweep_bad_value");
-    let o = bin()
-        .args(["sweep", "--config"])
-        .arg(config("qd2d_n2_sj"))
-        .args(["--set", "system.omega=0.5,abc"])
-        .args(TINY)
-        .arg("--out")
-        .arg(&fresh)
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("abc"));
-    assert!(!fresh.exists());
-    // The same value twice, however written, is refused before anything trains.
-    let o = bin()
-        .args(["sweep", "--config"])
-        .arg(config("qd2d_n2_sj"))
-        .args(["--set", "system.omega=0.5,1,0.50"])
-        .args(TINY)
-        .arg("--out")
-        .arg(&fresh)
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
+    let refused = |values: &str| {
+        let o = bin()
+            .args(["sweep", "--config"])
+            .arg(config("qd2d_n2_sj"))
+            .args(["--set", &format!("system.omega={values}")])
+            .args(TINY)
+            .arg("--out")
+            .arg(&fresh)
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{values}");
+        assert!(!fresh.exists(), "{values}");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    // A bad value anywhere in the list.
+    assert!(refused("0.5,abc").contains("abc"));
+    // The same value twice, however written.
+    let err = refused("0.5,1,0.50");
     assert!(
         err.contains("the value 0.50 is swept twice (also as 0.5)"),
         "{err}"
     );
-    assert!(!fresh.exists());
     std::fs::remove_dir_all(&out).unwrap();
 }
 

@@ -136,22 +136,30 @@ fn anharmonic_oscillator_basis_is_converged() {
     assert!((anharmonic_ground_state(0.1, 160) - 0.559_146_327).abs() < 1e-8);
 }
 
-#[test]
-fn pmm_extrapolates_the_anharmonic_oscillator_far_better_than_polynomials() {
-    let exact = |g: f64| anharmonic_ground_state(g, 160);
-    let train = [0.0, 0.08, 0.16, 0.24, 0.32, 0.4];
-    let sigma = 1e-8;
-    let samples: Vec<Sample> = train
+/// Exact E₀(g) of the anharmonic oscillator at six couplings g ≤ 0.4, error bars 1e-8.
+const TRAIN: [f64; 6] = [0.0, 0.08, 0.16, 0.24, 0.32, 0.4];
+const SIGMA: f64 = 1e-8;
+
+fn anharmonic_samples() -> Vec<Sample> {
+    TRAIN
         .iter()
         .map(|&g| Sample {
             c: g,
-            energy: exact(g),
-            error: sigma,
+            energy: anharmonic_ground_state(g, 160),
+            error: SIGMA,
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn pmm_extrapolates_the_anharmonic_oscillator_far_better_than_polynomials() {
+    let exact = |g: f64| anharmonic_ground_state(g, 160);
+    let train = TRAIN;
+    let sigma = SIGMA;
+    let samples = anharmonic_samples();
     let emulator = Emulator::fit(&samples, &EmulatorSettings::default()).expect("fit");
-    // Close to the data: the 2 × 2 model (five parameters) cannot pass exactly through six
-    // points of a function that is not a 2 × 2 family.
+    // Close to the data (the size chosen is the smallest through the points within their
+    // error bars: 3 × 3, nine parameters).
     for s in &samples {
         let p = emulator.predict(s.c);
         assert!(
@@ -185,16 +193,17 @@ fn pmm_extrapolates_the_anharmonic_oscillator_far_better_than_polynomials() {
             5.0 * pmm_error < chosen_error,
             "g = {g}: PMM {pmm_error} vs polynomial {chosen_error}"
         );
-        // This build: 1.78e-2 against 7.52e-1 (degree 4) and 1.52e-1 (best, linear) at g = 1;
-        // 8.33e-2 against 2.10e1 and 4.09e-1 at g = 2.
+        // This build: 6.80e-3 against 7.52e-1 (degree 4) and 1.52e-1 (best, linear) at g = 1;
+        // 4.90e-2 against 2.10e1 and 4.09e-1 at g = 2.
         assert!(pmm_error < 0.02 + 0.07 * (g - 1.0), "g = {g}: {pmm_error}");
         assert!(
             3.0 * pmm_error < oracle_error,
             "g = {g}: PMM {pmm_error} vs best polynomial {oracle_error}"
         );
-        // The reported uncertainty (bootstrap and jackknife spreads) does not cover the
-        // model's bias this far out (docs/results.md): every leave-one-out refit of the 2 × 2
-        // model overestimates E₀(2). Asserted: it is at least a third of the error.
+        // The reported uncertainty (bootstrap and jackknife spreads) need not cover the
+        // model's bias this far out (a forced 2 × 2 model's does not, docs/results.md).
+        // Asserted: it is at least a third of the error (this build, 3 × 3: ±0.204 against
+        // 0.0055 at g = 1, ±0.527 against 0.047 at g = 2).
         assert!(
             3.0 * p.uncertainty > (p.energy - truth).abs(),
             "g = {g}: uncertainty {} vs error {}",
@@ -202,4 +211,31 @@ fn pmm_extrapolates_the_anharmonic_oscillator_far_better_than_polynomials() {
             (p.energy - truth).abs()
         );
     }
+}
+
+#[test]
+fn the_uncertainty_does_not_hang_on_the_seed() {
+    // Nine parameters, five points left in each leave-one-out refit: the refits are not
+    // determined, and one fit per left-out point landed on an arbitrary member of the family
+    // through them. Over seeds 1–4 the uncertainty at g = 1 ranged 0.12–7.93 (68-fold) with
+    // one fit; with the median of 11 it ranges 0.137–0.204 (this build).
+    let samples = anharmonic_samples();
+    let spread: Vec<f64> = (1..=4)
+        .map(|seed| {
+            let settings = EmulatorSettings {
+                seed,
+                ..Default::default()
+            };
+            let emulator = Emulator::fit(&samples, &settings).expect("fit");
+            assert_eq!(emulator.size(), 3);
+            emulator.predict(1.0).uncertainty
+        })
+        .collect();
+    let (lo, hi) = spread
+        .iter()
+        .fold((f64::INFINITY, 0.0_f64), |(a, b), &u| (a.min(u), b.max(u)));
+    eprintln!("uncertainty at g = 1 over seeds 1–4: {spread:?}");
+    assert!(hi < 5.0 * lo, "{spread:?}");
+    // And it still covers the truth there (exact 0.80377, the fits 0.809–0.821).
+    assert!(lo > 0.02, "{spread:?}");
 }

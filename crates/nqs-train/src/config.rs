@@ -232,22 +232,7 @@ impl Config {
         } else {
             format!("{origin} with --set {}", overrides.join(" --set "))
         };
-        if let Some((field, v)) = first_non_string_kind(&value, "") {
-            return Err(TrainError::InvalidValue {
-                field,
-                value: v,
-                allowed: "a quoted name, e.g. kind = \"metropolis\"".into(),
-            });
-        }
-        // No setting takes nan or inf (TOML has both): refused here, naming the key, before
-        // they reach a wave function or the chains.
-        if let Some((field, v)) = first_non_finite(&value, "") {
-            return Err(TrainError::InvalidValue {
-                field,
-                value: v.to_string(),
-                allowed: "a finite number".into(),
-            });
-        }
+        refuse_impossible_values(&value, "metropolis")?;
         // `[system]` without `kind` is a quantum dot (configs written before systems had kinds).
         if let Some(toml::Value::Table(system)) = value.get_mut("system") {
             system
@@ -508,39 +493,57 @@ fn dotted(key: &str, k: &str) -> String {
     }
 }
 
-/// The first `kind` key in `value` whose value is not a string: (dotted key, value). serde
-/// reported `kind = 1` as "invalid type: unit variant, expected string only".
-pub(crate) fn first_non_string_kind(value: &toml::Value, key: &str) -> Option<(String, String)> {
+/// The first node of `value` (depth first, tables' keys in order) for which `bad` holds,
+/// given its dotted key: (key, node).
+fn first_leaf<'a>(
+    value: &'a toml::Value,
+    key: &str,
+    bad: &dyn Fn(&str, &toml::Value) -> bool,
+) -> Option<(String, &'a toml::Value)> {
+    if bad(key, value) {
+        return Some((key.to_string(), value));
+    }
     let join = |k: &str| dotted(key, k);
     match value {
-        toml::Value::Table(t) => t.iter().find_map(|(k, v)| match v {
-            toml::Value::Table(_) | toml::Value::Array(_) if k != "kind" => {
-                first_non_string_kind(v, &join(k))
-            }
-            toml::Value::String(_) => None,
-            _ if k == "kind" => Some((join(k), v.to_string())),
-            _ => None,
-        }),
+        toml::Value::Table(t) => t.iter().find_map(|(k, v)| first_leaf(v, &join(k), bad)),
         toml::Value::Array(a) => a
             .iter()
             .enumerate()
-            .find_map(|(i, v)| first_non_string_kind(v, &join(&i.to_string()))),
+            .find_map(|(i, v)| first_leaf(v, &join(&i.to_string()), bad)),
         _ => None,
     }
 }
 
-/// The first float in `value` that is nan or infinite: (dotted key, value).
-pub(crate) fn first_non_finite(value: &toml::Value, key: &str) -> Option<(String, f64)> {
-    let join = |k: &str| dotted(key, k);
-    match value {
-        toml::Value::Float(f) if !f.is_finite() => Some((key.to_string(), *f)),
-        toml::Value::Table(t) => t.iter().find_map(|(k, v)| first_non_finite(v, &join(k))),
-        toml::Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| first_non_finite(v, &join(&i.to_string()))),
-        _ => None,
+/// Values no config takes, refused by key before serde sees them: a `kind` that is not a
+/// quoted name (serde said "invalid type: unit variant, expected string only"; `example`
+/// names a valid one), and nan or inf (TOML has both), which would otherwise reach a wave
+/// function or the chains.
+pub(crate) fn refuse_impossible_values(
+    value: &toml::Value,
+    example: &str,
+) -> Result<(), TrainError> {
+    let refused = |(field, v): (String, &toml::Value), allowed: String| {
+        Err(TrainError::InvalidValue {
+            field,
+            value: match v {
+                toml::Value::Float(f) => f.to_string(), // NaN, inf as Rust writes them
+                _ => v.to_string(),
+            },
+            allowed,
+        })
+    };
+    let kind = |k: &str, v: &toml::Value| {
+        (k == "kind" || k.ends_with(".kind")) && !matches!(v, toml::Value::String(_))
+    };
+    if let Some(found) = first_leaf(value, "", &kind) {
+        return refused(found, format!("a quoted name, e.g. kind = \"{example}\""));
     }
+    let non_finite =
+        |_: &str, v: &toml::Value| matches!(v, toml::Value::Float(f) if !f.is_finite());
+    if let Some(found) = first_leaf(value, "", &non_finite) {
+        return refused(found, "a finite number".into());
+    }
+    Ok(())
 }
 
 fn first_difference(

@@ -238,20 +238,7 @@ impl FitConfig {
         for assignment in overrides {
             apply_override(&mut value, assignment)?;
         }
-        if let Some((field, v)) = crate::config::first_non_string_kind(&value, "") {
-            return Err(TrainError::InvalidValue {
-                field,
-                value: v,
-                allowed: "a quoted name, e.g. kind = \"pcd\"".into(),
-            });
-        }
-        if let Some((field, v)) = crate::config::first_non_finite(&value, "") {
-            return Err(TrainError::InvalidValue {
-                field,
-                value: v.to_string(),
-                allowed: "a finite number".into(),
-            });
-        }
+        crate::config::refuse_impossible_values(&value, "pcd")?;
         // serde drops the extra keys of a variant without fields (`{ kind = "exact",
         // chains = 100 }` trained silently without its chains): refused by name here.
         for (table, key, variant) in [
